@@ -1,0 +1,133 @@
+"""The one small interface every notice store implements, and the query types it takes."""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from tbtwatch.model import Notice
+
+if TYPE_CHECKING:
+    from tbtwatch.settings import Settings
+
+# Highlights are returned with these private-use characters around each hit, so
+# the caller escapes the crawled text first and only then turns them into <mark>.
+MARK_START = "\ue000"
+MARK_END = "\ue001"
+
+FACET_FIELDS = ("member", "area", "hs_chapter", "objective", "year", "level")
+
+
+class QueryError(ValueError):
+    """A search the store cannot run (bad syntax, bad filter value); the message says why."""
+
+
+@dataclass
+class SearchQuery:
+    text: str = ""
+    areas: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
+    hs_prefixes: list[str] = field(default_factory=list)
+    product_lines: list[str] = field(default_factory=list)
+    objectives: list[str] = field(default_factory=list)
+    levels: list[str] = field(default_factory=list)
+    since: dt.date | None = None
+    until: dt.date | None = None
+    open_on: dt.date | None = None  # open for comment on this day
+    sort: Literal["relevance", "date"] = "relevance"
+    limit: int = 20
+    offset: int = 0
+    facets: bool = False
+
+
+@dataclass
+class Hit:
+    notice: Notice
+    score: float = 0.0
+    highlights: dict[str, str] = field(default_factory=dict)
+    level: str | None = None
+
+
+@dataclass
+class Facet:
+    value: str
+    count: int
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[Facet]] = field(default_factory=dict)
+
+
+@dataclass
+class UpsertResult:
+    inserted: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[str]:
+        return self.inserted + self.updated
+
+    def __iadd__(self, other: "UpsertResult") -> "UpsertResult":
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        return self
+
+
+class NoticeStore(abc.ABC):
+    """Notices and their assessments: upsert by symbol, read, search.
+
+    Upserts merge a new version into the stored one (``tbtwatch.model.merge_notice``)
+    and report which symbols changed, so later stages work only on those.
+    """
+
+    @abc.abstractmethod
+    def upsert(self, notices: Iterable[Notice]) -> UpsertResult: ...
+
+    @abc.abstractmethod
+    def get(self, symbol: str) -> Notice | None: ...
+
+    @abc.abstractmethod
+    def history(self, symbol: str) -> list[Notice]:
+        """The base notification of ``symbol`` and every addendum, corrigendum and revision, oldest first."""
+
+    @abc.abstractmethod
+    def iter_notices(self, since: dt.date | None = None, until: dt.date | None = None) -> Iterator[Notice]:
+        """Notices distributed in [since, until], oldest first."""
+
+    @abc.abstractmethod
+    def count(self) -> int: ...
+
+    @abc.abstractmethod
+    def search(self, query: SearchQuery) -> SearchResult: ...
+
+    @abc.abstractmethod
+    def put_assessments(self, assessments: Iterable[dict[str, Any]]) -> int:
+        """Store classifier output (the ``tbtwatch classify`` record shape), keyed by its ``symbol``."""
+
+    @abc.abstractmethod
+    def get_assessment(self, symbol: str) -> dict[str, Any] | None: ...
+
+    def close(self) -> None:  # noqa: B027 - optional for backends without resources
+        """Release connections."""
+
+
+def open_store(settings: "Settings | None" = None) -> NoticeStore:
+    """The backend named in the settings (``sqlite`` by default)."""
+    from tbtwatch.settings import get_settings
+
+    settings = settings or get_settings()
+    if settings.archive.backend == "elasticsearch":
+        from archive.elastic import ElasticStore
+
+        return ElasticStore.from_settings(settings)
+    from archive.sqlite_store import SqliteStore
+
+    return SqliteStore(settings.archive_db)

@@ -1,0 +1,200 @@
+"""The notice: one WTO TBT/SPS notification document, as every stage sees it.
+
+The symbol is the natural key. Text fields hold the notice in ``language``; a
+translation from another source (a Chinese portal's version of an English
+notice) is kept in ``translations`` rather than overwriting the original, so the
+digest can show the Chinese with the English beside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from tbtwatch.hs import normalise_hs
+from tbtwatch.symbols import parse_symbol
+
+Area = Literal["TBT", "SPS"]
+Kind = Literal["regular", "addendum", "corrigendum", "revision", "supplement", "emergency"]
+Language = Literal["en", "zh", "fr", "es"]
+
+TEXT_FIELDS = ("title", "description", "products")
+
+
+class LocalText(BaseModel):
+    """Title, description and products in one language."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = ""
+    description: str = ""
+    products: str = ""
+
+
+def _today() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+class Notice(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+    symbol: str
+    area: Area | None = None
+    kind: Kind | None = None
+    base_symbol: str | None = None
+    symbols: list[str] = Field(default_factory=list, description="all symbols of a joint notification")
+    member: str = ""
+    member_code: str = ""
+    distribution_date: dt.date | None = None
+    title: str = ""
+    description: str = ""
+    products: str = ""
+    hs_codes: list[str] = Field(default_factory=list)
+    ics_codes: list[str] = Field(default_factory=list)
+    objectives: list[str] = Field(default_factory=list)
+    comment_deadline: dt.date | None = None
+    adoption_date: str | None = None
+    entry_into_force: str | None = None
+    language: Language = "en"
+    translations: dict[str, LocalText] = Field(default_factory=dict)
+    urls: list[str] = Field(default_factory=list)
+    source: str = ""
+    fetched_at: dt.datetime = Field(default_factory=_today)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_single_url(cls, data: Any) -> Any:
+        """Sources and the development set give one ``url``; the model keeps a list."""
+        if isinstance(data, dict) and "url" in data:
+            data = dict(data)
+            url = data.pop("url")
+            if url:
+                data["urls"] = [url, *[u for u in data.get("urls", []) if u != url]]
+        return data
+
+    @field_validator("symbol")
+    @classmethod
+    def _symbol(cls, value: str) -> str:
+        return str(parse_symbol(value))
+
+    @field_validator("symbols")
+    @classmethod
+    def _symbols(cls, values: list[str]) -> list[str]:
+        return list(dict.fromkeys(str(parse_symbol(v)) for v in values))
+
+    @field_validator("hs_codes")
+    @classmethod
+    def _hs(cls, values: list[str]) -> list[str]:
+        return list(dict.fromkeys(normalise_hs(v) for v in values))
+
+    @field_validator("title", "description", "products", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> str:
+        return "" if value is None else str(value).strip()
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        return " ".join(value.split())
+
+    @field_validator("ics_codes", "objectives", "urls")
+    @classmethod
+    def _clean_list(cls, values: list[str]) -> list[str]:
+        return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+
+    @model_validator(mode="after")
+    def _derive_from_symbol(self) -> "Notice":
+        parsed = parse_symbol(self.symbol)
+        if not (self.title or self.description or self.products):
+            raise ValueError("the notice has no title, description or products text")
+        if self.area and self.area != parsed.area:
+            raise ValueError(f"area {self.area} contradicts symbol {self.symbol}")
+        self.area = parsed.area
+        self.member_code = parsed.member_code or self.member_code
+        if self.kind is None or (self.kind != "emergency" and parsed.kind != "regular"):
+            self.kind = parsed.kind  # type: ignore[assignment]
+        self.base_symbol = str(parsed.base) if parsed.suffixes else None
+        if self.symbol not in self.symbols:
+            self.symbols = [self.symbol, *self.symbols]
+        if not self.member:
+            self.member = self.member_code
+        return self
+
+    # -- derived views -------------------------------------------------
+    def text(self, lang: str | None = None) -> LocalText:
+        """The notice's text in ``lang`` if it has it, else in its own language."""
+        if lang and lang != self.language and lang in self.translations:
+            return self.translations[lang]
+        return LocalText(title=self.title, description=self.description, products=self.products)
+
+    def all_text(self) -> str:
+        """Every text field in every language, for search and classification."""
+        parts = [self.title, self.products, self.description]
+        for t in self.translations.values():
+            parts.extend([t.title, t.products, t.description])
+        return "\n".join(p for p in parts if p)
+
+    def is_open(self, today: dt.date) -> bool:
+        return self.comment_deadline is not None and self.comment_deadline >= today
+
+    def content_hash(self) -> str:
+        """Hash of what was notified (not when it was fetched): an unchanged re-crawl is a no-op."""
+        payload = self.model_dump(mode="json", exclude={"fetched_at", "source"})
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+    def to_json(self) -> str:
+        return self.model_dump_json(exclude_defaults=False)
+
+
+def merge_notice(existing: Notice, incoming: Notice) -> Notice:
+    """Combine two versions of one symbol from different fetches or sources.
+
+    A version in another language becomes a translation; a version in the same
+    language replaces the text. Structured fields take the incoming value where it
+    has one and keep the existing value where it does not, so a sparse source
+    (a feed entry) never erases what a rich one (the form) gave.
+    """
+    if existing.symbol != incoming.symbol:
+        raise ValueError(f"cannot merge {incoming.symbol} into {existing.symbol}")
+    merged = existing.model_dump()
+    translations = {**existing.translations, **incoming.translations}
+    if incoming.language != existing.language and existing.title:
+        translations[incoming.language] = LocalText(
+            title=incoming.title, description=incoming.description, products=incoming.products)
+        skip = set(TEXT_FIELDS) | {"language"}
+    else:
+        skip = set()
+    for name, value in incoming.model_dump().items():
+        if name in skip or name == "translations":
+            continue
+        if value not in (None, "", [], {}):
+            if isinstance(value, list) and name in {"urls", "symbols", "hs_codes", "ics_codes", "objectives"}:
+                value = list(dict.fromkeys([*merged.get(name, []), *value]))
+            merged[name] = value
+    merged["translations"] = {k: v for k, v in translations.items() if k != merged.get("language")}
+    return Notice.model_validate(merged)
+
+
+class NoticeError(ValueError):
+    """A record that is not a valid notice; the message names the fields at fault."""
+
+
+def notice_from_dict(data: dict[str, Any], *, ignore_unknown: bool = False) -> Notice:
+    """Validate a dict as a notice, with an error message a person can act on."""
+    if ignore_unknown:
+        data = {k: v for k, v in data.items() if k in Notice.model_fields or k == "url"}
+    try:
+        return Notice.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "record"
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = "unknown field (not part of the notice model)"
+            problems.append(f"{where}: {message}")
+        symbol = data.get("symbol", "?") if isinstance(data, dict) else "?"
+        raise NoticeError(f"notice {symbol}: " + "; ".join(problems)) from None

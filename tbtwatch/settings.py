@@ -1,0 +1,186 @@
+"""Settings: ``config/settings.toml`` overridden by ``TBTWATCH_*`` environment variables.
+
+Every value has a default here so an empty checkout runs (``make demo``); the TOML
+file documents them for operators, and the environment wins so that Airflow,
+docker-compose and tests can move state without editing files. An environment
+variable is named ``TBTWATCH_<SECTION>_<KEY>`` (``TBTWATCH_SMTP_HOST``); the
+data directory and the Elasticsearch URL also have the short names
+``TBTWATCH_HOME`` and ``TBTWATCH_ES_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, is_dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class SettingsError(ValueError):
+    """A configuration file or variable that cannot be used; the message says which and how to fix it."""
+
+
+@dataclass
+class Paths:
+    home: Path = Path("var")
+    hs_nomenclature: Path = Path("../shared/data/hs/harmonized-system.csv")
+    catalogue: Path = Path("config/catalogue/shenzhen.yaml")
+    sources: Path = Path("config/sources.yaml")
+    members: Path = Path("config/members.yaml")
+
+
+@dataclass
+class Archive:
+    backend: str = "sqlite"
+    es_url: str = ""
+    es_index: str = "tbtwatch-notices"
+    es_username: str = ""
+    es_password: str = ""
+    es_api_key: str = ""
+
+
+@dataclass
+class Smtp:
+    host: str = ""
+    port: int = 587
+    security: str = "starttls"  # starttls | ssl | none
+    username: str = ""
+    password: str = ""
+    sender: str = "tbtwatch <tbtwatch@localhost>"
+    timeout: float = 20.0
+
+
+@dataclass
+class Alerts:
+    secret: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    working_group: list[str] = field(default_factory=list)
+    reminder_days: list[int] = field(default_factory=lambda: [14, 3])
+    timezone: str = "Asia/Shanghai"
+
+
+@dataclass
+class Crawl:
+    user_agent: str = "tbtwatch/0.1 (+https://github.com/tbtwatch/tbtwatch; WTO notification early warning)"
+    base_url: str = ""  # when set, every source is read from here (the replay server)
+    eping_api_key: str = ""
+
+
+@dataclass
+class Settings:
+    paths: Paths = field(default_factory=Paths)
+    archive: Archive = field(default_factory=Archive)
+    smtp: Smtp = field(default_factory=Smtp)
+    alerts: Alerts = field(default_factory=Alerts)
+    crawl: Crawl = field(default_factory=Crawl)
+    source_file: Path | None = None
+
+    @property
+    def home(self) -> Path:
+        return self.paths.home
+
+    def path(self, *parts: str) -> Path:
+        """A path under the data directory, created on demand."""
+        target = self.paths.home.joinpath(*parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    @property
+    def archive_db(self) -> Path:
+        return self.path("archive.sqlite3")
+
+
+_ALIASES = {"TBTWATCH_HOME": ("paths", "home"), "TBTWATCH_ES_URL": ("archive", "es_url"),
+            "TBTWATCH_SECRET": ("alerts", "secret"), "TBTWATCH_EPING_API_KEY": ("crawl", "eping_api_key")}
+
+
+def _coerce(value: Any, default: Any, where: str) -> Any:
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                return value.strip().lower() in {"1", "true", "yes", "on"}
+            return bool(value)
+        if isinstance(default, Path):
+            return Path(value)
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, list):
+            if isinstance(value, str):
+                items = [v.strip() for v in value.split(",") if v.strip()]
+            else:
+                items = list(value)
+            return [type(default[0])(v) for v in items] if default else [str(v) for v in items]
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"{where}: {value!r} is not a valid {type(default).__name__} ({exc})") from exc
+
+
+def _apply(section: Any, values: dict[str, Any], where: str) -> None:
+    known = {f.name for f in fields(section)}
+    for key, value in values.items():
+        if key not in known:
+            raise SettingsError(f"{where}: unknown key {key!r}; known keys: {', '.join(sorted(known))}")
+        setattr(section, key, _coerce(value, getattr(section, key), f"{where}.{key}"))
+
+
+def _resolve(path: Path, base: Path) -> Path:
+    path = path.expanduser()
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def load_settings(config_file: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Read the TOML file (if any), then the environment; resolve relative paths.
+
+    Paths from the file are relative to the project root; paths from the
+    environment are relative to the current directory, as a shell user expects.
+    """
+    env = os.environ if environ is None else environ
+    settings = Settings()
+    config_file = Path(env.get("TBTWATCH_CONFIG") or config_file or PROJECT_ROOT / "config" / "settings.toml")
+    if config_file.exists():
+        try:
+            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{config_file}: malformed TOML: {exc}. Fix that line (see config/settings.toml "
+                                "in the repository for the expected form).") from exc
+        for name, values in data.items():
+            section = getattr(settings, name, None)
+            if not is_dataclass(section) or not isinstance(values, dict):
+                raise SettingsError(f"{config_file}: unknown section [{name}]; known sections: "
+                                    "paths, archive, smtp, alerts, crawl")
+            _apply(section, values, f"{config_file} [{name}]")
+        settings.source_file = config_file
+    base = config_file.parent.parent if config_file.exists() else PROJECT_ROOT
+    for f in fields(settings.paths):
+        setattr(settings.paths, f.name, _resolve(getattr(settings.paths, f.name), base))
+
+    for name, value in env.items():
+        if not name.startswith("TBTWATCH_") or name == "TBTWATCH_CONFIG":
+            continue
+        target = _ALIASES.get(name)
+        if target is None:
+            rest = name[len("TBTWATCH_"):].lower()
+            section_name, _, key = rest.partition("_")
+            section = getattr(settings, section_name, None)
+            if not is_dataclass(section) or key not in {f.name for f in fields(section)}:
+                continue  # other tools' variables (TBTWATCH_ES_URL aliases etc.) share the prefix
+            target = (section_name, key)
+        section = getattr(settings, target[0])
+        _apply(section, {target[1]: value}, f"environment variable {name}")
+        if target[0] == "paths":
+            setattr(section, target[1], _resolve(getattr(section, target[1]), Path.cwd()))
+    if settings.archive.backend not in {"sqlite", "elasticsearch"}:
+        raise SettingsError(f"archive.backend is {settings.archive.backend!r}; use 'sqlite' or 'elasticsearch'")
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once (tests call ``get_settings.cache_clear()`` after changing the env)."""
+    return load_settings()
