@@ -115,6 +115,10 @@ class NoticeStore(abc.ABC):
     @abc.abstractmethod
     def get_assessment(self, symbol: str) -> dict[str, Any] | None: ...
 
+    @abc.abstractmethod
+    def stale_assessments(self) -> list[str]:
+        """Symbols with no assessment or one made on an older version of the notice (crash recovery too)."""
+
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release connections."""
 

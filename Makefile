@@ -1,0 +1,52 @@
+# tbtwatch: the two commands a new user runs are `make demo` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+UV := python3 -m uv
+export TBTWATCH_HOME ?= $(CURDIR)/var
+export AIRFLOW_HOME ?= $(TBTWATCH_HOME)/airflow
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__PARALLELISM := 4
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export UV_COMPILE_BYTECODE := 1
+
+.PHONY: setup demo run test bench lock browser clean
+
+## setup: create .venv with the pinned stack (requirements.lock) and the project; quick when nothing changed
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@test -x $(PY) || $(UV) venv --quiet --python 3.11 $(VENV)
+	$(UV) pip sync --quiet --python $(VENV) requirements.lock
+	$(UV) pip install --quiet --python $(VENV) --no-deps -e .
+	@touch $@
+
+## lock: re-resolve requirements.lock from pyproject.toml (after changing a dependency)
+lock:
+	$(UV) pip compile --quiet pyproject.toml --extra test --python-version 3.11 -o requirements.lock
+
+## demo: the whole daily pipeline offline, against the bundled replay of recorded source pages
+demo: setup
+	$(VENV)/bin/tbtwatch daily --offline
+
+## run: the same against the live sources
+run: setup
+	$(VENV)/bin/tbtwatch daily
+
+## browser: Debian's chromium for the web tests (skipped with a reason when it cannot be installed)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		(apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null 2>&1)) ; } || \
+		echo "chromium not installed: browser tests will be skipped"
+
+## test: the whole test suite
+test: setup browser
+	$(PY) -m pytest -q
+
+## bench: the benchmarks under bench/ (figures printed and saved to $(TBTWATCH_HOME)/bench/latest.json)
+bench: setup
+	$(PY) -m bench
+
+clean:
+	rm -rf var .pytest_cache

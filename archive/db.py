@@ -1,0 +1,71 @@
+"""The embedded SQLite database file shared by the notice store and the operational tables.
+
+One file under ``$TBTWATCH_HOME`` holds notices, raw pages, the outbox,
+subscriptions and reviews, so a single transaction can record a delivery and its
+cause. WAL lets the web app read while a crawl writes. Each module owns its
+tables and declares them with ``ensure_schema`` (idempotent ``CREATE ... IF NOT
+EXISTS`` scripts), so there is no central schema file to keep in step.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+_local = threading.local()
+_schemas_done: set[tuple[str, str]] = set()
+_schema_lock = threading.Lock()
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    """A new connection with the settings every user of the file needs."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+def thread_connection(path: Path | str) -> sqlite3.Connection:
+    """One connection per thread and file (the web app serves requests on a thread pool)."""
+    key = str(Path(path).resolve())
+    conns: dict[str, sqlite3.Connection] = getattr(_local, "conns", None) or {}
+    _local.conns = conns
+    if key not in conns:
+        conns[key] = connect(key)
+    return conns[key]
+
+
+def ensure_schema(conn: sqlite3.Connection, name: str, script: str) -> None:
+    """Run a module's idempotent schema script once per process and database file."""
+    db_file = conn.execute("PRAGMA database_list").fetchone()["file"]
+    key = (db_file, name)
+    if key in _schemas_done:
+        return
+    with _schema_lock:
+        if key not in _schemas_done:
+            conn.executescript(script)
+            _schemas_done.add(key)
+
+
+class transaction:
+    """``with transaction(conn):`` BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error.
+
+    IMMEDIATE takes the write lock up front, so two writers queue on
+    ``busy_timeout`` instead of failing half-way with SQLITE_BUSY.
+    """
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -1,0 +1,39 @@
+"""Fixtures every test area shares: an isolated data directory and the real shared data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tbtwatch.settings import get_settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """A fresh TBTWATCH_HOME for the test; settings are re-read from the environment."""
+    data_dir = tmp_path / "home"
+    monkeypatch.setenv("TBTWATCH_HOME", str(data_dir))
+    monkeypatch.setenv("TBTWATCH_SECRET", "test-secret-not-for-production")
+    monkeypatch.delenv("TBTWATCH_SMTP_HOST", raising=False)
+    get_settings.cache_clear()
+    yield data_dir
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.exists():
+        pytest.skip(f"the shared real data is not at {SHARED_DATA} (CI places ../shared beside the checkout)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def dev_records(shared_data) -> list[dict]:
+    """The 74 real notification records of the development set, as published."""
+    with (shared_data / "notices" / "dev.jsonl").open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
