@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-_CODE_CHARS = re.compile(r"^(?:HS|CCCN|H\.S\.)?\s*(?:code\(?s?\)?)?\s*[:：]?\s*", re.IGNORECASE)
+# The label in front of a code: "HS", "HS code(s):", "HS编码:", "HS 代碼：", "CCCN", "税号".
+_CODE_CHARS = re.compile(r"^(?:HS|CCCN|H\.S\.)?\s*(?:code\(s\)|codes?|[编編][码碼]|代[码碼]|[税稅][号號]|[税稅]目)?\s*[:：]?\s*",
+                         re.IGNORECASE)
 _CHAPTER_RE = re.compile(r"^(?:chapter|ch\.?|第)\s*(\d{1,2})\s*章?$", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s.\-·]")
 
@@ -47,7 +49,9 @@ def normalise_hs(text: str) -> str:
     return digits
 
 
-_LIST_CODE = re.compile(r"(?<![\d.])\d{2}(?:[.\s]?\d{2}){0,4}(?![\d])")
+# A code in a list: digit pairs joined by dots or by one space before a lone pair ("8507 60"),
+# so "8450 8516" stays two codes.
+_LIST_CODE = re.compile(r"(?<![\d.])\d{2}(?:(?:\.|\s(?=\d{2}(?!\d)))?\d{2}){0,4}(?!\d)")
 
 
 def find_hs_codes(text: str) -> list[str]:

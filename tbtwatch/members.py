@@ -7,6 +7,8 @@ European Union); symbols use codes (USA, EU, TPKM). The table is data
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,20 +32,57 @@ class Member:
         return self.name_zh if lang == "zh" and self.name_zh else self.name_en
 
 
+def _fold(text: str) -> str:
+    """Full-width to half-width, accents dropped: ``Côte d’Ivoire`` and ``Cote d'Ivoire`` compare equal."""
+    text = unicodedata.normalize("NFKC", text).replace("\u2019", "'").replace("\u2018", "'")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def _key(text: str) -> str:
-    return "".join(text.split()).casefold()
+    """Lookup key: case, spacing, punctuation and accents do not distinguish two member names."""
+    return "".join(c for c in _fold(text).casefold()
+                   if not c.isspace() and not unicodedata.category(c).startswith("P"))
+
+
+def _is_cjk(label: str) -> bool:
+    return any("\u3400" <= c <= "\u9fff" for c in label)
+
+
+def _label_pattern(label: str) -> str:
+    """A Chinese name matches anywhere; a Latin name only as whole words, an acronym (USA, UK) only in capitals."""
+    body = r"\s*".join(re.escape(part) for part in _fold(label).split())
+    if _is_cjk(label):
+        return body
+    bounded = rf"(?<![A-Za-z]){body}(?![A-Za-z])"
+    return bounded if label.isupper() else f"(?i:{bounded})"
+
+
+def _name_clash(label: str, code: str, other: str) -> MemberError:
+    return MemberError(f"name {label!r} is given to both {code} and {other}; "
+                       "remove it from one of them (config/members.yaml)")
 
 
 class Members:
+    """The members table; a name, alias or code that points at two members is refused at load."""
+
     def __init__(self, members: list[Member], aliases: dict[str, str]):
-        self._by_code = {m.code: m for m in members}
-        self._lookup: dict[str, str] = {}
+        self._by_code: dict[str, Member] = {}
         for m in members:
-            for label in (m.code, m.name_en, m.name_zh):
-                if label:
-                    self._lookup[_key(label)] = m.code
-        for alias, code in aliases.items():
-            self._lookup[_key(alias)] = code
+            if m.code in self._by_code:
+                raise MemberError(f"member code {m.code} is listed twice; keep one entry (config/members.yaml)")
+            if not 0.0 <= m.weight <= 1.0:
+                raise MemberError(f"member {m.code}: weight {m.weight} is outside [0, 1] (config/members.yaml)")
+            self._by_code[m.code] = m
+        self._lookup: dict[str, str] = {}
+        named = [(label, m.code) for m in members for label in (m.code, m.name_en, m.name_zh) if label]
+        for label, code in [*named, *aliases.items()]:
+            key = _key(label)
+            if self._lookup.get(key, code) != code:
+                raise _name_clash(label, self._lookup[key], code)
+            self._lookup[key] = code
+        self._labels = [label for label, _ in [*named, *aliases.items()]]
+        self._finder: re.Pattern[str] | None = None
 
     @classmethod
     def load(cls, path: Path) -> "Members":
@@ -63,6 +102,8 @@ class Members:
             except (KeyError, TypeError, ValueError) as exc:
                 raise MemberError(f"{path}: member entry #{i + 1} ({entry!r}) needs code and en: {exc}") from exc
             for alias in entry.get("aliases", []) or []:
+                if aliases.get(str(alias), code) != code:
+                    raise _name_clash(str(alias), aliases[str(alias)], code)
                 aliases[str(alias)] = code
         return cls(members, aliases)
 
@@ -87,6 +128,22 @@ class Members:
             return self.resolve(text)
         except MemberError:
             return None
+
+    def find_all(self, text: str) -> list[Member]:
+        """Every member named in a text, in order of first mention, without repeats.
+
+        For joint notices whose member field lists several members
+        (``阿拉伯联合酋长国、巴林王国、科威特国、...``). The longest name wins where
+        names overlap (印度尼西亚 is not 印度, Papua New Guinea is not Guinea).
+        """
+        if self._finder is None:
+            labels = sorted(set(self._labels), key=lambda label: len(_fold(label)), reverse=True)
+            self._finder = re.compile("|".join(_label_pattern(label) for label in labels))
+        found: dict[str, Member] = {}
+        for match in self._finder.finditer(_fold(text or "")):
+            code = self._lookup[_key(match.group(0))]
+            found.setdefault(code, self._by_code[code])
+        return list(found.values())
 
 
 @lru_cache(maxsize=4)

@@ -107,6 +107,8 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
         if isinstance(default, Path):
             return Path(value)
         if isinstance(default, int):
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError("a whole number is needed")
             return int(value)
         if isinstance(default, float):
             return float(value)
@@ -142,7 +144,12 @@ def load_settings(config_file: Path | None = None, environ: dict[str, str] | Non
     """
     env = os.environ if environ is None else environ
     settings = Settings()
-    config_file = Path(env.get("TBTWATCH_CONFIG") or config_file or PROJECT_ROOT / "config" / "settings.toml")
+    chosen = env.get("TBTWATCH_CONFIG") or config_file
+    config_file = Path(chosen or PROJECT_ROOT / "config" / "settings.toml")
+    if chosen and not config_file.is_file():
+        raise SettingsError(f"settings file {config_file} does not exist; fix the path "
+                            f"({'TBTWATCH_CONFIG' if env.get('TBTWATCH_CONFIG') else 'config_file'}) or create it "
+                            "from config/settings.toml")
     if config_file.exists():
         try:
             data = tomllib.loads(config_file.read_text(encoding="utf-8"))
@@ -156,9 +163,8 @@ def load_settings(config_file: Path | None = None, environ: dict[str, str] | Non
                                     "paths, archive, smtp, alerts, crawl")
             _apply(section, values, f"{config_file} [{name}]")
         settings.source_file = config_file
-    base = config_file.parent.parent if config_file.exists() else PROJECT_ROOT
     for f in fields(settings.paths):
-        setattr(settings.paths, f.name, _resolve(getattr(settings.paths, f.name), base))
+        setattr(settings.paths, f.name, _resolve(getattr(settings.paths, f.name), PROJECT_ROOT))
 
     for name, value in env.items():
         if not name.startswith("TBTWATCH_") or name == "TBTWATCH_CONFIG":
@@ -172,7 +178,7 @@ def load_settings(config_file: Path | None = None, environ: dict[str, str] | Non
                 continue  # other tools' variables (TBTWATCH_ES_URL aliases etc.) share the prefix
             target = (section_name, key)
         section = getattr(settings, target[0])
-        _apply(section, {target[1]: value}, f"environment variable {name}")
+        setattr(section, target[1], _coerce(value, getattr(section, target[1]), f"environment variable {name}"))
         if target[0] == "paths":
             setattr(section, target[1], _resolve(getattr(section, target[1]), Path.cwd()))
     if settings.archive.backend not in {"sqlite", "elasticsearch"}:

@@ -14,11 +14,13 @@ SUFFIX_KINDS = {"add": "addendum", "corr": "corrigendum", "rev": "revision", "su
 _SUFFIX_CANON = {"add": "Add", "corr": "Corr", "rev": "Rev", "suppl": "Suppl"}
 
 _SYMBOL_RE = re.compile(
-    r"""G\s*/\s*(?P<area>TBT|SPS)\s*/\s*
-        (?:N\s*/\s*(?P<member>[A-Z]{2,4})|Notif\s*\.\s*(?P<year>\d{2}))\s*/\s*(?P<number>\d{1,5})
-        (?P<suffixes>(?:\s*/\s*(?:Add|Corr|Rev|Suppl)\s*\.?\s*\d{1,3})*)""",
+    r"""(?<![A-Za-z])G\s*/\s*(?P<area>TBT|SPS)\s*/\s*
+        (?:N\s*/\s*(?P<member>[A-Z]{2,4})|Notif\s*\.\s*(?P<year>\d{2}))\s*/\s*(?P<number>\d{1,5})(?!\d)
+        (?P<suffixes>(?:\s*/\s*(?:Add|Corr|Rev|Suppl)\s*\.?\s*\d{1,3}(?!\d))*)""",
     re.IGNORECASE | re.VERBOSE,
 )
+# G/TBT/N/1122/Rev.1: a symbol whose member code was lost (seen on portals); named in the error.
+_NO_MEMBER_RE = re.compile(r"G\s*/\s*(?:TBT|SPS)\s*/\s*N\s*/\s*\d", re.IGNORECASE)
 _SUFFIX_RE = re.compile(r"(Add|Corr|Rev|Suppl)\s*\.?\s*(\d{1,3})", re.IGNORECASE)
 
 
@@ -76,8 +78,10 @@ def parse_symbol(text: str) -> Symbol:
     cleaned = _normalise_text(text).strip()
     match = _SYMBOL_RE.fullmatch(cleaned)
     if not match:
+        why = (" (the member code between N/ and the number is missing)"
+               if _NO_MEMBER_RE.match(cleaned) else "")
         raise SymbolError(
-            f"{text!r} is not a WTO notification symbol; expected the form G/TBT/N/USA/2034 "
+            f"{text!r} is not a WTO notification symbol{why}; expected the form G/TBT/N/USA/2034 "
             "or G/SPS/N/EU/715/Add.1"
         )
     return _to_symbol(match)
@@ -93,4 +97,5 @@ def find_symbols(text: str) -> list[Symbol]:
 
 
 def normalise_symbol(text: str) -> str:
+    """The canonical spelling (``g / tbt / n / usa / 1 / add 1`` -> ``G/TBT/N/USA/1/Add.1``), for keys and links."""
     return str(parse_symbol(text))
