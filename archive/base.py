@@ -62,6 +62,7 @@ class SearchResult:
     total: int
     hits: list[Hit]
     facets: dict[str, list[Facet]] = field(default_factory=dict)
+    sort: str = "relevance"  # the order actually used: a store may fall back to date for very broad queries
 
 
 @dataclass

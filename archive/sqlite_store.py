@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,10 @@ CREATE INDEX IF NOT EXISTS assessment_lines_symbol ON assessment_lines (symbol);
 """
 
 BM25_WEIGHTS = (5.0, 3.0, 1.0, 2.0)  # title, products, description, translations
+BM25_SQL = ", ".join(str(w) for w in BM25_WEIGHTS)
+# Ranking costs a BM25 evaluation per match (~0.6 us each); beyond this many matches a query is too
+# broad for relevance to mean much, so results come newest first and SearchResult.sort says so.
+RANK_LIMIT = 20000
 _FACET_SQL = {
     "member": "SELECT n.member_code, count(*) FROM notices n WHERE n.id IN ({ids}) GROUP BY 1",
     "area": "SELECT n.area, count(*) FROM notices n WHERE n.id IN ({ids}) GROUP BY 1",
@@ -275,29 +280,33 @@ class SqliteStore(NoticeStore):
         terms = parse_query(query.text)
         expression = fts_expression(terms)
         where, args = self._filters(query)
-        if expression:
-            source = "notices_fts f JOIN notices n ON n.id = f.rowid"
-            where.insert(0, "notices_fts MATCH ?")
-            args.insert(0, expression)
-            score = "bm25(notices_fts, {})".format(", ".join(str(w) for w in BM25_WEIGHTS))
-        else:
-            source, score = "notices n", "0.0"
         clause = " AND ".join(where) or "1 = 1"
-        order = (f"{score}, n.distribution_date DESC" if expression and query.sort == "relevance"
-                 else "n.distribution_date IS NULL, n.distribution_date DESC, n.symbol DESC")
         conn = self._conn
         try:
-            total = conn.execute(f"SELECT count(*) FROM {source} WHERE {clause}", args).fetchone()[0]
+            if expression:
+                # Full-text matches first, then the filters: left to itself the planner may walk a
+                # filter's index and run the MATCH once per row, which is 100x slower.
+                with_ = "WITH m AS MATERIALIZED (SELECT rowid AS id FROM notices_fts WHERE notices_fts MATCH ?) "
+                source = "m JOIN notices n ON n.id = m.id"
+                args = [expression, *args]
+            else:
+                with_, source = "", "notices n"
+            total = conn.execute(f"{with_}SELECT count(*) FROM {source} WHERE {clause}", args).fetchone()[0]
+            sort = query.sort if expression and total <= RANK_LIMIT else "date"
+            if sort == "relevance":
+                with_ = (f"WITH m AS MATERIALIZED (SELECT rowid AS id, bm25(notices_fts, {BM25_SQL}) AS score "
+                         "FROM notices_fts WHERE notices_fts MATCH ?) ")
+                order, score = "m.score, n.distribution_date DESC", "m.score"
+            else:
+                order, score = "n.distribution_date IS NULL, n.distribution_date DESC, n.symbol DESC", "0.0"
             rows = conn.execute(
-                f"""SELECT n.data, {score} AS score,
+                f"""{with_}SELECT n.data, {score} AS score,
                            (SELECT a.level FROM assessments a WHERE a.symbol = n.symbol) AS level
                     FROM {source} WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?""",
                 [*args, query.limit, query.offset]).fetchall()
-            facets = self._facets(source, clause, args) if query.facets else {}
-        except Exception as exc:  # sqlite3.OperationalError from FTS5 on a query it cannot run
-            if exc.__class__.__name__ == "OperationalError":
-                raise QueryError(f"the search could not be run: {exc}") from exc
-            raise
+            facets = self._facets(with_, source, clause, args) if query.facets else {}
+        except sqlite3.OperationalError as exc:  # FTS5 refusing an expression it cannot run
+            raise QueryError(f"the search could not be run: {exc}") from exc
         pattern = highlighter(terms)
         hits = []
         for row in rows:
@@ -313,13 +322,13 @@ class SqliteStore(NoticeStore):
                     if snippet:
                         marks[f"{field}_{lang}"] = snippet
             hits.append(Hit(notice=notice, score=-float(row["score"]), highlights=marks, level=row["level"]))
-        return SearchResult(total=total, hits=hits, facets=facets)
+        return SearchResult(total=total, hits=hits, facets=facets, sort=sort)
 
-    def _facets(self, source: str, clause: str, args: list[Any]) -> dict[str, list[Facet]]:
+    def _facets(self, with_: str, source: str, clause: str, args: list[Any]) -> dict[str, list[Facet]]:
         conn = self._conn
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS facet_ids (id INTEGER PRIMARY KEY)")
         conn.execute("DELETE FROM facet_ids")
-        conn.execute(f"INSERT INTO facet_ids SELECT n.id FROM {source} WHERE {clause}", args)
+        conn.execute(f"{with_}INSERT INTO facet_ids SELECT n.id FROM {source} WHERE {clause}", args)
         facets = {}
         for name in FACET_FIELDS:
             rows = conn.execute(_FACET_SQL[name].format(ids="SELECT id FROM facet_ids")).fetchall()
