@@ -180,3 +180,5 @@ def _plain(value: object) -> str:
 
 
 # -- stage commands (each stage registers its own) ------------------------------------------
+from tbtwatch.pipeline_cli import daily_command; app.command("daily")(daily_command)  # noqa: E402,E702
+from tbtwatch.pipeline_cli import backfill_command; app.command("backfill")(backfill_command)  # noqa: E402,E702

@@ -1,0 +1,83 @@
+"""tbt_daily: the day's crawl, classification, index, immediate alerts and digest.
+
+Thin wiring only: every task calls a function of ``tbtwatch.pipeline`` (unit
+tested without Airflow) and passes small JSON (symbols and counts) on. The
+sources are listed at run time and crawled as one mapped task each; a source
+that fails comes back as a failure record, so the others go on and the digest
+names it. Every task is idempotent for its data interval, so retries, re-runs
+and backfills (``airflow backfill create --dag-id tbt_daily ...``) do no harm.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
+
+from tbtwatch.orchestration import DEFAULT_ARGS, TAGS, TIMEZONE
+
+
+@dag(
+    dag_id="tbt_daily",
+    schedule=CronTriggerTimetable("0 7 * * *", timezone=TIMEZONE, interval=dt.timedelta(days=1)),
+    start_date=pendulum.datetime(2025, 1, 1, tz=TIMEZONE),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=[*TAGS, "daily"],
+    doc_md=__doc__,
+)
+def tbt_daily():
+    @task
+    def list_sources() -> list[str]:
+        from tbtwatch import orchestration, pipeline
+
+        return pipeline.enabled_sources(orchestration.task_settings())
+
+    @task(map_index_template="{{ source }}")
+    def crawl(source: str) -> dict:
+        from tbtwatch import orchestration, pipeline
+
+        settings = orchestration.task_settings()
+        _, since, until = orchestration.run_days(get_current_context())
+        return pipeline.crawl_source(source, since, until, settings.crawl.base_url or None).to_dict()
+
+    @task
+    def classify(crawled: list[dict]) -> dict:
+        from tbtwatch import orchestration, pipeline
+
+        day, _, _ = orchestration.run_days(get_current_context())
+        return pipeline.classify_pending(orchestration.task_settings(), day).checked()
+
+    @task
+    def index(crawled: list[dict], classified: dict) -> dict:
+        from tbtwatch import orchestration, pipeline
+
+        _, since, until = orchestration.run_days(get_current_context())
+        changed = {s for c in crawled for s in c["changed"]} | set(classified["symbols"])
+        return pipeline.index_changed(orchestration.task_settings(), sorted(changed), since, until).checked()
+
+    @task
+    def alerts() -> dict:
+        from tbtwatch import orchestration, pipeline
+
+        day, _, _ = orchestration.run_days(get_current_context())
+        return pipeline.send_immediate_alerts(orchestration.task_settings(), day).checked()
+
+    @task
+    def digest(crawled: list[dict]) -> dict:
+        from tbtwatch import orchestration, pipeline
+
+        day, _, _ = orchestration.run_days(get_current_context())
+        failed = [c["source"] for c in crawled if not c["ok"]]
+        return pipeline.make_digest(orchestration.task_settings(), day, failed).checked()
+
+    crawled = crawl.expand(source=list_sources())
+    classified = classify(crawled)
+    indexed = index(crawled, classified)
+    sent = alerts()
+    indexed >> sent >> digest(crawled)
+
+
+tbt_daily()

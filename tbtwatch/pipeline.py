@@ -1,0 +1,444 @@
+"""The daily pipeline as one small function per stage, shared by every runner.
+
+``tbtwatch daily`` / ``tbtwatch backfill`` (no Airflow) and the Airflow DAGs in
+``dags/`` call exactly these functions, so the DAG files stay thin and the
+logic is tested without a scheduler. Each stage is idempotent for its day, like
+a database transaction: the crawl upserts, classification works only on
+notices whose assessment is missing or stale (which also recovers after a
+crash), indexing re-copies the day's notices, and every message goes through
+the outbox, which delivers each (recipient, notice, kind) at most once. So a
+retry or a re-run of any day does no harm.
+
+A stage whose package has not been written yet reports ``unavailable`` with
+the module it needs, instead of pretending to have run. Results are small,
+JSON-able ``StageResult``s (symbols and counts) because Airflow passes them
+between tasks as XComs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tbtwatch.settings import Settings, get_settings
+
+DONE, NOTHING, UNAVAILABLE, FAILED, SKIPPED = "done", "nothing to do", "unavailable", "failed", "skipped"
+CLASSIFY_BATCH = 500
+
+
+class StageUnavailable(RuntimeError):
+    """A stage whose code is not in this checkout yet; the message names the missing module."""
+
+
+class StageFailed(RuntimeError):
+    """A stage that failed; raised in a scheduler's task so that the scheduler retries it."""
+
+
+@dataclass
+class StageResult:
+    """What one stage did, small enough for an XCom: a status, a line for people, counts and symbols."""
+
+    stage: str
+    status: str
+    summary: str
+    counts: dict[str, int] = field(default_factory=dict)
+    symbols: list[str] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def checked(self) -> dict[str, Any]:
+        """The result as an XCom, or ``StageFailed`` when the stage failed (so the task is retried)."""
+        if self.status == FAILED:
+            raise StageFailed(f"{self.stage}: {self.summary}")
+        return self.to_dict()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "StageResult":
+        return cls(**data)
+
+
+@dataclass
+class SourceResult:
+    """One source's crawl: counts, the symbols it added or changed, and the error if it failed."""
+
+    source: str
+    ok: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    changed: list[str] = field(default_factory=list)
+    error: str = ""
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "SourceResult":
+        return cls(**data)
+
+
+@dataclass
+class DailyReport:
+    day: dt.date
+    since: dt.date | None
+    until: dt.date | None
+    offline: bool
+    sources: list[SourceResult] = field(default_factory=list)
+    stages: list[StageResult] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def failed_sources(self) -> list[str]:
+        return [s.source for s in self.sources if not s.ok]
+
+    @property
+    def ok(self) -> bool:
+        """No stage failed (a failed source is reported in the digest, not a failed run)."""
+        return all(s.status != FAILED for s in self.stages)
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _stage_api(module: str, *names: str, stage: str) -> Any:
+    """Import a stage's module, or raise ``StageUnavailable`` if that module (not a dependency) is missing."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+            raise StageUnavailable(f"the {stage} stage is not available yet ({module} is not in this "
+                                   "checkout)") from exc
+        raise
+    missing = [n for n in names if not hasattr(mod, n)]
+    if missing:
+        raise StageUnavailable(f"the {stage} stage is not available yet ({module} has no "
+                               f"{', '.join(missing)})")
+    return mod
+
+
+def record_store(settings: Settings):
+    """The SQLite archive: the system of record every stage reads and writes."""
+    from archive.sqlite_store import SqliteStore
+
+    return SqliteStore(settings.archive_db)
+
+
+def run_stage(stage: str, body: Callable[[], StageResult]) -> StageResult:
+    """Run one stage; turn "not written yet" into ``unavailable`` and time it. Other errors propagate."""
+    started = time.monotonic()
+    try:
+        result = body()
+    except StageUnavailable as exc:
+        result = StageResult(stage, UNAVAILABLE, str(exc))
+    result.seconds = round(time.monotonic() - started, 2)
+    return result
+
+
+def crawl_interval(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The distribution dates a daily run for ``day`` looks at: the day before and the day itself."""
+    return day - dt.timedelta(days=1), day
+
+
+# -- crawl ---------------------------------------------------------------------------------------
+def enabled_sources(settings: Settings | None = None) -> list[str]:
+    """Names of the sources enabled in ``config/sources.yaml``, read now (at run time, not DAG parse time)."""
+    settings = settings or get_settings()
+    sources = _stage_api("crawlers.sources", "load_sources", stage="crawl")
+    return [name for name, source in sources.load_sources(settings.paths.sources).items() if source.enabled]
+
+
+def crawl_source(source: str, since: dt.date | None, until: dt.date | None,
+                 base_url: str | None = None) -> SourceResult:
+    """Crawl one source into the archive; a source that fails is returned as a failure, not raised.
+
+    One failing source must not stop the others, and the digest names it, so
+    the failure travels as data. Crawls run Scrapy in a subprocess (the
+    runner's job), so this is safe inside an Airflow task and can be called
+    once per source in one process.
+    """
+    runner = _stage_api("crawlers.runner", "run_crawl", stage="crawl")
+    started = time.monotonic()
+    try:
+        report = runner.run_crawl(sources=[source], since=since, until=until, base_url=base_url or None)
+    except Exception as exc:  # noqa: BLE001 - any crash of one source's crawl is that source's failure
+        return SourceResult(source, ok=False, error=f"{type(exc).__name__}: {exc}",
+                            seconds=round(time.monotonic() - started, 2))
+    return _source_result(report, source, time.monotonic() - started)
+
+
+def _source_result(report: Any, source: str, seconds: float) -> SourceResult:
+    """Read one source's line out of the crawl runner's report."""
+    failures = getattr(report, "failures", {}) or {}
+    error = failures.get(source, "") if isinstance(failures, dict) else ("; ".join(map(str, failures)))
+    per_source = (getattr(report, "sources", {}) or {}).get(source)
+    counts = {k: int(v) for k, v in _as_dict(per_source).items() if isinstance(v, int) and not isinstance(v, bool)}
+    changed = sorted(set(getattr(report, "changed", []) or []))
+    return SourceResult(source, ok=not error, counts=counts, changed=changed, error=str(error or ""),
+                        seconds=round(seconds, 2))
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return value
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    return dict(vars(value))
+
+
+def crawl_sources(sources: Iterable[str], since: dt.date | None, until: dt.date | None,
+                  base_url: str | None = None,
+                  on_source: Callable[[SourceResult], None] | None = None) -> list[SourceResult]:
+    """Crawl each source in turn (each in its own subprocess, like the DAG's mapped tasks)."""
+    results = []
+    for name in sources:
+        result = crawl_source(name, since, until, base_url)
+        results.append(result)
+        if on_source:
+            on_source(result)
+    return results
+
+
+def crawl_summary(results: list[SourceResult]) -> StageResult:
+    """The crawl stage's line: changed symbols across sources and which sources failed."""
+    changed = sorted({s for r in results for s in r.changed})
+    failed = [r.source for r in results if not r.ok]
+    counts: dict[str, int] = {"sources": len(results), "failed_sources": len(failed), "changed": len(changed)}
+    for r in results:
+        for key, value in r.counts.items():
+            counts[key] = counts.get(key, 0) + value
+    text = f"{len(results)} sources, {len(changed)} new or changed notices"
+    if failed:
+        text += f"; failed: {', '.join(failed)}"
+    if not results:
+        return StageResult("crawl", NOTHING, "no source is enabled in the sources file", counts)
+    # Failed sources are data for the digest, not a failed stage: the other stages still run.
+    return StageResult("crawl", DONE, text, counts, changed)
+
+
+# -- classify, index -----------------------------------------------------------------------------
+def classify_pending(settings: Settings, today: dt.date) -> StageResult:
+    """Assess every notice whose assessment is missing or older than the notice (new, changed, or left by a crash)."""
+    def body() -> StageResult:
+        nlp = _stage_api("nlp", "load_catalogue", "Classifier", stage="classify")
+        store = record_store(settings)
+        pending = store.stale_assessments()
+        if not pending:
+            return StageResult("classify", NOTHING, "every notice already has a current assessment")
+        classifier = nlp.Classifier(nlp.load_catalogue())
+        levels: dict[str, int] = {}
+        for start in range(0, len(pending), CLASSIFY_BATCH):
+            notices = [n for n in (store.get(s) for s in pending[start:start + CLASSIFY_BATCH]) if n]
+            records = [a.to_dict() for a in classifier.assess_many(notices, today=today)]
+            store.put_assessments(records)
+            for record in records:
+                levels[str(record.get("level"))] = levels.get(str(record.get("level")), 0) + 1
+        summary = f"{len(pending)} notices assessed (" + ", ".join(f"{k} {v}" for k, v in sorted(levels.items())) + ")"
+        return StageResult("classify", DONE, summary, {"assessed": len(pending), **levels}, pending)
+    return run_stage("classify", body)
+
+
+def index_changed(settings: Settings, symbols: Iterable[str], since: dt.date | None,
+                  until: dt.date | None) -> StageResult:
+    """Copy the changed notices, and all of the interval's, with their assessments into Elasticsearch.
+
+    Re-copying the whole interval makes a re-run repair an index that missed a
+    day. With the SQLite backend the archive is its own index: nothing to do.
+    """
+    def body() -> StageResult:
+        if settings.archive.backend != "elasticsearch":
+            return StageResult("index", SKIPPED, "archive.backend is sqlite: the SQLite archive is the search "
+                                                 "index, nothing to copy")
+        try:
+            from archive import open_store
+
+            index = open_store(settings)
+        except ModuleNotFoundError as exc:
+            if exc.name == "archive.elastic":
+                raise StageUnavailable("the index stage is not available yet (archive.elastic is not in this "
+                                       "checkout)") from exc
+            raise
+        record = record_store(settings)
+        wanted = set(symbols)
+        if since or until:
+            wanted |= {n.symbol for n in record.iter_notices(since, until)}
+        notices = [n for n in (record.get(s) for s in sorted(wanted)) if n]
+        try:
+            result = index.upsert(notices)
+            assessments = [a for a in (record.get_assessment(n.symbol) for n in notices) if a]
+            index.put_assessments(assessments)
+        finally:
+            index.close()
+        return StageResult("index", DONE, f"{len(notices)} notices copied to Elasticsearch index "
+                           f"{settings.archive.es_index} ({len(result.changed)} changed there)",
+                           {"copied": len(notices), "changed": len(result.changed),
+                            "assessments": len(assessments)}, sorted(result.changed))
+    return run_stage("index", body)
+
+
+# -- alerts, digest, reminders -------------------------------------------------------------------
+def _alerts_run(stage: str, *names: str) -> Any:
+    return _stage_api("alerts.run", *names, stage=stage)
+
+
+def _delivery_counts(delivered: Any) -> dict[str, int]:
+    """The outbox delivery result as counts (sent, failed, ...), whatever small shape it has."""
+    data = _as_dict(delivered) if not isinstance(delivered, int) else {"sent": delivered}
+    return {k: (len(v) if isinstance(v, (list, tuple, set)) else int(v)) for k, v in data.items()
+            if isinstance(v, (int, list, tuple, set)) and not isinstance(v, bool)}
+
+
+def _queue_and_deliver(stage: str, settings: Settings, queue: Callable[[Any], Any]) -> StageResult:
+    """Queue a stage's messages in the outbox, then deliver whatever is due (at most once each)."""
+    def body() -> StageResult:
+        run = _alerts_run(stage, "deliver_outbox")
+        queued = queue(run)
+        delivered = _delivery_counts(run.deliver_outbox(settings))
+        queued_n = len(queued) if isinstance(queued, (list, tuple, set)) else int(queued or 0)
+        counts = {"queued": queued_n, **{f"delivery_{k}": v for k, v in delivered.items()}}
+        status = DONE if queued_n or any(delivered.values()) else NOTHING
+        return StageResult(stage, status, f"{queued_n} messages queued; delivery: "
+                           + (", ".join(f"{k} {v}" for k, v in delivered.items()) or "nothing due"), counts)
+    return run_stage(stage, body)
+
+
+def send_immediate_alerts(settings: Settings, day: dt.date) -> StageResult:
+    """Alerts for subscribers who asked to hear at once about matching notices."""
+    return _queue_and_deliver("alerts", settings,
+                              lambda run: _alerts_run("alerts", "send_alerts").send_alerts(
+                                  settings, day, frequency="immediate"))
+
+
+def send_weekly_alerts(settings: Settings, day: dt.date) -> StageResult:
+    """The week's alerts for weekly subscribers."""
+    return _queue_and_deliver("weekly alerts", settings,
+                              lambda run: _alerts_run("weekly alerts", "send_alerts").send_alerts(
+                                  settings, day, frequency="weekly"))
+
+
+def send_weekly_summary(settings: Settings, day: dt.date) -> StageResult:
+    """The working group's summary of the week."""
+    return _queue_and_deliver("weekly summary", settings,
+                              lambda run: _alerts_run("weekly summary", "build_weekly_summary").build_weekly_summary(
+                                  settings, day))
+
+
+def send_reminders(settings: Settings, day: dt.date) -> StageResult:
+    """Reminders of comment deadlines coming up (``alerts.reminder_days`` before each)."""
+    return _queue_and_deliver("reminders", settings,
+                              lambda run: _alerts_run("reminders", "send_reminders").send_reminders(settings, day))
+
+
+def make_digest(settings: Settings, day: dt.date, failed_sources: list[str]) -> StageResult:
+    """Build the day's digest (naming the sources that failed) and deliver it to the working group."""
+    path: list[Path] = []
+
+    def queue(run: Any) -> int:
+        built = _alerts_run("digest", "build_digest").build_digest(settings, day, failed_sources=failed_sources)
+        path.append(Path(built))
+        return 0
+
+    result = _queue_and_deliver("digest", settings, queue)
+    if path:
+        result.outputs["digest"] = str(path[0])
+        failed = f"; failed sources named: {', '.join(failed_sources)}" if failed_sources else ""
+        result.summary = f"digest at {path[0]}{failed}; " + result.summary.split("; ", 1)[-1]
+        result.status = DONE
+    return result
+
+
+# -- where things went ---------------------------------------------------------------------------
+def outputs(settings: Settings) -> dict[str, str]:
+    """Where the pipeline's outputs are, for people: archive, raw pages, outbox or SMTP server."""
+    from archive.raw_pages import RawPages
+
+    found = {"archive": f"{settings.archive_db} ({record_store(settings).count()} notices)",
+             "raw pages": f"{RawPages(settings.archive_db).count()} pages kept in {settings.archive_db.name}"}
+    if settings.smtp.host:
+        found["mail"] = f"sent through SMTP {settings.smtp.host}:{settings.smtp.port}"
+    else:
+        outbox = settings.home / "outbox"
+        count = len(list(outbox.glob("*.eml"))) if outbox.is_dir() else 0
+        found["mail"] = f"{count} .eml files in {outbox} (no SMTP host configured)"
+    if settings.archive.backend == "elasticsearch":
+        found["index"] = f"Elasticsearch {settings.archive.es_url} index {settings.archive.es_index}"
+    found["web"] = f"run `tbtwatch serve`, then open {settings.alerts.base_url}"
+    return found
+
+
+# -- the whole day -------------------------------------------------------------------------------
+def run_daily(day: dt.date, offline: bool = False, *, settings: Settings | None = None,
+              since: dt.date | None = None, until: dt.date | None = None,
+              sources: list[str] | None = None,
+              on_source: Callable[[SourceResult], None] | None = None,
+              on_stage: Callable[[StageResult], None] | None = None) -> DailyReport:
+    """Run the day's stages in order, the same ones as the ``tbt_daily`` DAG, each idempotent for ``day``.
+
+    ``offline`` serves the recorded pages from the replay server on 127.0.0.1
+    and crawls those instead of the live sources. A stage that fails stops the
+    stages after it (they are reported as skipped), as in Airflow.
+    """
+    settings = settings or get_settings()
+    if since is None and until is None:
+        since, until = crawl_interval(day)
+    report = DailyReport(day, since, until, offline)
+
+    def record(result: StageResult) -> None:
+        report.stages.append(result)
+        if on_stage:
+            on_stage(result)
+
+    def crawl() -> StageResult:
+        names = sources if sources is not None else enabled_sources(settings)
+        if offline:
+            replay = _stage_api("crawlers.replay", "ReplayServer", stage="crawl (offline replay)")
+            with replay.ReplayServer() as server:
+                report.sources = crawl_sources(names, since, until, server.url, on_source)
+        else:
+            report.sources = crawl_sources(names, since, until, settings.crawl.base_url or None, on_source)
+        return crawl_summary(report.sources)
+
+    steps: list[tuple[str, Callable[[], StageResult]]] = [
+        ("crawl", lambda: run_stage("crawl", crawl)),
+        ("classify", lambda: classify_pending(settings, day)),
+        ("index", lambda: index_changed(settings, _changed(report), since, until)),
+        ("alerts", lambda: send_immediate_alerts(settings, day)),
+        ("digest", lambda: make_digest(settings, day, report.failed_sources)),
+    ]
+    failed: str | None = None
+    for name, step in steps:
+        if failed:
+            record(StageResult(name, SKIPPED, f"not run because the {failed} stage failed"))
+            continue
+        try:
+            result = step()
+        except Exception as exc:  # noqa: BLE001 - reported, and the later stages are skipped
+            result = StageResult(name, FAILED, f"{type(exc).__name__}: {exc}")
+        if result.status == FAILED:
+            failed = name
+        record(result)
+    report.outputs = outputs(settings)
+    for stage in report.stages:
+        report.outputs.update({k: v for k, v in stage.outputs.items()})
+    return report
+
+
+def _changed(report: DailyReport) -> list[str]:
+    found: set[str] = set()
+    for stage in report.stages:
+        if stage.stage in {"crawl", "classify"}:
+            found.update(stage.symbols)
+    return sorted(found)
+
+
+def days_between(since: dt.date, until: dt.date) -> list[dt.date]:
+    """Every day from ``since`` to ``until`` inclusive, oldest first (a backfill's runs)."""
+    if until < since:
+        raise ValueError(f"--until {until} is before --since {since}; give the earlier day first")
+    return [since + dt.timedelta(days=i) for i in range((until - since).days + 1)]
