@@ -81,7 +81,7 @@ class HSNomenclature:
         self._entries = entries
 
     @classmethod
-    def load(cls, path: Path) -> "HSNomenclature":
+    def load(cls, path: Path) -> HSNomenclature:
         if not path.exists():
             raise FileNotFoundError(
                 f"HS nomenclature not found at {path}; set paths.hs_nomenclature in config/settings.toml "

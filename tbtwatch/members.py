@@ -85,7 +85,7 @@ class Members:
         self._finder: re.Pattern[str] | None = None
 
     @classmethod
-    def load(cls, path: Path) -> "Members":
+    def load(cls, path: Path) -> Members:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except FileNotFoundError as exc:
@@ -100,7 +100,8 @@ class Members:
                 members.append(Member(code, entry["en"], entry.get("zh", ""), float(entry.get("weight", 0.5)),
                                       tuple(entry.get("groups", []))))
             except (KeyError, TypeError, ValueError) as exc:
-                raise MemberError(f"{path}: member entry #{i + 1} ({entry!r}) needs code and en: {exc}") from exc
+                raise MemberError(f"{path}: member entry #{i + 1} ({entry!r}) is not usable ({exc!r}): "
+                                  "each entry needs code and en, and weight must be a number") from exc
             for alias in entry.get("aliases", []) or []:
                 if aliases.get(str(alias), code) != code:
                     raise _name_clash(str(alias), aliases[str(alias)], code)

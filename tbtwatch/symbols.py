@@ -42,12 +42,12 @@ class Symbol:
         return text + "".join(f"/{_SUFFIX_CANON[k]}.{n}" for k, n in self.suffixes)
 
     @property
-    def base(self) -> "Symbol":
+    def base(self) -> Symbol:
         """The notification this document belongs to (a revision is its own base series)."""
         return Symbol(self.area, self.member_code, self.number, (), self.notif_year)
 
     @property
-    def parent(self) -> "Symbol | None":
+    def parent(self) -> Symbol | None:
         """The document one suffix up: Rev.1/Add.2 belongs to Rev.1, Add.1 to the base."""
         if not self.suffixes:
             return None
