@@ -114,13 +114,12 @@ class Notice(BaseModel):
             raise ValueError(f"area {self.area} contradicts symbol {self.symbol}")
         self.area = parsed.area
         self.member_code = parsed.member_code or self.member_code
-        if self.kind is None or (self.kind != "emergency" and parsed.kind != "regular"):
+        # The symbol decides the kind; only an emergency (a property of the form) can refine a regular one.
+        if not (self.kind == "emergency" and parsed.kind == "regular"):
             self.kind = parsed.kind  # type: ignore[assignment]
         self.base_symbol = str(parsed.base) if parsed.suffixes else None
         if self.symbol not in self.symbols:
             self.symbols = [self.symbol, *self.symbols]
-        if not self.member:
-            self.member = self.member_code
         return self
 
     # -- derived views -------------------------------------------------
@@ -161,10 +160,10 @@ def merge_notice(existing: Notice, incoming: Notice) -> Notice:
         raise ValueError(f"cannot merge {incoming.symbol} into {existing.symbol}")
     merged = existing.model_dump()
     translations = {**existing.translations, **incoming.translations}
-    if incoming.language != existing.language and existing.title:
+    if incoming.language != existing.language:
         translations[incoming.language] = LocalText(
             title=incoming.title, description=incoming.description, products=incoming.products)
-        skip = set(TEXT_FIELDS) | {"language"}
+        skip = set(TEXT_FIELDS) | {"language", "member"}  # the member's name stays in the original's language
     else:
         skip = set()
     for name, value in incoming.model_dump().items():

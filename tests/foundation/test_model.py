@@ -93,16 +93,12 @@ def test_merging_two_symbols_is_refused():
         merge_notice(_notice(title="a"), notice_from_dict({"symbol": "G/TBT/N/USA/1", "title": "b"}))
 
 
-@pytest.mark.xfail(strict=True, reason="model.py bug: an existing notice without a title loses its text "
-                                       "when a version in another language is merged (condition on .title)")
 def test_merge_keeps_the_original_text_when_it_has_no_title():
     en = _notice(description="Safety of toys", language="en")
     merged = merge_notice(en, _notice(title="玩具", language="zh"))
     assert merged.language == "en" and merged.description == "Safety of toys"
 
 
-@pytest.mark.xfail(strict=True, reason="model.py bug: a source without a member name gets the code as its "
-                                       "member, which then overwrites the richer name on merge")
 def test_sparse_source_does_not_replace_the_member_name_by_its_code():
     merged = merge_notice(_notice(title="Toys", member="美国"), _notice(title="Toys"))
     assert merged.member == "美国"
@@ -124,7 +120,5 @@ def test_dev_notice_hash_is_stable_across_refetch(valid_records):
     assert notice_from_dict(first.model_dump(mode="json")).content_hash() == first.content_hash()
 
 
-@pytest.mark.xfail(strict=True, reason="model.py bug: a kind that contradicts the symbol (revision for a "
-                                       "regular symbol) is kept instead of refused or replaced")
 def test_kind_follows_a_regular_symbol():
     assert _notice(title="Toys", kind="revision").kind == "regular"
