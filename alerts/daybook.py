@@ -1,0 +1,89 @@
+"""Which notices are new on a given day, and the per-run helpers every message kind shares.
+
+A notice is "new" on the day it was assessed (``assessed_on``: when the
+pipeline first saw it, or saw it change), falling back to its WTO distribution
+date when it has no assessment. Portals publish translations weeks late, so the
+scan looks back ``LOOKBACK`` days of distribution dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from alerts.context import NoticeItem, notice_item
+from alerts.rules import Evidence
+from alerts.validation import Vocabulary
+from archive.base import NoticeStore
+from tbtwatch.model import Notice
+from tbtwatch.settings import Settings
+
+LOOKBACK = dt.timedelta(days=180)
+
+
+@dataclass
+class Assessed:
+    notice: Notice
+    assessment: dict[str, Any]
+
+    @property
+    def new_on(self) -> dt.date | None:
+        stamp = self.assessment.get("assessed_on")
+        return dt.date.fromisoformat(stamp[:10]) if stamp else self.notice.distribution_date
+
+    @property
+    def relevant(self) -> bool:
+        """Touches the catalogue: the classifier said so, or found a product line."""
+        return bool(self.assessment.get("relevant") or self.assessment.get("product_lines"))
+
+    @property
+    def primary_line(self) -> str:
+        lines = sorted(self.assessment.get("product_lines", []), key=lambda p: -float(p.get("score", 0)))
+        return str(lines[0]["id"]) if lines else ""
+
+
+def assessed_between(store: NoticeStore, since: dt.date, until: dt.date) -> list[Assessed]:
+    """Notices distributed in [since, until] with their assessments (empty dict when none)."""
+    return [Assessed(n, store.get_assessment(n.symbol) or {}) for n in store.iter_notices(since, until)]
+
+
+def new_notices(store: NoticeStore, days: Iterable[dt.date]) -> list[Assessed]:
+    """Notices new on any of ``days``, oldest first."""
+    days = set(days)
+    if not days:
+        return []
+    scanned = assessed_between(store, min(days) - LOOKBACK, max(days))
+    return [a for a in scanned if a.new_on in days]
+
+
+def effective_deadline(store: NoticeStore, notice: Notice) -> dt.date | None:
+    """The final date for comments after any extension: the latest addendum's date wins."""
+    deadline = notice.comment_deadline
+    for version in store.history(notice.symbol):
+        if version.comment_deadline is not None and version.symbol != notice.symbol and (
+                version.kind == "addendum" and version.base_symbol == (notice.base_symbol or notice.symbol)):
+            deadline = version.comment_deadline
+    return deadline
+
+
+@dataclass
+class ItemMaker:
+    """Builds ``NoticeItem``s for one run: the reference data is loaded once."""
+
+    settings: Settings
+    store: NoticeStore
+    day: dt.date
+    vocabulary: Vocabulary = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.vocabulary = Vocabulary(self.settings)
+
+    def __call__(self, entry: Assessed, evidence: list[Evidence] | None = None) -> NoticeItem:
+        return notice_item(entry.notice, entry.assessment, day=self.day, base_url=self.settings.alerts.base_url,
+                           members=self.vocabulary.members, line_names=self.vocabulary.line_names or {},
+                           evidence=evidence, deadline=effective_deadline(self.store, entry.notice))
+
+    def line_name(self, line_id: str) -> tuple[str, str]:
+        return (self.vocabulary.line_names or {}).get(line_id, (line_id, line_id))

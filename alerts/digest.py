@@ -1,0 +1,106 @@
+"""The working group's daily digest: the day's relevant notices, follow-ups, counts, a trend chart, the queue.
+
+Built as a ``MessageContext`` (kind ``digest``) so the HTML file under
+``$TBTWATCH_HOME/digests/`` and the emailed digest are the same rendering.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+
+from alerts import reviews
+from alerts.context import CountRow, DigestGroup, MessageContext, ReviewRow, TrendBar, notice_url
+from alerts.daybook import Assessed, ItemMaker, assessed_between, effective_deadline, new_notices
+from alerts.rules import level_rank
+from archive.base import NoticeStore
+
+TREND_WEEKS = 12
+CHART_HEIGHT = 100  # pixels for the tallest bar
+CHART_BASELINE = 120
+BAR_STEP = 40
+
+
+def _deadline_key(item) -> tuple[int, str]:
+    return (0, item.comment_deadline) if item.comment_deadline else (1, "")
+
+
+def trend_bars(store: NoticeStore, day: dt.date) -> tuple[list[TrendBar], int]:
+    """Relevant notices per week (by distribution date) for the 12 weeks ending on ``day``."""
+    first = day - dt.timedelta(days=7 * TREND_WEEKS - 1)
+    counts = Counter((entry.notice.distribution_date - first).days // 7
+                     for entry in assessed_between(store, first, day)
+                     if entry.relevant and entry.notice.distribution_date)
+    peak = max(counts.values(), default=0)
+    bars = []
+    for week in range(TREND_WEEKS):
+        count = counts.get(week, 0)
+        height = round(CHART_HEIGHT * count / peak) if peak else 0
+        bars.append(TrendBar(week_start=(first + dt.timedelta(days=7 * week)).isoformat(), count=count,
+                             x=10 + BAR_STEP * week, y=CHART_BASELINE - height, height=height))
+    return bars, peak
+
+
+def _counts(entries: list[Assessed], make: ItemMaker) -> list[CountRow]:
+    def member_label(code: str) -> str:
+        member = make.vocabulary.members.get(code) if code else None
+        return f"{member.name_zh} ({code})" if member else code
+
+    rows = [CountRow("member", member_label(code), n)
+            for code, n in Counter(e.notice.member_code for e in entries).most_common()]
+    rows += [CountRow("area", area, n) for area, n in Counter(e.notice.area for e in entries).most_common()]
+    lines = Counter(str(p["id"]) for e in entries for p in e.assessment.get("product_lines", []))
+    rows += [CountRow("product_line", f"{make.line_name(line)[0]} ({line})", n) for line, n in lines.most_common()]
+    return rows
+
+
+def _review_queue(settings, store: NoticeStore, day: dt.date) -> list[ReviewRow]:
+    rows = []
+    for review in reviews.list_reviews(settings, reviews.OPEN_STATUSES):
+        notice = store.get(review.symbol)
+        deadline = effective_deadline(store, notice) if notice else None
+        rows.append(ReviewRow(symbol=review.symbol, title=notice.text("zh").title if notice else "",
+                              status=review.status, owner=review.owner, notes=review.notes,
+                              comment_deadline=deadline.isoformat() if deadline else "",
+                              days_left=(deadline - day).days if deadline else None,
+                              notice_url=notice_url(settings.alerts.base_url, review.symbol)))
+    return sorted(rows, key=lambda r: (r.comment_deadline == "", r.comment_deadline, r.symbol))
+
+
+def digest_context(settings, store: NoticeStore, day: dt.date, failed_sources: list[str]) -> MessageContext:
+    """Everything the digest shows for ``day``; relevant new notices enter the review queue as ``new``."""
+    make = ItemMaker(settings, store, day)
+    todays = new_notices(store, [day])
+    followups, relevant = [], []
+    for entry in todays:
+        base = entry.notice.base_symbol
+        base_review = reviews.get_review(settings, base) if base else None
+        if base_review is not None and base_review.status != "no_action":
+            followups.append(entry)
+        elif entry.relevant:
+            relevant.append(entry)
+    for entry in relevant:
+        reviews.open_review(settings, entry.notice.symbol)
+
+    grouped: dict[tuple[str, str], list] = defaultdict(list)
+    for entry in relevant:
+        item = make(entry)
+        review = reviews.get_review(settings, entry.notice.symbol)
+        item.review_status, item.review_owner = (review.status, review.owner) if review else ("", "")
+        grouped[(entry.primary_line, item.level)].append(item)
+    groups = []
+    for (line_id, level), items in sorted(grouped.items(), key=lambda kv: (-level_rank(kv[0][1]), kv[0][0])):
+        name_zh, name_en = make.line_name(line_id) if line_id else ("其他", "other")
+        groups.append(DigestGroup(line_id=line_id or "-", name_zh=name_zh, name_en=name_en, level=level,
+                                  items=sorted(items, key=_deadline_key)))
+    follow_items = []
+    for entry in followups:
+        item = make(entry)
+        review = reviews.get_review(settings, entry.notice.base_symbol or "")
+        item.review_status, item.review_owner = (review.status, review.owner) if review else ("", "")
+        follow_items.append(item)
+    trend, peak = trend_bars(store, day)
+    return MessageContext(kind="digest", languages=["zh"], day=day.isoformat(), base_url=settings.alerts.base_url,
+                          groups=groups, followups=sorted(follow_items, key=_deadline_key),
+                          counts=_counts(relevant, make), trend=trend, trend_max=peak,
+                          review_queue=_review_queue(settings, store, day), failed_sources=list(failed_sources))

@@ -1,0 +1,176 @@
+"""What a subscriber asked for, and whether a notice meets it, with the evidence.
+
+A subscriber holds one or more named ``Filter``s; a filter has one include
+``Rule`` and any number of exclude rules. Within a rule, the topic criteria (HS
+prefixes, product lines, keywords) are alternatives, and the member, area and
+minimum warning level narrow them: "batteries or HS 8507, from the EU or the
+USA, medium level or above". A rule with no topic criteria follows everything
+its narrowing criteria let through.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tbtwatch.model import Notice
+
+LEVELS = ("none", "low", "medium", "high")
+AREAS = ("TBT", "SPS")
+LANGUAGES = ("zh", "en", "both")
+FREQUENCIES = ("immediate", "daily", "weekly")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_NON_WORD = re.compile(r"[^\w\u3400-\u9fff]+")
+
+
+def level_rank(level: str | None) -> int:
+    return LEVELS.index(level) if level in LEVELS else 0
+
+
+def normalise_keyword(text: str) -> str:
+    """The form keywords are stored and compared in: case-folded, single spaces, NFKC (full-width to ASCII)."""
+    return " ".join(_NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).split())
+
+
+def is_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+@dataclass
+class Rule:
+    hs: list[str] = field(default_factory=list)
+    product_lines: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
+    areas: list[str] = field(default_factory=list)
+    min_level: str = "none"
+
+    @property
+    def has_topic(self) -> bool:
+        return bool(self.hs or self.product_lines or self.keywords)
+
+    def is_empty(self) -> bool:
+        return not (self.has_topic or self.members or self.areas or level_rank(self.min_level))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Rule":
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+@dataclass
+class Filter:
+    """One named filter of a subscriber: an include rule and exclude rules (issue 9 adds several per subscriber)."""
+
+    include: Rule
+    exclude: list[Rule] = field(default_factory=list)
+    name: str = "default"
+    id: int | None = None
+    subscriber_id: int | None = None
+
+
+@dataclass
+class Evidence:
+    """Why a notice matched: what kind of criterion, which value, and the text that shows it."""
+
+    kind: str  # hs | product_line | keyword | member | area | level
+    value: str
+    detail: str = ""
+
+
+@dataclass
+class NoticeFacts:
+    """What matching needs from a notice and its assessment, computed once per notice."""
+
+    notice: Notice
+    assessment: dict[str, Any]
+    codes: dict[str, str]  # 2/4/6-digit code -> where it came from ("given" or "inferred, score 0.91")
+    lines: dict[str, dict[str, Any]]  # product line id -> the assessment's entry (score, evidence)
+    words: str  # " word word ... " for English keyword matching
+    compact: str  # case-folded text without spaces, for Chinese keyword matching
+
+    @property
+    def level(self) -> str:
+        return self.assessment.get("level") or "none"
+
+    @classmethod
+    def build(cls, notice: Notice, assessment: dict[str, Any] | None) -> "NoticeFacts":
+        assessment = assessment or {}
+        codes: dict[str, str] = {}
+        for code in [*notice.hs_codes, *assessment.get("hs_given", [])]:
+            codes.setdefault(str(code), "given")
+        for entry in assessment.get("hs_inferred", []):
+            codes.setdefault(str(entry["code"]), f"inferred, score {float(entry.get('score', 0)):.2f}")
+        lines = {str(p["id"]): p for p in assessment.get("product_lines", [])}
+        text = normalise_keyword(notice.all_text())
+        return cls(notice, assessment, codes, lines, f" {text} ", text.replace(" ", ""))
+
+    def keyword_snippet(self, keyword: str) -> str | None:
+        """The words around ``keyword`` if the notice contains it (whole words for Latin script)."""
+        if is_cjk(keyword):
+            at = self.compact.find(keyword.replace(" ", ""))
+            return None if at < 0 else self.compact[max(0, at - 12): at + len(keyword) + 12]
+        at = self.words.find(f" {keyword} ")
+        if at < 0:
+            return None
+        return self.words[max(0, at - 40): at + len(keyword) + 40].strip()
+
+
+def _hs_evidence(rule: Rule, facts: NoticeFacts) -> list[Evidence]:
+    found = []
+    for prefix in rule.hs:
+        for code, origin in facts.codes.items():
+            if code.startswith(prefix):
+                found.append(Evidence("hs", prefix, f"{code} ({origin})"))
+            elif prefix.startswith(code):
+                found.append(Evidence("hs", prefix, f"{code} ({origin}; the notice covers the whole of {code})"))
+    return found
+
+
+def _topic_evidence(rule: Rule, facts: NoticeFacts) -> list[Evidence]:
+    found = _hs_evidence(rule, facts)
+    for line_id in rule.product_lines:
+        entry = facts.lines.get(line_id)
+        if entry is not None:
+            texts = "; ".join(f"{e.get('field', '')}: {e.get('text', '')}" for e in entry.get("evidence", [])[:3])
+            found.append(Evidence("product_line", line_id, texts or f"score {float(entry.get('score', 0)):.2f}"))
+    for keyword in rule.keywords:
+        snippet = facts.keyword_snippet(keyword)
+        if snippet is not None:
+            found.append(Evidence("keyword", keyword, snippet))
+    return found
+
+
+def evaluate_rule(rule: Rule, facts: NoticeFacts) -> list[Evidence] | None:
+    """The evidence that ``facts`` meets ``rule``, or None when it does not."""
+    notice = facts.notice
+    if rule.areas and notice.area not in rule.areas:
+        return None
+    if rule.members and notice.member_code not in rule.members:
+        return None
+    if level_rank(facts.level) < level_rank(rule.min_level):
+        return None
+    evidence: list[Evidence] = []
+    if rule.has_topic:
+        evidence = _topic_evidence(rule, facts)
+        if not evidence:
+            return None
+    if rule.members:
+        evidence.append(Evidence("member", notice.member_code))
+    if rule.areas:
+        evidence.append(Evidence("area", notice.area or ""))
+    if level_rank(rule.min_level):
+        evidence.append(Evidence("level", facts.level, f">= {rule.min_level}"))
+    return evidence
+
+
+def evaluate_filter(flt: Filter, facts: NoticeFacts) -> list[Evidence] | None:
+    """Include-rule evidence, unless an exclude rule also matches."""
+    evidence = evaluate_rule(flt.include, facts)
+    if evidence is None or any(evaluate_rule(rule, facts) is not None for rule in flt.exclude):
+        return None
+    return evidence

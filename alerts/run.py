@@ -1,0 +1,228 @@
+"""Entry points for the DAG, ``make demo`` and the CLI; each is idempotent for its day.
+
+``send_alerts`` / ``send_reminders`` / ``build_digest`` queue messages through
+the outbox (which refuses a second copy of anything) and then deliver what is
+due, so running any of them twice for a day sends nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alerts import reviews, subscriptions
+from alerts.context import MessageContext, NoticeItem
+from alerts.daybook import Assessed, ItemMaker, effective_deadline, new_notices
+from alerts.delivery import DeliveryReport, deliver
+from alerts.digest import digest_context
+from alerts.matching import SubscriptionIndex
+from alerts.messages import render, rendered_email
+from alerts.outbox import Outbox, Rendered
+from alerts.rules import Evidence, NoticeFacts, Rule
+from alerts.subscriptions import Subscriber
+from archive.base import NoticeStore, open_store
+from tbtwatch.settings import Settings
+
+# Days of "new" notices each frequency looks at; the outbox drops what was already sent,
+# so the overlap only catches up after a missed run.
+POOL_DAYS = {"immediate": 3, "daily": 3, "weekly": 9}
+
+
+@dataclass
+class AlertReport:
+    matched: int = 0  # (subscriber, notice) pairs
+    queued: list[int] = field(default_factory=list)  # new outbox rows
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+    def __len__(self) -> int:
+        """The number of messages queued (what ``tbtwatch.pipeline`` counts)."""
+        return len(self.queued)
+
+    def __int__(self) -> int:
+        return len(self.queued)
+
+    def summary(self) -> str:
+        return f"{self.matched} matches, {len(self.queued)} messages queued; delivery: {self.delivery.summary()}"
+
+
+def _store(settings: Settings, store: NoticeStore | None) -> NoticeStore:
+    return store or open_store(settings)
+
+
+def describe_rule(rule: Rule) -> str:
+    parts = [f"HS {', '.join(rule.hs)}" if rule.hs else "",
+             f"product lines {', '.join(rule.product_lines)}" if rule.product_lines else "",
+             f"keywords {', '.join(rule.keywords)}" if rule.keywords else "",
+             f"members {', '.join(rule.members)}" if rule.members else "",
+             f"{'/'.join(rule.areas)}" if rule.areas else "",
+             f"level >= {rule.min_level}" if rule.min_level != "none" else ""]
+    return "; ".join(p for p in parts if p)
+
+
+def _message_context(subscriber: Subscriber, settings: Settings, **fields) -> MessageContext:
+    return MessageContext(languages=subscriber.languages, recipient=subscriber.email,
+                          base_url=settings.alerts.base_url, frequency=subscriber.frequency,
+                          unsubscribe_url=subscriptions.unsubscribe_url(settings, subscriber.email), **fields)
+
+
+def queue_confirmation(settings: Settings, subscriber: Subscriber, day: dt.date | None = None) -> int | None:
+    """Queue the confirm-link message (at most one a day per address)."""
+    day = day or dt.date.today()
+    context = MessageContext(kind="confirm", languages=subscriber.languages, recipient=subscriber.email,
+                             base_url=settings.alerts.base_url, frequency=subscriber.frequency, day=day.isoformat(),
+                             confirm_url=subscriptions.confirm_url(settings, subscriber),
+                             filters_summary=[describe_rule(f.include) for f in subscriber.filters])
+    return Outbox(settings).enqueue(
+        recipient=subscriber.email, dedup_key=f"confirm:{day}", kind="confirm",
+        render=lambda mid, _: rendered_email("confirm", context, sender=settings.smtp.sender, message_id=mid))
+
+
+def sign_up(settings: Settings, email: str, rule: Rule, **options) -> subscriptions.SubscribeResult:
+    """Subscribe, and send the confirm link unless the subscriber is already confirmed (CLI and web)."""
+    result = subscriptions.subscribe(settings, email, rule, **options)
+    if result.needs_confirmation:
+        queue_confirmation(settings, result.subscriber)
+    return result
+
+
+def match_day(settings: Settings, store: NoticeStore, day: dt.date, frequency: str
+              ) -> dict[int, list[tuple[Assessed, list[Evidence]]]]:
+    """Active subscribers of ``frequency`` -> the new notices their filters meet, with evidence."""
+    subscribers = {s.id: s for s in subscriptions.list_subscribers(settings, "active") if s.frequency == frequency}
+    index = SubscriptionIndex(f for s in subscribers.values() for f in s.filters)
+    pool = new_notices(store, [day - dt.timedelta(days=i) for i in range(POOL_DAYS[frequency])])
+    found: dict[int, list[tuple[Assessed, list[Evidence]]]] = defaultdict(list)
+    for entry in pool:
+        per_subscriber: dict[int, list[Evidence]] = defaultdict(list)
+        for match in index.match(NoticeFacts.build(entry.notice, entry.assessment)):
+            per_subscriber[match.filter.subscriber_id].extend(match.evidence)
+        for sid, evidence in per_subscriber.items():
+            found[sid].append((entry, evidence))
+    return found
+
+
+def _alert_renderer(settings: Settings, subscriber: Subscriber, day: dt.date,
+                    items: dict[str, NoticeItem]):
+    def render_alert(message_id: str, fresh: list[str]) -> Rendered:
+        context = _message_context(subscriber, settings, kind="alert", day=day.isoformat(),
+                                   items=[items[s] for s in fresh])
+        return rendered_email("alert", context, sender=settings.smtp.sender, message_id=message_id)
+    return render_alert
+
+
+def send_alerts(settings: Settings, day: dt.date, frequency: str = "immediate", *,
+                store: NoticeStore | None = None, deliver_now: bool = True) -> AlertReport:
+    """Queue alerts for the notices new around ``day`` to ``frequency`` subscribers, then deliver."""
+    store = _store(settings, store)
+    outbox, make = Outbox(settings), ItemMaker(settings, store, day)
+    subscribers = {s.id: s for s in subscriptions.list_subscribers(settings, "active")}
+    report = AlertReport()
+    for sid, matches in match_day(settings, store, day, frequency).items():
+        subscriber = subscribers[sid]
+        report.matched += len(matches)
+        items = {entry.notice.symbol: make(entry, evidence) for entry, evidence in matches}
+        render_alert = _alert_renderer(settings, subscriber, day, items)
+        batches = [[s] for s in items] if frequency == "immediate" else [list(items)]
+        for symbols in batches:
+            key = symbols[0] if frequency == "immediate" else f"{frequency}:{day}"
+            row = outbox.enqueue(recipient=subscriber.email, dedup_key=key, kind="alert", symbols=symbols,
+                                 item_kind="alert", render=render_alert)
+            if row is not None:
+                report.queued.append(row)
+    if deliver_now:
+        report.delivery = deliver(settings)
+    return report
+
+
+def _reminder_threshold(days_left: int, thresholds: Iterable[int]) -> int | None:
+    """The smallest configured N with days_left <= N: 10 days left -> the 14-day reminder, 2 -> the 3-day one."""
+    fitting = [n for n in thresholds if 0 <= days_left <= n]
+    return min(fitting) if fitting else None
+
+
+def send_reminders(settings: Settings, day: dt.date, *, store: NoticeStore | None = None,
+                   deliver_now: bool = True) -> AlertReport:
+    """Remind subscribers (notices they were alerted to) and the working group (open reviews) of deadlines."""
+    store = _store(settings, store)
+    outbox, make = Outbox(settings), ItemMaker(settings, store, day)
+    report = AlertReport()
+    audiences: list[tuple[str, list[str], Subscriber | None]] = [
+        (s.email, outbox.followed(s.email), s) for s in subscriptions.list_subscribers(settings, "active")]
+    queue = [r.symbol for r in reviews.list_reviews(settings, reviews.OPEN_STATUSES)]
+    audiences += [(address, queue, None) for address in settings.alerts.working_group]
+    for recipient, symbols, subscriber in audiences:
+        due: dict[int, dict[str, NoticeItem]] = defaultdict(dict)
+        for symbol in symbols:
+            notice = store.get(symbol)
+            deadline = effective_deadline(store, notice) if notice else None
+            threshold = _reminder_threshold((deadline - day).days, settings.alerts.reminder_days) if deadline else None
+            if notice is not None and threshold is not None:
+                due[threshold][symbol] = make(Assessed(notice, store.get_assessment(symbol) or {}))
+        for threshold, items in due.items():
+            if subscriber is not None:
+                context = _message_context(subscriber, settings, kind="reminder", day=day.isoformat(),
+                                           reminder_days=threshold)
+            else:
+                context = MessageContext(kind="reminder", languages=["zh", "en"], recipient=recipient,
+                                         base_url=settings.alerts.base_url, day=day.isoformat(),
+                                         reminder_days=threshold)
+
+            def render_reminder(message_id: str, fresh: list[str], context=context, items=items) -> Rendered:
+                context.items = [items[s] for s in fresh]
+                return rendered_email("reminder", context, sender=settings.smtp.sender, message_id=message_id)
+
+            row = outbox.enqueue(recipient=recipient, dedup_key=f"{day}:{threshold}", kind="reminder",
+                                 symbols=list(items), item_kind=f"reminder-{threshold}", render=render_reminder)
+            report.matched += len(items)
+            if row is not None:
+                report.queued.append(row)
+    if deliver_now:
+        report.delivery = deliver(settings)
+    return report
+
+
+def build_digest(settings: Settings, day: dt.date, failed_sources: list[str] | None = None, *,
+                 store: NoticeStore | None = None, deliver_now: bool = True) -> Path:
+    """Write ``digests/digest-YYYY-MM-DD.html`` (rewritten on a re-run) and email it once to the working group."""
+    store = _store(settings, store)
+    context = digest_context(settings, store, day, failed_sources or [])
+    _, _, html = render("digest", context)
+    target = settings.path("digests", f"digest-{day.isoformat()}.html")
+    partial = target.with_suffix(".part")
+    partial.write_text(html, encoding="utf-8")
+    partial.replace(target)
+    outbox = Outbox(settings)
+    for address in settings.alerts.working_group:
+        def render_digest(message_id: str, _: list[str], address=address) -> Rendered:
+            context.recipient = address
+            return rendered_email("digest", context, sender=settings.smtp.sender, message_id=message_id)
+
+        outbox.enqueue(recipient=address, dedup_key=day.isoformat(), kind="digest", render=render_digest)
+    if deliver_now and settings.alerts.working_group:
+        deliver(settings)
+    return target
+
+
+def deliver_outbox(settings: Settings, now: dt.datetime | None = None) -> DeliveryReport:
+    """Send whatever is due (retries included)."""
+    return deliver(settings, now)
+
+
+def comment_draft(settings: Settings, symbol: str, *, store: NoticeStore | None = None,
+                  day: dt.date | None = None) -> str:
+    """A comment draft (Chinese with English) for the working group to edit; marks the review ``comment_drafted``."""
+    from alerts.messages import environment
+
+    store = _store(settings, store)
+    notice = store.get(symbol)
+    if notice is None:
+        raise reviews.ReviewError(f"{symbol} is not in the archive (import or crawl it first)")
+    item = ItemMaker(settings, store, day or dt.date.today())(Assessed(notice, store.get_assessment(symbol) or {}))
+    review = reviews.get_review(settings, symbol)
+    text = environment().get_template("comment_draft.txt").render(item=item, notes=review.notes if review else "")
+    reviews.update_review(settings, symbol, status="comment_drafted", note="comment draft generated")
+    return text
+
