@@ -1,0 +1,160 @@
+"""Finding HS, CCCN and ICS codes in notice text.
+
+Products-covered fields write codes in many ways: ``HS 8507.60``, ``HS code(s):
+850760``, ``(HS 850650)``, ``HS编码:9401.80``, ``HS:8525;8526;8527``, a portal's JSON
+``HS:[{"uid":"95"}]``, ``CCCN 8418.69.90.00.9A``, ``Chapter 85``, ``第85章``, ranges
+such as ``8501-8504``, and ICS codes such as ``ICS 29.220.20``. A code is only read
+after a label (HS, CCCN, ICS, Chapter, 税目...), because bare numbers in notices are
+mostly dates, regulation numbers and limits. Codes inside an exclusion clause
+("不包括税目为90.14") are kept but marked excluded.
+
+This module is pure text processing; ``nlp.components`` wraps it as a spaCy component.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Container
+from dataclasses import dataclass
+
+from nlp.scopes import covering_scope, exclusion_scopes
+from tbtwatch.hs import HSCodeError, normalise_hs
+
+_HS_LABEL = re.compile(
+    r"(?<![A-Za-z])(?:H\.S\.|HSN?(?![A-Za-z])|CCCN|海关编码|商品编码|税则号列|税则号|税号|税目|tariff\s+(?:lines?|items?|headings?|codes?))"
+    r"(?:\s*(?:code\s*\(s\)|codes?|headings?|subheadings?|nos?\.|numbers?|编码|代码|编号|分类号|税号|号列|号|为))*"
+    r"\s*[:：]?",
+    re.IGNORECASE,
+)
+_ICS_LABEL = re.compile(
+    r"(?<![A-Za-z])ICS(?![A-Za-z])(?:\s*(?:code\s*\(s\)|codes?|编码|代码|分类号|编号|号))*\s*[:：]?", re.IGNORECASE)
+_CHAPTER = re.compile(r"(?<![A-Za-z])(?:HS\s+)?chapters?\s+(?=\d)|第\s*(\d{1,2})\s*章", re.IGNORECASE)
+
+# A list after a label: codes joined by separators, JSON debris and range marks.
+_HS_ITEM = r"\d{2}[\d.]*[A-Z]?(?![\d])"
+_ICS_ITEM = r"\d{2}(?:\.\d{3}(?:\.\d{2})?)?(?![\d.]\d)"
+_FILLER = r"(?:[\s\[\]{}\"'：:,;，；、/|&\-–~]|uid|and|or|to|和|及|与|或|至|以及)"
+_HS_LIST = re.compile(rf"(?:{_FILLER}*{_HS_ITEM})+", re.IGNORECASE)
+_ICS_LIST = re.compile(rf"(?:{_FILLER}*{_ICS_ITEM})+", re.IGNORECASE)
+_CHAPTER_LIST = re.compile(rf"(?:{_FILLER}*\d{{1,2}}(?![\d.]))+", re.IGNORECASE)
+_HS_ITEMS = re.compile(_HS_ITEM, re.IGNORECASE)
+_ICS_ITEMS = re.compile(_ICS_ITEM)
+_CHAPTER_ITEMS = re.compile(r"\d{1,2}")
+_RANGE_GAP = re.compile(r"^[\s\"']*(?:-|–|~|to|至)[\s\"']*$", re.IGNORECASE)
+_MAX_RANGE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class CodeMention:
+    """One code written in a text: ``kind`` is "hs" or "ics"; ``code`` is normalised."""
+
+    kind: str
+    code: str
+    start: int
+    end: int
+    excluded: bool = False
+
+
+def _expand_range(first: str, last: str, known: Container[str] | None) -> list[str]:
+    """``8501-8504`` names every heading in between; only codes the nomenclature has are kept."""
+    if len(first) != len(last) or not (0 < int(last) - int(first) <= _MAX_RANGE):
+        return [first, last]
+    width = len(first)
+    codes = [str(n).zfill(width) for n in range(int(first), int(last) + 1)]
+    return [c for c in codes if known is None or c in known] or [first, last]
+
+
+def _hs_items(text: str, start: int, end: int, items: re.Pattern[str],
+              known: Container[str] | None, chapters: bool = False) -> list[tuple[str, int, int]]:
+    """Normalised HS codes in ``text[start:end]``, ranges expanded."""
+    found: list[tuple[str, int, int]] = []
+    previous_end = None
+    for m in items.finditer(text, start, end):
+        try:
+            code = m.group(0).zfill(2) if chapters else normalise_hs(re.sub(r"[A-Z]$", "", m.group(0), flags=re.I))
+        except HSCodeError:
+            continue
+        if previous_end is not None and found and _RANGE_GAP.match(text[previous_end:m.start()]):
+            first = found.pop()
+            for c in _expand_range(first[0], code, known):
+                found.append((c, first[1], m.end()))
+        else:
+            found.append((code, m.start(), m.end()))
+        previous_end = m.end()
+    if known is None:
+        return found
+    return [(k, s, e) for code, s, e in found if (k := _known_stem(code, known))]
+
+
+def _known_stem(code: str, known: Container[str]) -> str | None:
+    """The code itself if the nomenclature has it, else its heading or chapter (national splits)."""
+    for stem in (code, code[:4], code[:2]):
+        if len(stem) >= 2 and stem in known:
+            return stem
+    return None
+
+
+def extract_codes(text: str, known_hs: Container[str] | None = None) -> list[CodeMention]:
+    """Every labelled HS/CCCN/chapter and ICS code in ``text``, in order of appearance.
+
+    ``known_hs`` (the HS nomenclature) drops numbers that are no HS code at all, such
+    as a national 98xx line or a misread year.
+    """
+    if not text:
+        return []
+    scopes = exclusion_scopes(text)
+    mentions: list[CodeMention] = []
+
+    def add(kind: str, items: list[tuple[str, int, int]]) -> None:
+        for code, s, e in items:
+            mentions.append(CodeMention(kind, code, s, e, covering_scope(scopes, s) is not None))
+
+    for label in _HS_LABEL.finditer(text):
+        listed = _HS_LIST.match(text, label.end())
+        if listed:
+            add("hs", _hs_items(text, label.end(), listed.end(), _HS_ITEMS, known_hs))
+    for label in _CHAPTER.finditer(text):
+        if label.group(1):
+            add("hs", [(label.group(1).zfill(2), label.start(), label.end())])
+            continue
+        listed = _CHAPTER_LIST.match(text, label.end())
+        if listed:
+            add("hs", _hs_items(text, label.end(), listed.end(), _CHAPTER_ITEMS, known_hs, chapters=True))
+    for label in _ICS_LABEL.finditer(text):
+        listed = _ICS_LIST.match(text, label.end())
+        if listed:
+            add("ics", [(m.group(0), m.start(), m.end()) for m in _ICS_ITEMS.finditer(text, label.end(), listed.end())])
+    mentions.sort(key=lambda m: (m.start, m.kind))
+    return mentions
+
+
+def given_hs_codes(mentions: list[CodeMention]) -> list[str]:
+    """The HS codes a text says are covered (excluded ones left out), first mention first."""
+    return list(dict.fromkeys(m.code for m in mentions if m.kind == "hs" and not m.excluded))
+
+
+_LABELS = (_HS_LABEL, _ICS_LABEL, _CHAPTER)
+
+
+def hide_codes(text: str) -> str:
+    """``text`` with every code label and listed code removed.
+
+    The evaluation uses this to turn a notice that gives codes into one that does
+    not, so that the heading inferrer is judged on words alone.
+    """
+    if not text:
+        return text
+    spans: list[tuple[int, int]] = []
+    for label_re, list_re in ((_HS_LABEL, _HS_LIST), (_ICS_LABEL, _ICS_LIST), (_CHAPTER, _CHAPTER_LIST)):
+        for label in label_re.finditer(text):
+            listed = list_re.match(text, label.end()) if not label.group(0).endswith("章") else None
+            spans.append((label.start(), listed.end() if listed else label.end()))
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if start >= pos:
+            out.append(text[pos:start])
+            pos = end
+        elif end > pos:
+            pos = end
+    out.append(text[pos:])
+    return " ".join("".join(out).split(" ")) if spans else text

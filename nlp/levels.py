@@ -1,0 +1,145 @@
+"""The warning level: how urgently Shenzhen's exporters should look at a relevant notice.
+
+One score, the product of factors read from ``config/catalogue/levels.yaml``: how
+strongly the notice matches a product line (times the line's export exposure),
+what kind of measure it is, how much the notifying member weighs as a market,
+what kind of notice it is (a new notification or an addendum that only extends a
+deadline) and how many days are left to comment. Each factor becomes a reason, so
+the working group can see why a notice is "high" and correct the rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nlp.assessment import LineMatch
+from nlp.catalogue import Catalogue
+from tbtwatch.model import Notice
+
+LEVELS = ("high", "medium", "low", "none")
+MEASURE_LABELS = {"mandatory_regulation": "mandatory technical regulation",
+                  "conformity_assessment": "conformity assessment procedure",
+                  "voluntary_standard": "voluntary standard", "sps_measure": "SPS measure"}
+
+
+@dataclass
+class LevelRules:
+    thresholds: dict[str, float] = field(default_factory=lambda: {"high": 0.45, "medium": 0.2})
+    relevance_threshold: float = 0.5
+    exposure_floor: float = 0.5
+    matching: dict[str, float] = field(default_factory=lambda: {
+        "title": 1.0, "products": 1.0, "description": 0.7, "hs_code": 1.0, "hs_broad": 0.4,
+        "inferred_top": 3, "inferred_min_score": 0.4, "inferred_factor": 0.8})
+    measure: dict[str, float] = field(default_factory=lambda: {
+        "mandatory_regulation": 1.0, "conformity_assessment": 0.9, "sps_measure": 0.6, "voluntary_standard": 0.5})
+    measure_cues: dict[str, list[str]] = field(default_factory=dict)
+    kind: dict[str, float] = field(default_factory=lambda: {
+        "regular": 1.0, "revision": 1.0, "emergency": 1.0, "supplement": 0.7, "addendum": 0.6,
+        "addendum_deadline_only": 0.3, "corrigendum": 0.4})
+    deadline_extension_cues: list[str] = field(default_factory=list)
+    member_unknown_weight: float = 0.3
+    member_floor: float = 0.3
+    deadline: dict[str, float] = field(default_factory=lambda: {
+        "urgent_days": 14, "urgent": 1.0, "open": 0.9, "unknown": 0.8, "closed": 0.5})
+
+    @classmethod
+    def load(cls, path: Path) -> "LevelRules":
+        """Read the rules; a missing file means the defaults above."""
+        try:
+            data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            return cls()
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{path}: malformed YAML: {exc}") from None
+        rules = cls()
+        for key, value in data.items():
+            if not hasattr(rules, key):
+                raise ValueError(f"{path}: unknown key {key!r} (known: {', '.join(rules.__dataclass_fields__)})")
+            current = getattr(rules, key)
+            if isinstance(current, dict):
+                value = {**current, **value}
+            setattr(rules, key, value)
+        for measure, cues in rules.measure_cues.items():
+            if measure not in rules.measure:
+                raise ValueError(f"{path}: measure_cues has {measure!r}, which is not a measure type")
+            rules.measure_cues[measure] = [c.lower() for c in cues]
+        rules.deadline_extension_cues = [c.lower() for c in rules.deadline_extension_cues]
+        return rules
+
+    # -- the factors -------------------------------------------------------------------
+    def measure_type(self, notice: Notice) -> tuple[str, str]:
+        """(measure type, the cue that decided it) from the notice's area and wording."""
+        if notice.area == "SPS":
+            return "sps_measure", "SPS notification"
+        text = _notice_words(notice)
+        for measure in ("conformity_assessment", "voluntary_standard"):
+            for cue in self.measure_cues.get(measure, []):
+                if cue in text:
+                    return measure, cue
+        return "mandatory_regulation", ""
+
+    def notice_kind(self, notice: Notice) -> str:
+        kind = notice.kind or "regular"
+        if kind == "addendum":
+            text = _notice_words(notice)
+            if any(cue in text for cue in self.deadline_extension_cues):
+                return "addendum_deadline_only"
+        return kind
+
+    def deadline_factor(self, deadline: dt.date | None, today: dt.date) -> tuple[float, str]:
+        if deadline is None:
+            return self.deadline["unknown"], "no final date for comments given"
+        days = (deadline - today).days
+        if days < 0:
+            return self.deadline["closed"], f"comment period closed on {deadline.isoformat()} ({-days} days ago)"
+        if days <= self.deadline["urgent_days"]:
+            return self.deadline["urgent"], f"only {days} days left to comment (until {deadline.isoformat()})"
+        return self.deadline["open"], f"{days} days left to comment (until {deadline.isoformat()})"
+
+    def decide(self, notice: Notice, lines: list[LineMatch], catalogue: Catalogue, member_weight: float | None,
+               today: dt.date) -> tuple[str, list[str], str]:
+        """(level, reasons, measure type) for a notice and its matched product lines."""
+        measure, cue = self.measure_type(notice)
+        relevant = [m for m in lines if m.score >= self.relevance_threshold]
+        if not relevant:
+            return "none", ["no catalogue product line matched"], measure
+
+        def strength(m: LineMatch) -> float:
+            line = catalogue.get(m.id)
+            weight = line.weight if line else 0.5
+            return m.score * (self.exposure_floor + (1 - self.exposure_floor) * weight)
+
+        best = max(relevant, key=strength)
+        line = catalogue.get(best.id)
+        reasons = [f"matches product line {best.id} ({line.name_en if line else best.id}) with score "
+                   f"{best.score:.2f}, export exposure {line.weight if line else 0.5:.1f}"]
+        if len(relevant) > 1:
+            reasons.append("also matches " + ", ".join(m.id for m in relevant if m is not best))
+        reasons.append(f"measure: {MEASURE_LABELS[measure]}" + (f" (\"{cue}\")" if cue else ""))
+        kind = self.notice_kind(notice)
+        reasons.append("kind: " + {"addendum_deadline_only": "addendum that only extends the comment period",
+                                   "regular": "new regular notification"}.get(kind, kind))
+        known = member_weight is not None
+        weight = member_weight if known else self.member_unknown_weight
+        reasons.append(f"market: {notice.member_code or notice.member} weight {weight:.1f}"
+                       + ("" if known else " (member not in config/members.yaml)"))
+        deadline, deadline_reason = self.deadline_factor(notice.comment_deadline, today)
+        reasons.append(deadline_reason)
+        score = (strength(best) * self.measure[measure] * self.kind.get(kind, 1.0)
+                 * (self.member_floor + (1 - self.member_floor) * weight) * deadline)
+        level = ("high" if score >= self.thresholds["high"] else
+                 "medium" if score >= self.thresholds["medium"] else "low")
+        reasons.append(f"score {score:.2f} -> {level}")
+        return level, reasons, measure
+
+
+def _notice_words(notice: Notice) -> str:
+    parts = [notice.title, notice.description, *notice.objectives]
+    for text in notice.translations.values():
+        parts += [text.title, text.description]
+    return "\n".join(parts).lower()

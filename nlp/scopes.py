@@ -1,0 +1,39 @@
+"""Exclusion scopes: the parts of a text that name what a measure does *not* cover.
+
+Products-covered fields say "Non-alcoholic beverages (excl. water ...)" or
+"不包括税目为90.14、90.15的仪器": a product or code named there is excluded, and
+counting it as covered would turn a notice about flow meters into one about
+surveying instruments. A scope runs from the cue to the end of its clause.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CUE = re.compile(
+    r"\b(?:excluding|excluded|excl\.|except(?:\s+for)?|other\s+than|not\s+including|with\s+the\s+exception\s+of|"
+    r"does\s+not\s+(?:apply\s+to|cover)|do\s+not\s+(?:apply\s+to|cover)|not\s+covered)"
+    r"|不包括|不包含|不含|不适用于|不涵盖|除外|例外",
+    re.IGNORECASE,
+)
+# "除电池外" / "除……以外": the excluded thing sits between the two characters.
+_CHU_WAI = re.compile(r"除(?:了)?[^，。；;,\n]{1,40}?(?:以外|之外|外)")
+_CLAUSE_END = re.compile(r"[;；。\n()（）]")
+
+
+def exclusion_scopes(text: str) -> list[tuple[int, int]]:
+    """Character ranges of ``text`` that lie in an exclusion clause, sorted by start."""
+    scopes = []
+    for cue in _CUE.finditer(text):
+        end = _CLAUSE_END.search(text, cue.end())
+        scopes.append((cue.start(), end.start() if end else len(text)))
+    scopes.extend((m.start(), m.end()) for m in _CHU_WAI.finditer(text))
+    return sorted(scopes)
+
+
+def covering_scope(scopes: list[tuple[int, int]], offset: int) -> tuple[int, int] | None:
+    """The exclusion scope containing ``offset``, if any (notices have a handful of scopes at most)."""
+    for start, end in scopes:
+        if start <= offset < end:
+            return start, end
+    return None

@@ -1,0 +1,65 @@
+"""Term handling shared by the matcher: variants of English terms and a trie regex for scanning text.
+
+Chinese has no spaces, so terms are found by scanning characters. A regex built
+from a trie of the terms (``电池|电池组`` becomes ``电池(?:组)?``) does that scan in C,
+takes the longest term at each position and needs no extra library.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def english_variants(term: str) -> list[str]:
+    """The term as written plus its hyphen forms: "e-bike" also as "e bike" and "ebike"."""
+    variants = [term]
+    if "-" in term:
+        variants += [term.replace("-", " "), term.replace("-", "")]
+    return list(dict.fromkeys(variants))
+
+
+def english_plurals(term: str) -> list[str]:
+    """Naive plural of a term's last word, for regex matching where no lemmatiser runs."""
+    if term.endswith("y") and not term.endswith(("ay", "ey", "oy")):
+        return [term, term[:-1] + "ies"]
+    return [term]
+
+
+def is_acronym_term(term: str) -> bool:
+    """Terms with an upper-case token (LED, PCB, USB cable) are matched case-sensitively:
+    their lower-case forms ("led", "ends") are ordinary English words."""
+    return any(len(word) > 1 and word.isupper() for word in re.findall(r"[A-Za-z]+", term))
+
+
+def _trie_pattern(words: list[str]) -> str:
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        terminal = "" in node
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return "(?:" + body + ")?" if terminal else body
+
+    return build(trie)
+
+
+def trie_regex(terms: list[str], *, word_bounded: bool = False, flags: int = re.IGNORECASE) -> re.Pattern[str] | None:
+    """A compiled regex matching any of ``terms``, longest first at each position.
+
+    ``word_bounded`` wraps the match in ASCII word boundaries (for English terms
+    found inside Chinese text) and allows a plural "s"/"es".
+    """
+    terms = [t for t in dict.fromkeys(terms) if t]
+    if not terms:
+        return None
+    body = _trie_pattern(terms)
+    if word_bounded:
+        return re.compile(rf"(?<![A-Za-z0-9])({body})(?:e?s)?(?![A-Za-z0-9])", flags)
+    return re.compile(f"({body})", flags)
