@@ -74,6 +74,7 @@ class SourceResult:
     counts: dict[str, int] = field(default_factory=dict)
     changed: list[str] = field(default_factory=list)
     error: str = ""
+    note: str = ""
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -154,55 +155,52 @@ def enabled_sources(settings: Settings | None = None) -> list[str]:
 
 def crawl_source(source: str, since: dt.date | None, until: dt.date | None,
                  base_url: str | None = None) -> SourceResult:
-    """Crawl one source into the archive; a source that fails is returned as a failure, not raised.
+    """Crawl one source into the archive (one mapped DAG task); a failure is returned, not raised.
 
     One failing source must not stop the others, and the digest names it, so
-    the failure travels as data. Crawls run Scrapy in a subprocess (the
-    runner's job), so this is safe inside an Airflow task and can be called
-    once per source in one process.
+    the failure travels as data. The runner runs Scrapy in a subprocess, so
+    this is safe inside an Airflow task.
     """
+    return crawl_sources([source], since, until, base_url)[0]
+
+
+def crawl_sources(sources: list[str], since: dt.date | None, until: dt.date | None,
+                  base_url: str | None = None,
+                  on_progress: Callable[[dict[str, Any]], None] | None = None) -> list[SourceResult]:
+    """Crawl the sources side by side in one Scrapy process; one result per source, failures included.
+
+    ``on_progress`` gets the runner's progress lines (source, pages, items,
+    failures, done) every few seconds.
+    """
+    if not sources:
+        return []
     runner = _stage_api("crawlers.runner", "run_crawl", stage="crawl")
     started = time.monotonic()
     try:
-        report = runner.run_crawl(sources=[source], since=since, until=until, base_url=base_url or None)
-    except Exception as exc:  # noqa: BLE001 - any crash of one source's crawl is that source's failure
-        return SourceResult(source, ok=False, error=f"{type(exc).__name__}: {exc}",
-                            seconds=round(time.monotonic() - started, 2))
-    return _source_result(report, source, time.monotonic() - started)
+        report = runner.run_crawl(sources=sources, since=since, until=until, base_url=base_url or None,
+                                  progress=on_progress)
+    except Exception as exc:  # noqa: BLE001 - a crawl that cannot run is every source's failure, reported
+        seconds = round(time.monotonic() - started, 2)
+        return [SourceResult(name, ok=False, error=f"{type(exc).__name__}: {exc}", seconds=seconds)
+                for name in sources]
+    return [_source_result(report, name, time.monotonic() - started) for name in sources]
 
 
 def _source_result(report: Any, source: str, seconds: float) -> SourceResult:
-    """Read one source's line out of the crawl runner's report."""
-    failures = getattr(report, "failures", {}) or {}
-    error = failures.get(source, "") if isinstance(failures, dict) else ("; ".join(map(str, failures)))
-    per_source = (getattr(report, "sources", {}) or {}).get(source)
-    counts = {k: int(v) for k, v in _as_dict(per_source).items() if isinstance(v, int) and not isinstance(v, bool)}
-    changed = sorted(set(getattr(report, "changed", []) or []))
-    return SourceResult(source, ok=not error, counts=counts, changed=changed, error=str(error or ""),
-                        seconds=round(seconds, 2))
+    """One source's line out of the crawl runner's ``CrawlReport``."""
+    line = report.sources.get(source)
+    if line is None:  # the source never reported: the runner's own errors say why
+        return SourceResult(source, ok=False, error="; ".join(report.errors) or "the source did not report",
+                            seconds=round(seconds, 2))
+    from crawlers.report import COUNTS
 
-
-def _as_dict(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if isinstance(value, dict):
-        return value
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    return dict(vars(value))
-
-
-def crawl_sources(sources: Iterable[str], since: dt.date | None, until: dt.date | None,
-                  base_url: str | None = None,
-                  on_source: Callable[[SourceResult], None] | None = None) -> list[SourceResult]:
-    """Crawl each source in turn (each in its own subprocess, like the DAG's mapped tasks)."""
-    results = []
-    for name in sources:
-        result = crawl_source(name, since, until, base_url)
-        results.append(result)
-        if on_source:
-            on_source(result)
-    return results
+    counts = {k: getattr(line, k) for k in COUNTS if getattr(line, k)}
+    error = ""
+    if line.failed:
+        error = "; ".join(line.warnings) or f"finished with {line.finish_reason or 'no items'}"
+    changed = sorted(set(getattr(line, "changed", None) or []))
+    return SourceResult(source, ok=not line.failed, counts=counts, changed=changed, error=error,
+                        note=f"skipped: {line.skipped}" if line.skipped else "", seconds=round(seconds, 2))
 
 
 def crawl_summary(results: list[SourceResult]) -> StageResult:
@@ -213,7 +211,8 @@ def crawl_summary(results: list[SourceResult]) -> StageResult:
     for r in results:
         for key, value in r.counts.items():
             counts[key] = counts.get(key, 0) + value
-    text = f"{len(results)} sources, {len(changed)} new or changed notices"
+    text = (f"{len(results)} sources, {counts.get('inserted', 0)} new and {counts.get('updated', 0)} changed "
+            f"notices in the archive")
     if failed:
         text += f"; failed: {', '.join(failed)}"
     if not results:
@@ -287,70 +286,76 @@ def _alerts_run(stage: str, *names: str) -> Any:
     return _stage_api("alerts.run", *names, stage=stage)
 
 
-def _delivery_counts(delivered: Any) -> dict[str, int]:
-    """The outbox delivery result as counts (sent, failed, ...), whatever small shape it has."""
-    data = _as_dict(delivered) if not isinstance(delivered, int) else {"sent": delivered}
-    return {k: (len(v) if isinstance(v, (list, tuple, set)) else int(v)) for k, v in data.items()
-            if isinstance(v, (int, list, tuple, set)) and not isinstance(v, bool)}
+def _queue_and_deliver(stage: str, settings: Settings, queue: Callable[[Any], int | None]) -> StageResult:
+    """Queue a stage's messages in the outbox (``queue`` returns how many, if it knows), then deliver what is due.
 
-
-def _queue_and_deliver(stage: str, settings: Settings, queue: Callable[[Any], Any]) -> StageResult:
-    """Queue a stage's messages in the outbox, then deliver whatever is due (at most once each)."""
+    Delivery covers earlier messages that are due for a retry too; the outbox
+    sends each message at most once, so a re-run queues and sends nothing new.
+    """
     def body() -> StageResult:
         run = _alerts_run(stage, "deliver_outbox")
         queued = queue(run)
-        delivered = _delivery_counts(run.deliver_outbox(settings))
-        queued_n = len(queued) if isinstance(queued, (list, tuple, set)) else int(queued or 0)
-        counts = {"queued": queued_n, **{f"delivery_{k}": v for k, v in delivered.items()}}
-        status = DONE if queued_n or any(delivered.values()) else NOTHING
-        return StageResult(stage, status, f"{queued_n} messages queued; delivery: "
-                           + (", ".join(f"{k} {v}" for k, v in delivered.items()) or "nothing due"), counts)
+        delivery = run.deliver_outbox(settings)
+        counts = {"sent": len(delivery.sent), "retrying": len(delivery.retrying),
+                  "failed": len(delivery.failed), "uncertain": len(delivery.uncertain)}
+        summary = f"delivery: {delivery.summary()}"
+        if queued is not None:
+            counts["queued"] = queued
+            summary = f"{queued} messages queued; {summary}"
+        if delivery.where:
+            summary += f" ({delivery.where})"
+        if delivery.failed or delivery.stopped:
+            return StageResult(stage, FAILED, summary, counts)
+        return StageResult(stage, DONE if queued or delivery.sent else NOTHING, summary, counts)
     return run_stage(stage, body)
 
 
 def send_immediate_alerts(settings: Settings, day: dt.date) -> StageResult:
     """Alerts for subscribers who asked to hear at once about matching notices."""
-    return _queue_and_deliver("alerts", settings,
-                              lambda run: _alerts_run("alerts", "send_alerts").send_alerts(
-                                  settings, day, frequency="immediate"))
+    return _queue_and_deliver("alerts", settings, lambda run: len(_alerts_run("alerts", "send_alerts").send_alerts(
+        settings, day, frequency="immediate", deliver_now=False).queued))
 
 
 def send_weekly_alerts(settings: Settings, day: dt.date) -> StageResult:
     """The week's alerts for weekly subscribers."""
-    return _queue_and_deliver("weekly alerts", settings,
-                              lambda run: _alerts_run("weekly alerts", "send_alerts").send_alerts(
-                                  settings, day, frequency="weekly"))
-
-
-def send_weekly_summary(settings: Settings, day: dt.date) -> StageResult:
-    """The working group's summary of the week."""
-    return _queue_and_deliver("weekly summary", settings,
-                              lambda run: _alerts_run("weekly summary", "build_weekly_summary").build_weekly_summary(
-                                  settings, day))
+    return _queue_and_deliver("weekly alerts", settings, lambda run: len(_alerts_run(
+        "weekly alerts", "send_alerts").send_alerts(settings, day, frequency="weekly", deliver_now=False).queued))
 
 
 def send_reminders(settings: Settings, day: dt.date) -> StageResult:
     """Reminders of comment deadlines coming up (``alerts.reminder_days`` before each)."""
-    return _queue_and_deliver("reminders", settings,
-                              lambda run: _alerts_run("reminders", "send_reminders").send_reminders(settings, day))
+    return _queue_and_deliver("reminders", settings, lambda run: len(_alerts_run(
+        "reminders", "send_reminders").send_reminders(settings, day, deliver_now=False).queued))
+
+
+def _report_file(stage: str, function: str, settings: Settings, day: dt.date, **kwargs: Any) -> StageResult:
+    """Write a report file for the working group (digest, weekly summary), then deliver its email."""
+    written: list[Path] = []
+
+    def queue(run: Any) -> None:
+        written.append(Path(getattr(_alerts_run(stage, function), function)(settings, day, deliver_now=False,
+                                                                            **kwargs)))
+
+    result = _queue_and_deliver(stage, settings, queue)
+    if written:
+        result.outputs[stage] = str(written[0])
+        result.summary = f"{written[0]}; {result.summary}"
+        if result.status == NOTHING:
+            result.status = DONE
+    return result
 
 
 def make_digest(settings: Settings, day: dt.date, failed_sources: list[str]) -> StageResult:
-    """Build the day's digest (naming the sources that failed) and deliver it to the working group."""
-    path: list[Path] = []
-
-    def queue(run: Any) -> int:
-        built = _alerts_run("digest", "build_digest").build_digest(settings, day, failed_sources=failed_sources)
-        path.append(Path(built))
-        return 0
-
-    result = _queue_and_deliver("digest", settings, queue)
-    if path:
-        result.outputs["digest"] = str(path[0])
-        failed = f"; failed sources named: {', '.join(failed_sources)}" if failed_sources else ""
-        result.summary = f"digest at {path[0]}{failed}; " + result.summary.split("; ", 1)[-1]
-        result.status = DONE
+    """Write the day's digest (naming the sources that failed) and email it once to the working group."""
+    result = _report_file("digest", "build_digest", settings, day, failed_sources=failed_sources)
+    if failed_sources and result.status != UNAVAILABLE:
+        result.summary += f"; names the failed sources: {', '.join(failed_sources)}"
     return result
+
+
+def send_weekly_summary(settings: Settings, day: dt.date) -> StageResult:
+    """The working group's summary of the week ending on ``day``."""
+    return _report_file("weekly summary", "build_weekly_summary", settings, day)
 
 
 # -- where things went ---------------------------------------------------------------------------
@@ -374,34 +379,35 @@ def outputs(settings: Settings) -> dict[str, str]:
 
 # -- the whole day -------------------------------------------------------------------------------
 def run_daily(day: dt.date, offline: bool = False, *, settings: Settings | None = None,
-              since: dt.date | None = None, until: dt.date | None = None,
+              window: tuple[dt.date | None, dt.date | None] | None = None,
               sources: list[str] | None = None,
-              on_source: Callable[[SourceResult], None] | None = None,
-              on_stage: Callable[[StageResult], None] | None = None) -> DailyReport:
+              on_progress: Callable[[dict[str, Any]], None] | None = None,
+              on_stage: Callable[[StageResult, "DailyReport"], None] | None = None) -> DailyReport:
     """Run the day's stages in order, the same ones as the ``tbt_daily`` DAG, each idempotent for ``day``.
 
-    ``offline`` serves the recorded pages from the replay server on 127.0.0.1
-    and crawls those instead of the live sources. A stage that fails stops the
-    stages after it (they are reported as skipped), as in Airflow.
+    ``window`` is the distribution dates to crawl (default ``crawl_interval(day)``;
+    ``(None, None)`` reads everything the sources offer). ``offline`` serves the
+    recorded pages from the replay server on 127.0.0.1 and crawls those instead
+    of the live sources. A stage that fails stops the stages after it (they
+    are reported as skipped), as in Airflow.
     """
     settings = settings or get_settings()
-    if since is None and until is None:
-        since, until = crawl_interval(day)
+    since, until = window if window is not None else crawl_interval(day)
     report = DailyReport(day, since, until, offline)
 
     def record(result: StageResult) -> None:
         report.stages.append(result)
         if on_stage:
-            on_stage(result)
+            on_stage(result, report)
 
     def crawl() -> StageResult:
         names = sources if sources is not None else enabled_sources(settings)
         if offline:
             replay = _stage_api("crawlers.replay", "ReplayServer", stage="crawl (offline replay)")
             with replay.ReplayServer() as server:
-                report.sources = crawl_sources(names, since, until, server.url, on_source)
+                report.sources = crawl_sources(names, since, until, server.url, on_progress)
         else:
-            report.sources = crawl_sources(names, since, until, settings.crawl.base_url or None, on_source)
+            report.sources = crawl_sources(names, since, until, settings.crawl.base_url or None, on_progress)
         return crawl_summary(report.sources)
 
     steps: list[tuple[str, Callable[[], StageResult]]] = [

@@ -1,18 +1,19 @@
 """``tbtwatch daily`` and ``tbtwatch backfill``: the daily pipeline without Airflow.
 
 They call the same stage functions as the ``tbt_daily`` DAG (``tbtwatch.pipeline``)
-and show, as they go, each source and stage, then where every output went.
+and show, as they go, each source's crawl progress and each stage's outcome,
+then where every output went.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tbtwatch import pipeline
@@ -34,25 +35,49 @@ def _settings():
 
 
 def _today(settings) -> dt.date:
-    """Today in the alerts' time zone (Asia/Shanghai by default), the day a run is for."""
+    """Today in the alerts' time zone (Asia/Shanghai by default): the day a run is for."""
     from zoneinfo import ZoneInfo
 
     return dt.datetime.now(ZoneInfo(settings.alerts.timezone)).date()
 
 
-def print_source(console: Console, result: pipeline.SourceResult) -> None:
-    counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
-    if result.ok:
-        console.print(f"  [green]ok[/green]     {result.source}: {escape(counts) or 'no counts reported'}, "
-                      f"{len(result.changed)} new or changed ({result.seconds:.1f} s)")
-    else:
-        console.print(f"  [red]failed[/red] {result.source}: {escape(result.error)} ({result.seconds:.1f} s)")
+class CrawlProgress:
+    """One live line per source (pages, items, failures) fed by the crawl runner's progress reports."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, line: dict[str, Any]) -> None:
+        name = str(line.get("source", "?"))
+        text = (f"  {name}: {line.get('pages', 0)} pages, {line.get('items', 0)} items, "
+                f"{line.get('failures', 0)} failures")
+        if name not in self.tasks:
+            self.tasks[name] = self.progress.add_task(text, total=None)
+        self.progress.update(self.tasks[name], description=text)
+        if line.get("done"):
+            self.progress.update(self.tasks[name], total=1, completed=1)
+
+    def clear(self) -> None:
+        for task in self.tasks.values():
+            self.progress.remove_task(task)
+        self.tasks.clear()
 
 
-def print_stage(console: Console, result: pipeline.StageResult) -> None:
+def print_sources(console: Console, results: list[pipeline.SourceResult]) -> None:
+    for result in results:
+        counts = ", ".join(f"{k} {v}" for k, v in result.counts.items()) or "nothing found"
+        if result.ok:
+            note = f"; {result.note}" if result.note else ""
+            console.print(f"  [green]ok[/green]     {result.source}: {escape(counts + note)}")
+        else:
+            console.print(f"  [red]failed[/red] {result.source}: {escape(result.error)}")
+
+
+def print_stage(console: Console, result: pipeline.StageResult, prefix: str = "") -> None:
     style = _STYLE.get(result.status, "")
-    console.print(f"[bold]{result.stage:<9}[/bold] [{style}]{result.status}[/{style}]: {escape(result.summary)}"
-                  + (f" ({result.seconds:.1f} s)" if result.seconds >= 0.1 else ""))
+    console.print(f"{prefix}[bold]{result.stage:<9}[/bold] [{style}]{result.status}[/{style}]: "
+                  f"{escape(result.summary)}" + (f" ({result.seconds:.1f} s)" if result.seconds >= 0.1 else ""))
 
 
 def print_outputs(console: Console, report: pipeline.DailyReport) -> None:
@@ -64,8 +89,9 @@ def print_outputs(console: Console, report: pipeline.DailyReport) -> None:
     console.print(table)
 
 
-def _exit_code(reports: list[pipeline.DailyReport]) -> int:
-    return 0 if all(r.ok for r in reports) else 1
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=out, transient=False)
 
 
 def daily_command(
@@ -77,16 +103,26 @@ def daily_command(
     """Run the day's pipeline: crawl, classify, index, alerts, digest (each safe to re-run)."""
     settings = _settings()
     day = date.date() if date else _today(settings)
-    since, until = pipeline.crawl_interval(day)
-    where = "the replay of recorded pages (offline)" if offline else "the live sources"
-    out.print(f"[bold]tbtwatch daily[/bold] for {day}: notices distributed {since} .. {until}, from {where}")
-    out.print("[bold]crawl[/bold]")
-    report = pipeline.run_daily(day, offline, settings=settings,
-                                on_source=lambda r: print_source(out, r), on_stage=lambda r: print_stage(out, r))
+    # Offline without --date reads every recorded page: the replay is a fixed sample, not today's news.
+    window = (None, None) if offline and date is None else pipeline.crawl_interval(day)
+    where = "the replay of recorded pages on 127.0.0.1 (offline)" if offline else "the live sources"
+    dates = f"distributed {window[0]} .. {window[1]}" if window[0] else "all recorded"
+    out.print(f"[bold]tbtwatch daily[/bold] for {day}: notices {dates}, from {where}")
+    with _progress() as progress:
+        crawl_lines = CrawlProgress(progress)
+
+        def on_stage(result: pipeline.StageResult, report: pipeline.DailyReport) -> None:
+            if result.stage == "crawl":
+                crawl_lines.clear()
+                print_sources(progress.console, report.sources)
+            print_stage(progress.console, result)
+
+        report = pipeline.run_daily(day, offline, settings=settings, window=window, on_progress=crawl_lines,
+                                    on_stage=on_stage)
     print_outputs(out, report)
     if report.failed_sources:
         out.print(f"[yellow]sources that failed (named in the digest): {', '.join(report.failed_sources)}[/yellow]")
-    raise typer.Exit(_exit_code([report]))
+    raise typer.Exit(0 if report.ok else 1)
 
 
 def backfill_command(
@@ -99,39 +135,29 @@ def backfill_command(
     Every stage is idempotent, so days already run are cheap to run again and
     nothing is sent twice.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     settings = _settings()
     try:
         days = pipeline.days_between(since.date(), until.date())
     except ValueError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
-    try:
-        sources = pipeline.enabled_sources(settings)
-    except (pipeline.StageUnavailable, ValueError) as exc:
-        sources = []
-        out.print(f"[yellow]crawl:[/yellow] {escape(str(exc))}")
     reports: list[pipeline.DailyReport] = []
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=out, transient=False) as progress:
+    with _progress() as progress:
         days_bar = progress.add_task("days", total=len(days))
-        sources_bar = progress.add_task("sources", total=len(sources))
+        crawl_lines = CrawlProgress(progress)
         for day in days:
             progress.update(days_bar, description=f"day {day}")
-            progress.reset(sources_bar, total=len(sources), description=f"sources for {day}")
 
-            def on_source(result: pipeline.SourceResult) -> None:
-                progress.advance(sources_bar)
-                print_source(progress.console, result)
+            def on_stage(result: pipeline.StageResult, report: pipeline.DailyReport, day: dt.date = day) -> None:
+                if result.stage == "crawl":
+                    crawl_lines.clear()
+                    if report.failed_sources:
+                        print_sources(progress.console, [s for s in report.sources if not s.ok])
+                if result.stage == "crawl" or result.status in {pipeline.FAILED, pipeline.UNAVAILABLE}:
+                    print_stage(progress.console, result, prefix=f"{day} ")
 
-            def on_stage(result: pipeline.StageResult, day: dt.date = day) -> None:
-                if result.status in {pipeline.FAILED, pipeline.UNAVAILABLE} or result.stage == "digest":
-                    progress.console.print(f"[bold]{day}[/bold]", end=" ")
-                    print_stage(progress.console, result)
-
-            reports.append(pipeline.run_daily(day, offline, settings=settings, sources=sources,
-                                              on_source=on_source, on_stage=on_stage))
+            reports.append(pipeline.run_daily(day, offline, settings=settings, on_progress=crawl_lines,
+                                              on_stage=on_stage))
             progress.advance(days_bar)
     failed_days = [str(r.day) for r in reports if not r.ok]
     source_failures = sorted({s for r in reports for s in r.failed_sources})
@@ -140,5 +166,4 @@ def backfill_command(
               + (f"; sources that failed on some day: {', '.join(source_failures)}" if source_failures else ""))
     if reports:
         print_outputs(out, reports[-1])
-    sys.stdout.flush()
-    raise typer.Exit(_exit_code(reports))
+    raise typer.Exit(0 if not failed_days else 1)
