@@ -142,10 +142,11 @@ def deliver(settings: Settings, now: dt.datetime | None = None, limit: int = 10_
                     outbox.mark_failed(row.id, str(exc))
                     report.failed.append((row.id, str(exc)))
                     continue
-                if outbox.mark_retry(row, str(exc), now) == "queued":
+                failure = outbox.mark_retry(row, str(exc), now)
+                if failure is None:
                     report.retrying.append(row.id)
                 else:
-                    report.failed.append((row.id, str(exc)))
+                    report.failed.append((row.id, failure))
                 if exc.server_down:
                     report.stopped = str(exc)
                     break

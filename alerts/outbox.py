@@ -208,16 +208,17 @@ class Outbox:
         with transaction(self.conn) as conn:
             conn.execute("UPDATE alert_outbox SET state = 'failed', last_error = ? WHERE id = ?", (error, row_id))
 
-    def mark_retry(self, row: OutboxRow, error: str, now: dt.datetime | None = None) -> str:
-        """Queue again after the backoff, or give up after ``MAX_ATTEMPTS``; returns the new state."""
+    def mark_retry(self, row: OutboxRow, error: str, now: dt.datetime | None = None) -> str | None:
+        """Queue again after the backoff (None), or give up after ``MAX_ATTEMPTS`` (the failure recorded)."""
         if row.attempts >= MAX_ATTEMPTS:
-            self.mark_failed(row.id, f"gave up after {row.attempts} attempts; last error: {error}")
-            return "failed"
+            failure = f"gave up after {row.attempts} attempts; last error: {error}"
+            self.mark_failed(row.id, failure)
+            return failure
         due = stamp((now or dt.datetime.now(dt.timezone.utc)) + backoff(row.attempts))
         with transaction(self.conn) as conn:
             conn.execute("UPDATE alert_outbox SET state = 'queued', next_attempt_at = ?, last_error = ? "
                          "WHERE id = ?", (due, error, row.id))
-        return "queued"
+        return None
 
     def requeue(self, row_id: int) -> None:
         """Send a failed or uncertain row again (an operator's decision, after checking the mail log)."""

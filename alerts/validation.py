@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 _LINE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_SPLIT = re.compile(r"[;,，；、\s]+")
-_KEYWORD_SPLIT = re.compile(r"[;,，；、]")
+# Not on spaces: member names ("United States"), keywords ("lithium battery") and HS codes ("8507 60") have them.
+_SPLIT = re.compile(r"[;,，；、]")
 
 
 class SubscriptionError(ValueError):
@@ -31,11 +31,11 @@ class SubscriptionError(ValueError):
 
 
 def split_values(text: str | list[str] | None) -> list[str]:
-    """Values from repeated options or one cell separated by ``;``, ``,``, ``、`` or spaces."""
+    """Values from repeated options or one cell separated by ``;``, ``,`` or ``、``."""
     if text is None:
         return []
     items = text if isinstance(text, list) else [text]
-    return [v for item in items for v in _SPLIT.split(item.strip()) if v]
+    return [v.strip() for item in items for v in _SPLIT.split(item) if v.strip()]
 
 
 def validate_email(address: str) -> str:
@@ -117,9 +117,9 @@ class Vocabulary:
         """A rule from raw values; ``SubscriptionError`` lists every invalid value."""
         problems: list[str] = []
 
-        def each(values, check, split=split_values) -> list[str]:
+        def each(values, check) -> list[str]:
             good = []
-            for value in split(values):
+            for value in split_values(values):
                 try:
                     good.append(check(value))
                 except SubscriptionError as exc:
@@ -131,13 +131,8 @@ class Vocabulary:
                 raise SubscriptionError(f"area {value!r}: use TBT or SPS")
             return value.upper()
 
-        def split_keywords(values) -> list[str]:
-            """Keywords keep their inner spaces ("lithium battery"): split on ; , and 、 only."""
-            items = [values] if isinstance(values, str) else values or []
-            return [k for item in items for k in _KEYWORD_SPLIT.split(item) if k.strip()]
-
         rule = Rule(hs=each(hs, self.hs), product_lines=each(product_lines, self.product_line),
-                    keywords=each(keywords, validate_keyword, split_keywords), members=each(members, self.member),
+                    keywords=each(keywords, validate_keyword), members=each(members, self.member),
                     areas=each(areas, area), min_level=(min_level or "none").strip().lower())
         if rule.min_level not in LEVELS:
             problems.append(f"level {min_level!r}: use one of {', '.join(LEVELS)}")

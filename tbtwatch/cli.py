@@ -182,3 +182,11 @@ def _plain(value: object) -> str:
 # -- stage commands (each stage registers its own) ------------------------------------------
 from tbtwatch.pipeline_cli import daily_command; app.command("daily")(daily_command)  # noqa: E402,E702
 from tbtwatch.pipeline_cli import backfill_command; app.command("backfill")(backfill_command)  # noqa: E402,E702
+from alerts.cli import subscribe_command; app.command("subscribe")(subscribe_command)  # noqa: E402,E702
+from alerts.cli import unsubscribe_command; app.command("unsubscribe")(unsubscribe_command)  # noqa: E402,E702
+from alerts.cli import subscriptions_app; app.add_typer(subscriptions_app, name="subscriptions")  # noqa: E402,E702
+from alerts.cli import alerts_app; app.add_typer(alerts_app, name="alerts")  # noqa: E402,E702
+from alerts.cli import digest_command; app.command("digest")(digest_command)  # noqa: E402,E702
+from alerts.cli import review_app; app.add_typer(review_app, name="review")  # noqa: E402,E702
+from alerts.cli import remind_command; app.command("remind")(remind_command)  # noqa: E402,E702
+from nlp.cli import classify_command; app.command("classify")(classify_command)  # noqa: E402,E702

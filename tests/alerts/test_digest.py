@@ -1,0 +1,147 @@
+"""The working group's digest for a known day, the review workflow, comment drafts and deadline reminders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from alerts import reviews, run, subscriptions
+from alerts.reviews import ReviewError
+from alerts.validation import Vocabulary
+from tbtwatch.cli import app
+from tbtwatch.settings import get_settings
+
+from .conftest import DAY
+
+
+@pytest.fixture
+def group(smtp_server, monkeypatch):
+    monkeypatch.setenv("TBTWATCH_ALERTS_WORKING_GROUP", "wg@example.org,wg2@example.org")
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def section(html: str, heading: str) -> str:
+    """The HTML from one <h2> heading to the next."""
+    return html.split(heading, 1)[1].split("<h2>", 1)[0]
+
+
+def test_digest_for_a_known_day(store, group, smtp_server):
+    settings = group
+    reviews.update_review(settings, "G/TBT/N/EU/1000", status="under_review", owner="王工")
+    path = run.build_digest(settings, DAY, failed_sources=["eping", "tbt-sz"], store=store)
+    assert path == settings.home / "digests" / "digest-2026-03-02.html"
+    html = path.read_text(encoding="utf-8")
+    assert "以下数据源今日采集失败，结果可能不完整: eping, tbt-sz" in html
+    # grouped by product line and level, highest level first; irrelevant SPS notice absent
+    order = [m.group(1) for m in re.finditer(r"<h2>产品线: ([^<(]+)", html)]
+    assert order == ["锂电池 ", "LED照明、灯具 ", "手机 "]
+    assert "G/SPS/N/JPN/900" not in html
+    assert "G/TBT/N/CHN/800" not in section(html, "锂电池 <span")  # a month old: not the day's news
+    # English original beside the Chinese translation
+    assert "关于电动自行车锂离子电池安全的法规草案" in html
+    assert '<span class="original">原文: Draft Regulation on the safety of lithium-ion batteries for e-bikes' in html
+    # the addendum of a notice under review is a follow-up, with the extended deadline
+    followups = section(html, "评议中通报的补遗与修订")
+    assert "G/TBT/N/EU/1000/Add.1" in followups and "评议中" in followups and "王工" in followups
+    assert "2026-03-22" in followups
+    # counts by member, area, product line
+    counts = section(html, "<h2>统计")
+    for row in ("<td>成员</td><td>欧盟 (EU)</td><td>1</td>", "<td>领域</td><td>TBT</td><td>3</td>",
+                "<td>产品线</td><td>手机 (mobile_phones)</td><td>1</td>"):
+        assert row in counts
+    # the trend chart: 12 weeks, this week's 3 relevant notices and the one from a month ago
+    chart = section(html, "<h2>近12周相关通报数量")
+    assert chart.count("<rect ") == 12
+    assert re.findall(r"<title>([\d-]+): (\d+)</title>", chart)[-1] == ("2026-02-24", "4")  # Add.1 counts too
+    assert ": 1</title>" in chart  # CHN/800, four weeks earlier
+    # the review queue, deadline soonest first; new relevant notices entered it as "new"
+    queue = section(html, "<h2>评议队列")
+    assert [m for m in re.findall(r">(G/TBT/N/[A-Z]+/\d+)<", queue)] == \
+        ["G/TBT/N/USA/2100", "G/TBT/N/EU/1000", "G/TBT/N/KEN/1500", "G/TBT/N/EU/1100"]
+    assert reviews.get_review(settings, "G/TBT/N/EU/1100").status == "new"
+    # emailed once to each working group address
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.messages) == ["wg2@example.org", "wg@example.org"]
+    run.build_digest(settings, DAY, failed_sources=[], store=store)
+    assert len(smtp_server.messages) == 2
+    assert "采集失败" not in path.read_text(encoding="utf-8")  # the file is rebuilt with today's facts
+
+
+def test_quiet_day_digest_says_so(store, settings):
+    path = run.build_digest(settings, DAY + dt.timedelta(days=1), store=store)
+    assert "今日没有涉及目录产品的新通报。" in path.read_text(encoding="utf-8")
+
+
+def test_review_workflow_and_log(settings):
+    reviews.update_review(settings, "G/TBT/N/EU/1100", status="评议中", owner="李工", note="ask the battery makers")
+    review = reviews.update_review(settings, "g/tbt/n/eu/1100", status="comment_sent", note="sent via enquiry point")
+    assert review.status == "comment_sent" and review.owner == "李工"
+    assert "ask the battery makers" in review.notes and "sent via enquiry point" in review.notes
+    assert [e["status"] for e in reviews.review_log(settings, "G/TBT/N/EU/1100")] == ["under_review",
+                                                                                      "comment_sent"]
+    assert reviews.list_reviews(settings, reviews.OPEN_STATUSES) == []
+    with pytest.raises(ReviewError, match="review status 'maybe'"):
+        reviews.update_review(settings, "G/TBT/N/EU/1100", status="maybe")
+    with pytest.raises(ReviewError):
+        reviews.update_review(settings, "not a symbol", status="new")
+
+
+def test_comment_draft(store, settings):
+    reviews.update_review(settings, "G/TBT/N/EU/1100", status="under_review", note="电池企业关注标签要求")
+    draft = run.comment_draft(settings, "G/TBT/N/EU/1100", store=store, day=DAY)
+    assert "关于 G/TBT/N/EU/1100 通报的评议意见（草稿）" in draft
+    assert "To: the European Union enquiry point" in draft
+    assert "锂电池 / Lithium batteries" in draft and "850760" in draft
+    assert "HS 850760 is in the catalogue" in draft  # the points raised
+    assert "电池企业关注标签要求" in draft and "2026-05-01" in draft
+    assert reviews.get_review(settings, "G/TBT/N/EU/1100").status == "comment_drafted"
+
+
+def test_reminders_for_followed_notices_and_the_review_queue(store, group, smtp_server):
+    settings = group
+    subscriptions.subscribe(settings, "lights@example.org", Vocabulary(settings).rule(hs=["9405"]), lang="en",
+                            confirmed=True)
+    run.send_alerts(settings, DAY, store=store)  # USA/2100 (deadline DAY+14) is now followed
+    reviews.open_review(settings, "G/TBT/N/EU/1000")  # deadline DAY+3, extended to DAY+20 by Add.1
+    smtp_server.messages.clear()
+
+    report = run.send_reminders(settings, DAY, store=store)
+    by_rcpt = {r.rcpt_tos[0]: r.message for r in smtp_server.messages}
+    assert set(by_rcpt) == {"lights@example.org"}  # EU/1000 has 20 days left after the extension: no reminder
+    assert "14 days" in by_rcpt["lights@example.org"]["Subject"]
+    assert by_rcpt["lights@example.org"]["List-Unsubscribe"]
+    assert report.queued
+
+    smtp_server.messages.clear()
+    run.send_reminders(settings, DAY, store=store)
+    assert smtp_server.messages == []  # once only
+    later = DAY + dt.timedelta(days=11)  # USA/2100: 3 days left; EU/1000: 9 days left
+    run.send_reminders(settings, later, store=store)
+    subjects = sorted((r.rcpt_tos[0], r.message["Subject"]) for r in smtp_server.messages)
+    assert [s[0] for s in subjects] == ["lights@example.org", "wg2@example.org", "wg@example.org"]
+    assert "3 days" in subjects[0][1] and "14" in subjects[2][1] and "G/TBT/N/EU/1000" in subjects[2][1]
+
+
+runner = CliRunner()
+
+
+def test_cli_alerts_digest_review_remind(store, settings):
+    assert runner.invoke(app, ["subscribe", "cli@example.org", "--hs", "8507", "--confirmed"]).exit_code == 0
+    sent = runner.invoke(app, ["alerts", "send", "--date", "2026-03-02"])
+    assert sent.exit_code == 0 and "1 messages queued" in sent.output
+    again = runner.invoke(app, ["alerts", "send", "--date", "2026-03-02"])
+    assert "0 messages queued" in again.output
+    assert "sent 1" in runner.invoke(app, ["alerts", "status"]).output
+    digest = runner.invoke(app, ["digest", "--date", "2026-03-02", "--failed-source", "eping"])
+    assert digest.exit_code == 0 and "digest-2026-03-02.html" in digest.output
+    changed = runner.invoke(app, ["review", "set", "G/TBT/N/EU/1100", "--status", "under_review", "--owner", "张三"])
+    assert changed.exit_code == 0 and "under_review" in changed.output
+    assert "G/TBT/N/EU/1100" in runner.invoke(app, ["review", "list"]).output
+    draft = runner.invoke(app, ["review", "draft", "G/TBT/N/EU/1100"])
+    assert draft.exit_code == 0 and "评议意见" in draft.output
+    bad = runner.invoke(app, ["review", "set", "G/TBT/N/EU/1100", "--status", "maybe"])
+    assert bad.exit_code == 2 and "maybe" in bad.output
+    assert runner.invoke(app, ["remind", "--date", "2026-03-02"]).exit_code == 0

@@ -1,0 +1,93 @@
+"""Matching filters to notices: HS prefixes both ways, members, keywords (whole words, Chinese), levels,
+exclusions, and the index giving exactly the brute-force answer."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from alerts.matching import SubscriptionIndex
+from alerts.rules import Filter, NoticeFacts, Rule, evaluate_filter
+from tbtwatch.model import notice_from_dict
+
+from .conftest import ASSESSMENTS, NOTICES
+
+FACTS = {d["symbol"]: NoticeFacts.build(notice_from_dict(d), a) for d, a in zip(NOTICES, ASSESSMENTS)}
+
+
+def matched(rule: Rule, exclude: list[Rule] = ()) -> set[str]:
+    flt = Filter(rule, list(exclude))
+    return {symbol for symbol, facts in FACTS.items() if evaluate_filter(flt, facts) is not None}
+
+
+@pytest.mark.parametrize("prefix, expected", [
+    ("85", {"G/TBT/N/EU/1100", "G/TBT/N/KEN/1500", "G/TBT/N/CHN/800"}),
+    ("8507", {"G/TBT/N/EU/1100", "G/TBT/N/CHN/800"}),
+    ("850760", {"G/TBT/N/EU/1100", "G/TBT/N/CHN/800"}),
+    ("850780", set()),
+    ("8508", set()),
+    ("940510", {"G/TBT/N/USA/2100"}),  # the notice gives the heading 9405: it covers the subscriber's 940510
+])
+def test_hs_prefix(prefix, expected):
+    assert matched(Rule(hs=[prefix])) == expected
+
+
+def test_hs_evidence_names_code_and_origin():
+    evidence = evaluate_filter(Filter(Rule(hs=["8507"])), FACTS["G/TBT/N/EU/1100"])
+    assert evidence[0].kind == "hs" and evidence[0].detail == "850760 (given)"
+
+
+def test_inferred_code_matches_with_its_score():
+    facts = NoticeFacts.build(notice_from_dict(NOTICES[5]), {"hs_inferred": [{"code": "950300", "score": 0.72}]})
+    evidence = evaluate_filter(Filter(Rule(hs=["9503"])), facts)
+    assert [e.detail for e in evidence] == ["950300 (inferred, score 0.72)"]
+
+
+def test_member_narrows_topic():
+    assert matched(Rule(hs=["85"], members=["EU"])) == {"G/TBT/N/EU/1100"}
+    assert matched(Rule(members=["KEN"])) == {"G/TBT/N/KEN/1500"}
+
+
+def test_keywords_whole_words_and_chinese():
+    assert matched(Rule(keywords=["mobile phone"])) == {"G/TBT/N/KEN/1500"}
+    assert matched(Rule(keywords=["lead"])) == set()  # "leading" is not "lead"
+    assert matched(Rule(keywords=["锂电池"])) == {"G/TBT/N/CHN/800"}
+    assert matched(Rule(keywords=["锂离子"])) == {"G/TBT/N/EU/1100"}  # in the Chinese translation
+
+
+def test_product_line_and_area_and_level():
+    assert matched(Rule(product_lines=["toys"])) == {"G/TBT/N/EU/1000", "G/TBT/N/EU/1000/Add.1"}
+    assert matched(Rule(areas=["SPS"])) == {"G/SPS/N/JPN/900"}
+    assert matched(Rule(min_level="high")) == {"G/TBT/N/EU/1100"}
+    assert matched(Rule(hs=["85"], min_level="medium")) == {"G/TBT/N/EU/1100", "G/TBT/N/CHN/800"}
+
+
+def test_exclude_rule_drops_a_match():
+    assert matched(Rule(hs=["85"]), [Rule(members=["KEN"]), Rule(keywords=["锂电池"])]) == {"G/TBT/N/EU/1100"}
+
+
+def _random_rule(rng: random.Random) -> Rule:
+    return Rule(hs=rng.sample(["85", "8507", "850760", "9405", "940510", "0303", "95", "8517"], rng.randint(0, 2)),
+                product_lines=rng.sample(["toys", "lithium_batteries", "led_lighting", "mobile_phones"],
+                                         rng.randint(0, 1)),
+                keywords=rng.sample(["mobile phone", "锂电池", "battery", "玩具", "fish"], rng.randint(0, 1)),
+                members=rng.sample(["EU", "USA", "KEN", "JPN", "CHN"], rng.randint(0, 2)),
+                areas=rng.sample(["TBT", "SPS"], rng.randint(0, 1)),
+                min_level=rng.choice(["none", "none", "low", "medium", "high"]))
+
+
+def test_index_gives_the_brute_force_answer():
+    rng = random.Random(5)
+    filters = [Filter(_random_rule(rng), [_random_rule(rng)] if rng.random() < 0.2 else [], id=i, subscriber_id=i)
+               for i in range(400)]
+    filters = [f for f in filters if not f.include.is_empty()]
+    index = SubscriptionIndex(filters)
+    total = 0
+    for facts in FACTS.values():
+        expected = {f.id for f in filters if evaluate_filter(f, facts) is not None}
+        got = {m.filter.id for m in index.match(facts)}
+        assert got == expected
+        total += len(got)
+        assert len(index.candidates(facts)) < len(filters)  # the index prunes
+    assert total > 50  # the random filters do match things, so the comparison means something
