@@ -26,7 +26,9 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from archive import es_bodies as bodies
-from archive.base import FACET_FIELDS, Facet, Hit, NoticeStore, SearchQuery, SearchResult, UpsertResult
+from archive.base import (
+    FACET_FIELDS, Facet, Hit, NoticeStore, QueryError, SearchQuery, SearchResult, UpsertResult,
+)
 from archive.text import parse_query
 from tbtwatch.model import Notice, merge_notice
 from tbtwatch.settings import SettingsError
@@ -265,6 +267,9 @@ class ElasticStore(NoticeStore):
 
     def search(self, query: SearchQuery) -> SearchResult:
         terms = parse_query(query.text)
+        if query.offset + query.limit > bodies.MAX_RESULT_WINDOW:
+            raise QueryError(f"results beyond the first {bodies.MAX_RESULT_WINDOW:,} cannot be paged to: "
+                             "narrow the search with filters or a date range")
         response = self._call("search", self.client.search, index=self.index, body=bodies.search(query, terms))
         hits = []
         for h in response["hits"]["hits"]:

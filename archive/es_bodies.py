@@ -32,6 +32,7 @@ TEXT_FIELDS = ("title", "products", "description")
 FIELD_BOOSTS = {"title": 5, "products": 3, "description": 1}  # the SQLite store's BM25 weights, roughly
 TRANSLATION_BOOST = 2
 FACET_SIZE = 20
+MAX_RESULT_WINDOW = 10_000  # Elasticsearch's default index.max_result_window: from + size may not pass it
 TEMPLATE_PRIORITY = 200  # above Elasticsearch's built-in templates (100) in case a name ever overlaps
 FACET_SOURCES = {  # facet name (archive.base.FACET_FIELDS) -> keyword field aggregated
     "member": "member_code", "area": "area", "hs_chapter": "hs2", "objective": "objectives",

@@ -1,0 +1,80 @@
+"""CSV and JSON exports of a whole result set, streamed page by page.
+
+An export follows the search's own order and stops at ``EXPORT_MAX`` rows
+(Elasticsearch cannot page past 10,000 hits; the response says when the set
+was cut). CSV cells that a spreadsheet would run as a formula are prefixed with
+an apostrophe: crawled text is untrusted there too.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from collections.abc import Iterator
+
+from archive.base import Hit, NoticeStore, SearchQuery
+from archive.jsonl import CSV_FIELDS, notice_csv_row
+from webapp.templating import plain
+
+EXPORT_MAX = 10_000
+PAGE = 500
+EXPORT_FIELDS = [*CSV_FIELDS, "level", "url"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def iter_hits(store: NoticeStore, query: SearchQuery, limit: int = EXPORT_MAX) -> Iterator[Hit]:
+    """Every hit of ``query`` from its offset on, at most ``limit``."""
+    sent = 0
+    offset = query.offset
+    while sent < limit:
+        page = store.search(dataclasses.replace(query, offset=offset, limit=min(PAGE, limit - sent), facets=False))
+        yield from page.hits
+        sent += len(page.hits)
+        offset += len(page.hits)
+        if len(page.hits) < PAGE or offset >= page.total:
+            return
+
+
+def notice_url(base_url: str, symbol: str) -> str:
+    return f"{base_url.rstrip('/')}/notices/{symbol}"
+
+
+def _cell(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def csv_rows(hits: Iterator[Hit], base_url: str) -> Iterator[str]:
+    """The CSV text, a row at a time (UTF-8 with a BOM so Excel shows Chinese correctly)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, lineterminator="\r\n")
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writeheader()
+    yield "\ufeff" + flush()
+    for hit in hits:
+        row = notice_csv_row(hit.notice)
+        row.update(level=hit.level or "", url=notice_url(base_url, hit.notice.symbol))
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+        yield flush()
+
+
+def hit_json(hit: Hit, base_url: str) -> dict:
+    return {"symbol": hit.notice.symbol, "score": hit.score, "level": hit.level,
+            "url": notice_url(base_url, hit.notice.symbol),
+            "highlights": {k: plain(v) for k, v in hit.highlights.items()},
+            "notice": hit.notice.model_dump(mode="json")}
+
+
+def json_lines(hits: Iterator[Hit], base_url: str) -> Iterator[str]:
+    """A JSON array written incrementally (the set may be large)."""
+    yield "["
+    for i, hit in enumerate(hits):
+        yield ("," if i else "") + "\n" + json.dumps(hit_json(hit, base_url), ensure_ascii=False)
+    yield "\n]\n"

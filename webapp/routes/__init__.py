@@ -1,0 +1,1 @@
+"""Route modules: HTML pages (each router checks CSRF on POST) and the JSON API under ``/api/``."""

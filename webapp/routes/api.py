@@ -1,0 +1,137 @@
+"""The JSON API under ``/api/`` (its OpenAPI document is ``/api/openapi.json``).
+
+Same parameters as the pages; bad parameters are 400 (a search value the
+archive cannot use) or 422 (a body that does not fit the schema), each with a
+``detail`` that names the parameter and what to use instead.
+"""
+
+from __future__ import annotations
+
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from alerts import reviews
+from alerts.validation import SubscriptionError
+from tbtwatch.symbols import SymbolError, normalise_symbol
+from webapp.deps import Resources, resources
+from webapp.exports import hit_json
+from webapp.params import Paging, SearchParams
+from webapp.routes.pages import export_response
+from webapp.routes.subscriptions import sign_up
+
+router = APIRouter(prefix="/api", tags=["api"])
+HS_LOOKUP_MAX = 20
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+ERRORS = {400: {"model": Problem, "description": "a parameter the archive cannot use; detail says which"},
+          422: {"model": Problem, "description": "a parameter or body of the wrong form"}}
+
+
+@router.get("/search", responses={**ERRORS, 200: {"description": "hits as JSON, or CSV with format=csv",
+                                                  "content": {"text/csv": {}}}})
+def api_search(request: Request, params: Annotated[SearchParams, Depends()], paging: Annotated[Paging, Depends()],
+               res: Annotated[Resources, Depends(resources)],
+               format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv")] = "json",
+               facets: Annotated[bool, Query(description="include facet counts")] = False):
+    """Full-text search with filters; ``next`` is the URL of the following page (null on the last)."""
+    limit, offset = paging.resolve()
+    if format == "csv":
+        return export_response(res, params, "csv", limit=limit, offset=offset)
+    result = res.store.search(params.query(limit=limit, offset=offset, facets=facets))
+    base_url = res.settings.alerts.base_url
+    following = None
+    if offset + len(result.hits) < result.total:
+        following = str(request.url.remove_query_params(["page", "offset"]).include_query_params(
+            offset=offset + limit, limit=limit))
+    body = {"total": result.total, "offset": offset, "limit": limit, "next": following,
+            "hits": [hit_json(h, base_url) for h in result.hits]}
+    if facets:
+        body["facets"] = {name: [{"value": f.value, "count": f.count} for f in values]
+                          for name, values in result.facets.items()}
+    return body
+
+
+@router.get("/facets", responses=ERRORS)
+def api_facets(params: Annotated[SearchParams, Depends()], res: Annotated[Resources, Depends(resources)]):
+    """Facet counts (member, area, HS chapter, objective, year, level) of the matching set."""
+    result = res.store.search(params.query(limit=1, facets=True))
+    return {"total": result.total, "facets": {name: [{"value": f.value, "count": f.count} for f in values]
+                                              for name, values in result.facets.items()}}
+
+
+@router.get("/notices/{symbol:path}", responses={**ERRORS, 404: {"model": Problem}})
+def api_notice(symbol: str, res: Annotated[Resources, Depends(resources)]):
+    """One notice with its assessment, its history (base, addenda, corrigenda, revisions) and review status."""
+    try:
+        symbol = normalise_symbol(symbol)
+    except SymbolError as exc:
+        raise HTTPException(400, str(exc)) from None
+    notice = res.store.get(symbol)
+    if notice is None:
+        raise HTTPException(404, f"{symbol} is not in the archive")
+    review = reviews.get_review(res.settings, symbol)
+    return {"notice": notice.model_dump(mode="json"), "assessment": res.store.get_assessment(symbol),
+            "history": [{"symbol": n.symbol, "kind": n.kind, "distribution_date": n.distribution_date,
+                         "title": n.title} for n in res.store.history(symbol)],
+            "review_status": review.status if review else None}
+
+
+class SubscriptionIn(BaseModel):
+    """A sign-up; at least one of hs, product_lines, keywords, members, areas or min_level."""
+
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(max_length=254, examples=["buyer@example.com"])
+    hs: list[str] = Field(default_factory=list, max_length=100, examples=[["8507", "850760"]])
+    product_lines: list[str] = Field(default_factory=list, max_length=100)
+    keywords: list[str] = Field(default_factory=list, max_length=100, examples=[["lithium", "电池"]])
+    members: list[str] = Field(default_factory=list, max_length=100, examples=[["EU", "美国"]])
+    areas: list[Literal["TBT", "SPS"]] = Field(default_factory=list)
+    min_level: Literal["none", "low", "medium", "high"] = "none"
+    lang: Literal["zh", "en", "both"] = "zh"
+    frequency: Literal["immediate", "daily", "weekly"] = "daily"
+
+
+class SubscriptionOut(BaseModel):
+    email: str
+    status: str
+    confirmation_sent: bool
+
+
+@router.post("/subscriptions", status_code=202, response_model=SubscriptionOut, responses=ERRORS)
+def api_subscribe(body: SubscriptionIn, background: BackgroundTasks, res: Annotated[Resources, Depends(resources)]):
+    """Subscribe an address; a new address gets a confirmation link by email and stays pending until it is used."""
+    try:
+        result = sign_up(res, background, **body.model_dump())
+    except SubscriptionError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return SubscriptionOut(email=result.subscriber.email, status=result.subscriber.status,
+                           confirmation_sent=result.needs_confirmation)
+
+
+@router.get("/hs", responses={**ERRORS, 503: {"model": Problem}})
+def api_hs(res: Annotated[Resources, Depends(resources)],
+           q: Annotated[str, Query(min_length=1, max_length=100, description="code prefix or English words")],
+           limit: Annotated[int, Query(ge=1, le=100)] = HS_LOOKUP_MAX):
+    """HS 2022 lookup for the subscribe form: codes starting with ``q``, or descriptions containing its words."""
+    nomenclature = res.nomenclature
+    if nomenclature is None:
+        raise HTTPException(503, "the HS nomenclature is not installed (set paths.hs_nomenclature)")
+    text = q.strip()
+    digits = text.replace(".", "").replace(" ", "")
+    if digits.isdigit():
+        found = [e for e in nomenclature.entries() if e.code.startswith(digits)]
+    else:
+        words = text.casefold().split()
+        found = [e for e in nomenclature.entries() if all(w in e.description.casefold() for w in words)]
+    found.sort(key=lambda e: (e.level if digits.isdigit() else 0, e.code))
+    return {"query": text, "results": [{"code": e.code, "description": e.description, "level": e.level}
+                                       for e in found[:limit]]}
+
+

@@ -1,0 +1,105 @@
+"""Public pages: home, search with facets, exports, one notice, statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import StreamingResponse
+
+from alerts import reviews
+from alerts.context import safe_links
+from archive.base import QueryError, SearchResult
+from tbtwatch.symbols import SymbolError, normalise_symbol
+from webapp import stats
+from webapp.deps import Resources, resources
+from webapp.exports import EXPORT_MAX, csv_rows, iter_hits, json_lines
+from webapp.params import Paging, SearchParams
+from webapp.security import csrf_protect, current_user
+from webapp.templating import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+PAGE_SIZE = 20
+RECENT = 10
+STATS_MONTHS = 12
+
+
+@router.get("/")
+def home(request: Request, res: Annotated[Resources, Depends(resources)]):
+    from archive.query import build_query
+
+    recent = res.store.search(build_query(sort="date", limit=RECENT))
+    open_now = res.store.search(build_query(open_on=dt.date.today(), limit=1)).total
+    return render(request, "home.html", {"recent": recent, "open_now": open_now, "res": res})
+
+
+@router.get("/search")
+def search_page(request: Request, params: Annotated[SearchParams, Depends()], paging: Annotated[Paging, Depends()],
+                res: Annotated[Resources, Depends(resources)]):
+    error, result, limit, offset = None, SearchResult(0, []), PAGE_SIZE, 0
+    try:
+        limit, offset = paging.resolve(PAGE_SIZE)
+        result = res.store.search(params.query(limit=limit, offset=offset, facets=True))
+    except QueryError as exc:
+        error = str(exc)
+    page = offset // limit + 1
+    pages = max(1, -(-result.total // limit))
+    return render(request, "search.html", {
+        "params": params, "result": result, "error": error, "page": page, "pages": pages, "limit": limit,
+        "res": res, "levels": ("high", "medium", "low", "none")}, status_code=400 if error else 200)
+
+
+def export_response(res: Resources, params: SearchParams, fmt: str, limit: int = EXPORT_MAX, offset: int = 0):
+    """A streamed CSV or JSON file of the result set; the query is run once before streaming so errors are 400s."""
+    query = params.query(limit=min(limit, EXPORT_MAX), offset=offset)
+    hits = iter_hits(res.store, query, min(limit, EXPORT_MAX))
+    first = list(itertools.islice(hits, 1))  # runs the first page now: a bad query fails before any byte is sent
+    all_hits = itertools.chain(first, hits)
+    base_url = res.settings.alerts.base_url
+    stamp = dt.date.today().isoformat()
+    if fmt == "csv":
+        body, media = csv_rows(all_hits, base_url), "text/csv; charset=utf-8"
+    else:
+        body, media = json_lines(all_hits, base_url), "application/json"
+    return StreamingResponse(body, media_type=media, headers={
+        "content-disposition": f'attachment; filename="tbtwatch-{stamp}.{fmt}"'})
+
+
+@router.get("/export.{fmt}")
+def export(fmt: str, params: Annotated[SearchParams, Depends()], res: Annotated[Resources, Depends(resources)]):
+    if fmt not in {"csv", "json"}:
+        raise HTTPException(404, f"no export format {fmt!r}: use export.csv or export.json")
+    return export_response(res, params, fmt)
+
+
+@router.get("/notices/{symbol:path}")
+def notice_page(request: Request, symbol: str, res: Annotated[Resources, Depends(resources)]):
+    try:
+        symbol = normalise_symbol(symbol)
+    except SymbolError as exc:
+        raise HTTPException(400, str(exc)) from None
+    notice = res.store.get(symbol)
+    if notice is None:
+        raise HTTPException(404, f"{symbol} is not in the archive")
+    settings = res.settings
+    logged_in = current_user(request) is not None
+    return render(request, "notice.html", {
+        "notice": notice, "assessment": res.store.get_assessment(symbol), "history": res.store.history(symbol),
+        "links": safe_links(notice.urls), "review": reviews.get_review(settings, symbol),
+        "review_log": reviews.review_log(settings, symbol) if logged_in else [], "statuses": reviews.STATUSES,
+        "res": res, "today": dt.date.today()})
+
+
+@router.get("/stats")
+def stats_page(request: Request, res: Annotated[Resources, Depends(resources)]):
+    today = dt.date.today()
+    months = stats.monthly(res.store, today, STATS_MONTHS)
+    since = months[0].start
+    line_ids = res.catalogue.ids if res.catalogue else []
+    open_total, open_members, closing = stats.open_for_comment(res.store, today)
+    return render(request, "stats.html", {
+        "months": months, "bars": stats.stacked_bars(months), "chart": stats, "since": since,
+        "lines": stats.line_counts(res.store, line_ids, since), "open_total": open_total,
+        "open_members": open_members, "closing": closing, "res": res, "today": today})

@@ -1,0 +1,130 @@
+"""Exporters' subscription pages: subscribe, confirm, manage, unsubscribe (the signed links of the alerts).
+
+Subscribers, filters and tokens belong to ``alerts``; these pages validate
+input with ``alerts.validation.Vocabulary``, sign up with ``alerts.run.sign_up``
+(which queues the confirmation message) and deliver the outbox after the
+response. Confirm and unsubscribe links open a page with a button: a GET never
+changes anything, so mail scanners that prefetch links cannot act for the user.
+The one-click unsubscribe of RFC 8058 (``List-Unsubscribe=One-Click``, posted by
+the mail client without a cookie) is accepted on ``POST /unsubscribe``: the
+signed token is the proof there, as the CSRF token is for the browser's form.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
+
+from alerts import run, subscriptions, tokens
+from alerts.rules import AREAS, FREQUENCIES, LANGUAGES, LEVELS
+from alerts.validation import SubscriptionError, Vocabulary
+from webapp.deps import Resources, resources
+from webapp.security import check_csrf, csrf_protect
+from webapp.templating import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+one_click = APIRouter(include_in_schema=False)  # checks the CSRF token itself, see unsubscribe()
+
+def _choices(res: Resources) -> dict:
+    return {"areas": AREAS, "levels": LEVELS, "languages": LANGUAGES, "frequencies": FREQUENCIES,
+            "lines": list(res.catalogue) if res.catalogue else []}
+
+
+def sign_up(res: Resources, background: BackgroundTasks, *, email: str, hs, members, keywords, product_lines,
+            areas, min_level: str, lang: str, frequency: str) -> subscriptions.SubscribeResult:
+    """Validate, subscribe and queue the confirmation; deliver after the response (the page and the API)."""
+    rule = Vocabulary(res.settings).rule(hs=hs, product_lines=product_lines, keywords=keywords, members=members,
+                                         areas=areas, min_level=min_level or None)
+    result = run.sign_up(res.settings, email, rule, lang=lang, frequency=frequency, source="web")
+    if result.needs_confirmation:
+        background.add_task(run.deliver_outbox, res.settings)
+    return result
+
+
+@router.get("/subscribe")
+def subscribe_form(request: Request, res: Annotated[Resources, Depends(resources)]):
+    values = {"lang": "zh" if request.session.get("lang", "zh") == "zh" else "en", "frequency": "daily",
+              "min_level": "none", "areas": [], "product_lines": []}
+    return render(request, "subscribe.html", {"values": values, "error": None, **_choices(res)})
+
+
+@router.post("/subscribe")
+def subscribe(request: Request, background: BackgroundTasks, res: Annotated[Resources, Depends(resources)],
+              email: Annotated[str, Form(max_length=254)] = "", hs: Annotated[str, Form(max_length=2000)] = "",
+              members: Annotated[str, Form(max_length=2000)] = "",
+              keywords: Annotated[str, Form(max_length=2000)] = "",
+              product_lines: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
+              areas: Annotated[list[str], Form()] = [],  # noqa: B006
+              min_level: Annotated[str, Form(max_length=20)] = "none",
+              lang: Annotated[str, Form(max_length=10)] = "zh", frequency: Annotated[str, Form(max_length=20)] = "daily"):
+    values = {"email": email, "hs": hs, "members": members, "keywords": keywords, "product_lines": product_lines,
+              "areas": areas, "min_level": min_level, "lang": lang, "frequency": frequency}
+    try:
+        result = sign_up(res, background, **values)
+    except SubscriptionError as exc:  # the form comes back filled in, with every problem listed
+        return render(request, "subscribe.html", {"values": values, "error": str(exc), **_choices(res)},
+                      status_code=400)
+    return render(request, "subscribed.html", {"result": result})
+
+
+def _claims(res: Resources, token: str, purpose: str) -> tuple[tokens.TokenClaims | None, str | None]:
+    try:
+        return tokens.read_token(res.settings, token, purpose), None
+    except tokens.TokenError as exc:
+        return None, str(exc)
+
+
+@router.get("/subscriptions/confirm")
+def confirm_page(request: Request, res: Annotated[Resources, Depends(resources)], token: str = ""):
+    claims, error = _claims(res, token, tokens.CONFIRM)
+    return render(request, "confirm.html", {"token": token, "email": claims.subject if claims else "",
+                                            "error": error, "done": None}, status_code=400 if error else 200)
+
+
+@router.post("/subscriptions/confirm")
+def confirm(request: Request, res: Annotated[Resources, Depends(resources)],
+            token: Annotated[str, Form(max_length=2000)] = ""):
+    try:
+        subscriber = subscriptions.confirm(token, res.settings)
+    except tokens.TokenError as exc:
+        return render(request, "confirm.html", {"token": token, "email": "", "error": str(exc), "done": None},
+                      status_code=400)
+    manage = "/subscriptions/manage?token=" + tokens.make_token(res.settings, tokens.UNSUBSCRIBE, subscriber.email)
+    return render(request, "confirm.html", {"token": token, "email": subscriber.email, "error": None,
+                                            "done": subscriber, "manage_url": manage})
+
+
+@router.get("/subscriptions/manage")
+def manage(request: Request, res: Annotated[Resources, Depends(resources)], token: str = ""):
+    claims, error = _claims(res, token, tokens.UNSUBSCRIBE)
+    subscriber = subscriptions.get_subscriber(res.settings, claims.subject) if claims else None
+    if claims and subscriber is None:
+        error = "this link is for an address that has no subscription"
+    return render(request, "manage.html", {"token": token, "subscriber": subscriber, "error": error,
+                                           "describe": run.describe_rule}, status_code=400 if error else 200)
+
+
+@router.get("/unsubscribe")
+def unsubscribe_page(request: Request, res: Annotated[Resources, Depends(resources)], token: str = ""):
+    claims, error = _claims(res, token, tokens.UNSUBSCRIBE)
+    return render(request, "unsubscribe.html", {"token": token, "email": claims.subject if claims else "",
+                                                "error": error, "done": None}, status_code=400 if error else 200)
+
+
+@one_click.post("/unsubscribe")
+def unsubscribe(request: Request, res: Annotated[Resources, Depends(resources)], token: str = "",
+                form_token: Annotated[str, Form(alias="token", max_length=2000)] = "",
+                one_click_field: Annotated[str, Form(alias="List-Unsubscribe", max_length=20)] = "",
+                csrf_token: Annotated[str, Form(max_length=100)] = ""):
+    if one_click_field != "One-Click":
+        check_csrf(request, csrf_token)
+    token = token or form_token
+    try:
+        subscriber = subscriptions.unsubscribe_by_token(token, res.settings)
+    except (tokens.TokenError, SubscriptionError) as exc:
+        return render(request, "unsubscribe.html", {"token": token, "email": "", "error": str(exc), "done": None},
+                      status_code=400)
+    return render(request, "unsubscribe.html", {"token": token, "email": subscriber.email, "error": None,
+                                                "done": subscriber})
+

@@ -1,0 +1,64 @@
+"""The Jinja2 environment: autoescaping everywhere, and the one filter that turns search marks into ``<mark>``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+from typing import Any
+
+import jinja2
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+
+from archive.base import MARK_END, MARK_START
+from webapp.i18n import Translator, request_lang
+from webapp.security import csrf_token, current_user
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def highlight(text: str | None) -> Markup:
+    """Escape the (untrusted) text first, then turn the store's private-use marks into ``<mark>`` tags.
+
+    The marks are single characters that escaping leaves alone and no tag can
+    contain, so the only markup in the result is ``<mark>``/``</mark>``.
+    """
+    escaped = str(escape(text or ""))
+    return Markup(escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))
+
+
+def plain(text: str | None) -> str:
+    """Text with the search marks removed (exports, attributes)."""
+    return (text or "").replace(MARK_START, "").replace(MARK_END, "")
+
+
+def query_with(request: Request, drop: tuple[str, ...] = (), **changes: Any) -> str:
+    """The current query string with some parameters replaced, added to (lists) or dropped."""
+    items = [(k, v) for k, v in request.query_params.multi_items() if k not in drop and k not in changes]
+    for key, value in changes.items():
+        if value is None:
+            continue
+        for v in value if isinstance(value, list) else [value]:
+            items.append((key, str(v)))
+    return "?" + urlencode(items)
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["highlight"] = highlight
+    env.filters["plain"] = plain
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200):
+    """Render a page with what every page needs: language, labels, CSRF token, user."""
+    lang = request_lang(request)
+    base = {"request": request, "lang": lang, "t": Translator(lang), "csrf_token": csrf_token(request),
+            "user": current_user(request), "query_with": lambda **kw: query_with(request, **kw),
+            "other_lang": "en" if lang == "zh" else "zh"}
+    return templates.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status_code)
