@@ -190,3 +190,6 @@ from alerts.cli import digest_command; app.command("digest")(digest_command)  # 
 from alerts.cli import review_app; app.add_typer(review_app, name="review")  # noqa: E402,E702
 from alerts.cli import remind_command; app.command("remind")(remind_command)  # noqa: E402,E702
 from nlp.cli import classify_command; app.command("classify")(classify_command)  # noqa: E402,E702
+from webapp.cli import serve_command; app.command("serve")(serve_command)  # noqa: E402,E702
+from webapp.cli import index_app; app.add_typer(index_app, name="index")  # noqa: E402,E702
+from webapp.cli import users_app; app.add_typer(users_app, name="users")  # noqa: E402,E702
