@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from alerts.rules import Evidence, Filter, NoticeFacts, evaluate_filter
+from alerts.rules import Evidence, Filter, NoticeFacts, evaluate_filter, is_cjk
 
 ANY = "*"
 
@@ -31,6 +31,8 @@ class SubscriptionIndex:
         self._by_hs_parent: dict[str, set[int]] = defaultdict(set)  # shorter prefixes of the filter's codes
         self._by_line: dict[str, set[int]] = defaultdict(set)
         self._by_keyword: dict[str, set[int]] = defaultdict(set)
+        self._latin_by_first_word: dict[str, set[str]] = defaultdict(set)  # "lithium" -> {"lithium battery"}
+        self._cjk_keywords: set[str] = set()
         self._topicless_by_member: dict[str, set[int]] = defaultdict(set)
         for i, flt in enumerate(self.filters):
             rule = flt.include
@@ -43,6 +45,10 @@ class SubscriptionIndex:
                 self._by_line[line_id].add(i)
             for keyword in rule.keywords:
                 self._by_keyword[keyword].add(i)
+                if is_cjk(keyword):
+                    self._cjk_keywords.add(keyword)
+                else:
+                    self._latin_by_first_word[keyword.split(" ", 1)[0]].add(keyword)
             if not rule.has_topic:
                 for member in rule.members or [ANY]:
                     self._topicless_by_member[member].add(i)
@@ -59,12 +65,16 @@ class SubscriptionIndex:
             found |= self._by_hs_parent.get(code, set())
         for line_id in facts.lines:
             found |= self._by_line.get(line_id, set())
-        for keyword, ids in self._by_keyword.items():
-            if facts.keyword_snippet(keyword) is not None:
-                found |= ids
+        for keyword in self._keywords_in(facts):
+            found |= self._by_keyword[keyword]
         found |= self._topicless_by_member.get(facts.notice.member_code, set())
         found |= self._topicless_by_member.get(ANY, set())
         return found
+
+    def _keywords_in(self, facts: NoticeFacts) -> list[str]:
+        """Keywords the notice contains: Latin ones looked up by the notice's words, Chinese ones by search."""
+        maybe = {k for word in set(facts.words.split()) for k in self._latin_by_first_word.get(word, ())}
+        return [k for k in (*maybe, *self._cjk_keywords) if facts.keyword_snippet(k) is not None]
 
     def match(self, facts: NoticeFacts) -> list[FilterMatch]:
         """Every filter the notice meets, with the evidence, in filter order."""
