@@ -112,6 +112,7 @@ class MessageContext:
     languages: list[str] = field(default_factory=lambda: ["zh"])
     recipient: str = ""
     day: str = ""
+    period_start: str = ""  # a report over several days (the weekly summary) starts here
     base_url: str = ""
     unsubscribe_url: str = ""
     confirm_url: str = ""

@@ -67,10 +67,12 @@ def _review_queue(settings, store: NoticeStore, day: dt.date) -> list[ReviewRow]
     return sorted(rows, key=lambda r: (r.comment_deadline == "", r.comment_deadline, r.symbol))
 
 
-def digest_context(settings, store: NoticeStore, day: dt.date, failed_sources: list[str]) -> MessageContext:
-    """Everything the digest shows for ``day``; relevant new notices enter the review queue as ``new``."""
+def digest_context(settings, store: NoticeStore, days: list[dt.date], failed_sources: list[str]) -> MessageContext:
+    """Everything the digest shows for ``days`` (one day, or a week ending on the last); relevant new notices
+    enter the review queue as ``new``."""
+    day = max(days)
     make = ItemMaker(settings, store, day)
-    todays = new_notices(store, [day])
+    todays = new_notices(store, days)
     followups, relevant = [], []
     for entry in todays:
         base = entry.notice.base_symbol
@@ -100,7 +102,8 @@ def digest_context(settings, store: NoticeStore, day: dt.date, failed_sources: l
         item.review_status, item.review_owner = (review.status, review.owner) if review else ("", "")
         follow_items.append(item)
     trend, peak = trend_bars(store, day)
-    return MessageContext(kind="digest", languages=["zh"], day=day.isoformat(), base_url=settings.alerts.base_url,
+    return MessageContext(kind="digest", languages=["zh"], day=day.isoformat(),
+                          period_start=min(days).isoformat() if len(days) > 1 else "", base_url=settings.alerts.base_url,
                           groups=groups, followups=sorted(follow_items, key=_deadline_key),
                           counts=_counts(relevant, make), trend=trend, trend_max=peak,
                           review_queue=_review_queue(settings, store, day), failed_sources=list(failed_sources))

@@ -37,13 +37,6 @@ class AlertReport:
     queued: list[int] = field(default_factory=list)  # new outbox rows
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
-    def __len__(self) -> int:
-        """The number of messages queued (what ``tbtwatch.pipeline`` counts)."""
-        return len(self.queued)
-
-    def __int__(self) -> int:
-        return len(self.queued)
-
     def summary(self) -> str:
         return f"{self.matched} matches, {len(self.queued)} messages queued; delivery: {self.delivery.summary()}"
 
@@ -184,26 +177,39 @@ def send_reminders(settings: Settings, day: dt.date, *, store: NoticeStore | Non
     return report
 
 
-def build_digest(settings: Settings, day: dt.date, failed_sources: list[str] | None = None, *,
-                 store: NoticeStore | None = None, deliver_now: bool = True) -> Path:
-    """Write ``digests/digest-YYYY-MM-DD.html`` (rewritten on a re-run) and email it once to the working group."""
-    store = _store(settings, store)
-    context = digest_context(settings, store, day, failed_sources or [])
+def _write_report(settings: Settings, context: MessageContext, name: str, kind: str,
+                  deliver_now: bool) -> Path:
+    """Write a working-group report as HTML (rewritten on a re-run) and email it once to each group address."""
     _, _, html = render("digest", context)
-    target = settings.path("digests", f"digest-{day.isoformat()}.html")
+    target = settings.path("digests", f"{name}.html")
     partial = target.with_suffix(".part")
     partial.write_text(html, encoding="utf-8")
     partial.replace(target)
     outbox = Outbox(settings)
     for address in settings.alerts.working_group:
-        def render_digest(message_id: str, _: list[str], address=address) -> Rendered:
+        def render_report(message_id: str, _: list[str], address=address) -> Rendered:
             context.recipient = address
             return rendered_email("digest", context, sender=settings.smtp.sender, message_id=message_id)
 
-        outbox.enqueue(recipient=address, dedup_key=day.isoformat(), kind="digest", render=render_digest)
+        outbox.enqueue(recipient=address, dedup_key=context.day, kind=kind, render=render_report)
     if deliver_now and settings.alerts.working_group:
         deliver(settings)
     return target
+
+
+def build_digest(settings: Settings, day: dt.date, failed_sources: list[str] | None = None, *,
+                 store: NoticeStore | None = None, deliver_now: bool = True) -> Path:
+    """Write ``digests/digest-YYYY-MM-DD.html`` and email it once to the working group."""
+    context = digest_context(settings, _store(settings, store), [day], failed_sources or [])
+    return _write_report(settings, context, f"digest-{day.isoformat()}", "digest", deliver_now)
+
+
+def build_weekly_summary(settings: Settings, day: dt.date, *, store: NoticeStore | None = None,
+                         deliver_now: bool = True) -> Path:
+    """The digest over the seven days ending on ``day``: ``digests/weekly-YYYY-MM-DD.html``, emailed once."""
+    week = [day - dt.timedelta(days=i) for i in range(6, -1, -1)]
+    context = digest_context(settings, _store(settings, store), week, [])
+    return _write_report(settings, context, f"weekly-{day.isoformat()}", "weekly", deliver_now)
 
 
 def deliver_outbox(settings: Settings, now: dt.datetime | None = None) -> DeliveryReport:

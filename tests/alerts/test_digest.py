@@ -70,6 +70,17 @@ def test_digest_for_a_known_day(store, group, smtp_server):
     assert "采集失败" not in path.read_text(encoding="utf-8")  # the file is rebuilt with today's facts
 
 
+def test_weekly_summary_covers_seven_days(store, group, smtp_server):
+    path = run.build_weekly_summary(group, DAY + dt.timedelta(days=5), store=store)
+    html = path.read_text(encoding="utf-8")
+    assert path.name == "weekly-2026-03-07.html"
+    assert "通报评议工作组周报 · 2026-03-01 – 2026-03-07" in html
+    assert "G/TBT/N/EU/1100" in html and "G/TBT/N/USA/2100" in html and "G/TBT/N/CHN/800" not in section(
+        html, "<h2>产品线: 锂电池")
+    run.build_weekly_summary(group, DAY + dt.timedelta(days=5), store=store)
+    assert len(smtp_server.messages) == 2 and "周报" in smtp_server.messages[0].message["Subject"]
+
+
 def test_quiet_day_digest_says_so(store, settings):
     path = run.build_digest(settings, DAY + dt.timedelta(days=1), store=store)
     assert "今日没有涉及目录产品的新通报。" in path.read_text(encoding="utf-8")
