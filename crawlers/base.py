@@ -1,0 +1,413 @@
+"""Base spiders: fetching, paging, date windows and error handling shared by every source.
+
+A source's spider file subclasses one of these and says only where its fields
+are. What each base needs from a subclass is listed in its docstring; a missing
+piece raises ``NotImplementedError`` naming it.
+
+Every response goes through ``NoticeSpider.handle``: the subclass's handler runs
+to completion, and if it raises, the page is yielded raw with the error (counted
+as a parse failure) and the crawl goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any, ClassVar
+from urllib.parse import urlencode, urlsplit
+
+import scrapy
+from scrapy.http import Response
+
+from crawlers.dates import parse_date
+from crawlers.items import NoticeItem, PageItem
+from crawlers.sources import Source, SourceConfigError, load_sources, rebase, resolve_base_url
+from tbtwatch.settings import get_settings
+
+REPLAY_HOST_HEADER = "X-Forwarded-Host"  # the real host, for the replay server when a base URL is overridden
+
+
+def _date_arg(value: Any, name: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise SourceConfigError(f"-a {name}={value!r}: use a date as YYYY-MM-DD") from None
+
+
+class NoticeSpider(scrapy.Spider):
+    """Base of every source spider.
+
+    Subclasses set ``name`` (the source's entry in config/sources.yaml) and
+    implement ``parse_start(response)``, a generator of ``NoticeItem``s and
+    further requests made with ``self.follow(...)``.
+    Arguments: ``since`` / ``until`` (YYYY-MM-DD, the distribution-date window)
+    and ``base_url`` (read the source from elsewhere, e.g. the replay server).
+    """
+
+    kind: ClassVar[str] = ""
+
+    def __init__(self, since: Any = None, until: Any = None, base_url: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        sources = load_sources()
+        if self.name not in sources:
+            raise SourceConfigError(f"spider {self.name!r} has no entry in config/sources.yaml; add one")
+        self.source: Source = sources[self.name]
+        if self.kind and self.source.kind != self.kind:
+            raise SourceConfigError(f"source {self.name!r} is kind {self.source.kind!r} in sources.yaml but its "
+                                    f"spider reads {self.kind!r}")
+        self.since = _date_arg(since, "since")
+        self.until = _date_arg(until, "until")
+        self.base_url = resolve_base_url(self.source, base_url)
+        base_host = urlsplit(self.base_url).hostname or ""
+        self.replay_hosts: tuple[str, ...] = () if base_host == self.source.host else (base_host,)
+        self.allowed_domains = [self.source.host, *self.replay_hosts]
+
+    # -- requests -------------------------------------------------------------------------
+    def follow(self, url_or_path: str, handler: str, params: dict[str, Any] | None = None,
+               headers: dict[str, str] | None = None, **handler_kwargs: Any) -> scrapy.Request:
+        """A request for a URL of the real site (or a path on it), sent to the base URL in use."""
+        real = url_or_path if "://" in url_or_path else self.source.base_url + "/" + url_or_path.lstrip("/")
+        if params:
+            real += ("&" if "?" in real else "?") + urlencode(params)
+        url, headers = real, dict(headers or {})
+        if self.replay_hosts:
+            url = rebase(real, self.base_url)
+            headers[REPLAY_HOST_HEADER] = urlsplit(real).hostname or ""
+        return scrapy.Request(url, callback=self.handle, errback=self.on_error, headers=headers,
+                              meta={"handler": handler, "handler_kwargs": handler_kwargs, "real_url": real},
+                              dont_filter=False)
+
+    async def start(self):
+        for request in self.start_requests_for_source():
+            yield request
+
+    def start_requests_for_source(self) -> Iterable[scrapy.Request]:
+        """The first request(s); sources with a key or a query override this."""
+        yield self.follow(self.source.start, "parse_start")
+
+    def parse_start(self, response: Response) -> Iterator[Any]:
+        raise NotImplementedError(f"{type(self).__name__} must implement parse_start(response)")
+
+    # -- the guarded callback ---------------------------------------------------------------
+    def handle(self, response: Response) -> Iterator[Any]:
+        self.count("pages")
+        handler = getattr(self, response.meta["handler"])
+        page = self.page_item(response)
+        try:
+            results = list(handler(response, **response.meta.get("handler_kwargs", {})))
+        except Exception as exc:  # noqa: BLE001 - any parser error is recorded with its page, never fatal
+            page.error = f"{type(exc).__name__}: {exc}"
+            self.count("parse_failures")
+            self.logger.warning("source %s: could not parse %s: %s", self.name, page.url, page.error)
+            yield page
+            return
+        notices = [r for r in results if isinstance(r, NoticeItem)]
+        page.symbols = [str(n.fields.get("symbol", "")) for n in notices if n.fields.get("symbol")]
+        for notice in notices:
+            notice.page = notice.page or page
+        if self.source.options.get("keep_raw", "all") == "all":
+            yield page
+        yield from results
+
+    def page_item(self, response: Response) -> PageItem:
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
+        return PageItem(self.name, response.meta.get("real_url", response.url), response.body,
+                        status=response.status, content_type=content_type)
+
+    def on_error(self, failure) -> None:
+        """A request that failed for good (after retries): counted and reported by source, the crawl goes on."""
+        self.count("errors")
+        request = failure.request
+        self.logger.warning("source %s: %s failed: %s", self.name, request.meta.get("real_url", request.url),
+                            failure.getErrorMessage() or failure.type.__name__)
+
+    # -- helpers for subclasses -------------------------------------------------------------
+    def notice(self, response: Response, fields: dict[str, Any], leftovers: dict[str, Any] | None = None,
+               *, sparse: bool = False, page: PageItem | None = None) -> NoticeItem | None:
+        """A notice item, or None (counted) when its distribution date is outside the run's window."""
+        if not self.in_window(fields.get("distribution_date")):
+            self.count("outside_window")
+            return None
+        fields = {"source": self.name, **fields}
+        leftovers = dict(leftovers or {})
+        leftovers.update(fields.pop("leftovers", None) or {})
+        url = response.meta.get("real_url", response.url)
+        return NoticeItem(self.name, url, fields, leftovers, sparse=sparse, page=page)
+
+    def in_window(self, value: Any) -> bool:
+        if self.since is None and self.until is None:
+            return True
+        day = value if isinstance(value, dt.date) else parse_date(str(value or ""))
+        if day is None:
+            return False
+        return (self.since is None or day >= self.since) and (self.until is None or day <= self.until)
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.crawler.stats.inc_value(f"tbtwatch/{key}", n)
+
+
+class PagedApiSpider(NoticeSpider):
+    """A paged search API (JSON or XML).
+
+    Subclasses implement ``page_params(page)`` (query parameters of one page,
+    1-based), ``decode(response)``, ``records(data)``, ``total(data)`` (or None)
+    and ``record_fields(record)`` -> (fields, leftovers). ``page_size`` comes
+    from the source's ``page_size`` option.
+    """
+
+    def start_requests_for_source(self) -> Iterable[scrapy.Request]:
+        yield self.page_request(1)
+
+    def __init__(self, *args: Any, page_size: Any = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._page_size = int(page_size) if page_size else None
+
+    @property
+    def page_size(self) -> int:
+        """The source's ``page_size`` option; ``-a page_size=N`` overrides it (tests exercise paging)."""
+        return self._page_size or int(self.source.options.get("page_size", 50))
+
+    def page_request(self, page: int) -> scrapy.Request:
+        return self.follow(self.source.start, "parse_start", params=self.page_params(page),
+                           headers=self.api_headers(), page=page)
+
+    def api_headers(self) -> dict[str, str]:
+        return {}
+
+    def parse_start(self, response: Response, page: int = 1) -> Iterator[Any]:
+        data = self.decode(response)
+        records = self.records(data)
+        for record in records:
+            fields, leftovers = self.record_fields(record)
+            item = self.notice(response, fields, leftovers)
+            if item:
+                yield item
+                yield from self.record_requests(record, item)
+        total = self.total(data)
+        more = len(records) >= self.page_size if total is None else page * self.page_size < total
+        if records and more:
+            yield self.page_request(page + 1)
+
+    def page_params(self, page: int) -> dict[str, Any]:
+        raise NotImplementedError(f"{type(self).__name__} must implement page_params(page)")
+
+    def decode(self, response: Response) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement decode(response)")
+
+    def records(self, data: Any) -> list[Any]:
+        raise NotImplementedError(f"{type(self).__name__} must implement records(data)")
+
+    def total(self, data: Any) -> int | None:
+        return None
+
+    def record_fields(self, record: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        raise NotImplementedError(f"{type(self).__name__} must implement record_fields(record)")
+
+    def record_requests(self, record: Any, item: NoticeItem) -> Iterator[scrapy.Request]:
+        """Further requests for one record (a catalogue entry's document); none by default."""
+        return iter(())
+
+
+class JsonApiSpider(PagedApiSpider):
+    """A paged JSON API; see ``PagedApiSpider`` for what a subclass implements."""
+
+    kind = "json_api"
+
+    def decode(self, response: Response) -> Any:
+        return response.json()
+
+
+class SpreadsheetSpider(NoticeSpider):
+    """One large .xlsx read in openpyxl's read-only (streaming) mode, columns mapped by header name.
+
+    Subclasses set ``columns``: notice field -> header names that may carry it
+    (matched case- and space-insensitively, so the WTO may reorder or respell
+    within the list), ``required`` (fields whose column must exist), and
+    implement ``row_fields(values)`` -> (fields, leftovers) from a
+    {field: cell} dict; unmapped columns arrive in ``values["_unmapped"]``.
+    A row that fails is kept raw (as JSON) with its error; the rest go on.
+    """
+
+    kind = "spreadsheet"
+    columns: ClassVar[dict[str, tuple[str, ...]]] = {}
+    required: ClassVar[tuple[str, ...]] = ()
+    custom_settings = {"DOWNLOAD_WARNSIZE": 256 * 1024 * 1024}
+
+    def parse_start(self, response: Response) -> Iterator[Any]:
+        import json
+
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(io.BytesIO(response.body), read_only=True, data_only=True)
+        try:
+            rows = workbook.worksheets[0].iter_rows(values_only=True)
+            header = next(rows, None)
+            if header is None:
+                raise ValueError("the workbook's first sheet is empty (no header row)")
+            mapping = self.map_header(header)
+            url = response.meta.get("real_url", response.url)
+            for number, row in enumerate(rows, start=2):
+                if row is None or all(cell in (None, "") for cell in row):
+                    continue
+                values: dict[str, Any] = {"_unmapped": {}}
+                for index, cell in enumerate(row):
+                    target = mapping.get(index)
+                    if target is None:
+                        continue
+                    if target.startswith("?"):
+                        if cell not in (None, ""):
+                            values["_unmapped"][target[1:]] = cell
+                    else:
+                        values[target] = cell
+                page = PageItem(self.name, f"{url}#row={number}",
+                                json.dumps(values, default=str, ensure_ascii=False).encode(), status=response.status,
+                                content_type="application/json")
+                try:
+                    fields, leftovers = self.row_fields(values)
+                except Exception as exc:  # noqa: BLE001 - one bad row must not stop the file
+                    page.error = f"row {number}: {type(exc).__name__}: {exc}"
+                    self.count("parse_failures")
+                    yield page
+                    continue
+                item = self.notice(response, fields, leftovers, page=page)
+                if item:
+                    yield item
+        finally:
+            workbook.close()
+
+    def map_header(self, header: tuple[Any, ...]) -> dict[int, str]:
+        """Column index -> field (or "?header" for a column no field claims)."""
+        def key(text: Any) -> str:
+            return re.sub(r"\s+", " ", str(text or "")).strip().lower()
+
+        wanted = {key(name): field for field, names in self.columns.items() for name in names}
+        mapping: dict[int, str] = {}
+        for index, title in enumerate(header):
+            if title in (None, ""):
+                continue
+            mapping[index] = wanted.get(key(title), "?" + str(title).strip())
+        missing = [f for f in self.required if f not in mapping.values()]
+        if missing:
+            raise ValueError(f"header row lacks the column(s) for {', '.join(missing)} (looked for: "
+                             + "; ".join(" / ".join(self.columns[f]) for f in missing)
+                             + f"); the header was: {', '.join(str(h) for h in header if h)}")
+        return mapping
+
+    def row_fields(self, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        raise NotImplementedError(f"{type(self).__name__} must implement row_fields(values)")
+
+
+class HtmlPageSpider(NoticeSpider):
+    """A portal with list pages linking to one page per notification.
+
+    Subclasses set ``detail_links`` (CSS selector of the links to notification
+    pages), ``next_page`` (CSS selector of the next list page's link) and
+    ``content`` (CSS selector of the element holding the notification text), and
+    may override ``detail_fields(response, text)``; by default the text goes
+    through the form parser. List pages are followed up to the ``max_pages`` option.
+    """
+
+    kind = "html"
+    detail_links: ClassVar[str] = ""
+    next_page: ClassVar[str] = ""
+    content: ClassVar[str] = "body"
+
+    def parse_start(self, response: Response, list_page: int = 1) -> Iterator[Any]:
+        if not self.detail_links:
+            raise NotImplementedError(f"{type(self).__name__} must set detail_links (a CSS selector)")
+        links = response.css(self.detail_links).xpath("@href").getall()
+        if not links:
+            raise ValueError(f"no notification links ({self.detail_links}) on the list page")
+        real = response.meta.get("real_url", response.url)
+        for href in links:
+            yield self.follow(self._absolute(real, href), "parse_detail")
+        following = response.css(self.next_page).xpath("@href").get() if self.next_page else None
+        if following and list_page < int(self.source.options.get("max_pages", 10)):
+            yield self.follow(self._absolute(real, following), "parse_start", list_page=list_page + 1)
+
+    @staticmethod
+    def _absolute(base: str, href: str) -> str:
+        from urllib.parse import urljoin
+
+        return urljoin(base, href)
+
+    def page_text(self, response: Response) -> str:
+        """The visible text of the content element, one line per block; GB18030 when the declared charset lied."""
+        selector = response
+        if "\ufffd" in response.text:
+            try:
+                fixed = response.body.decode("gb18030")
+            except UnicodeDecodeError:
+                fixed = None
+            if fixed is not None:
+                self.count("recoded_pages")
+                selector = response.replace(body=fixed.encode("utf-8"), encoding="utf-8")
+        nodes = selector.css(self.content)
+        if not nodes:
+            raise ValueError(f"the page has no {self.content!r} element; the portal's layout may have changed")
+        lines = nodes.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]").getall()
+        return "\n".join(line.strip() for line in lines if line.strip())
+
+    def parse_detail(self, response: Response) -> Iterator[Any]:
+        from crawlers.forms import parse_notification_form
+
+        fields = parse_notification_form(self.page_text(response), language=self.source.language)
+        item = self.notice(response, fields)
+        if item:
+            yield item
+
+
+class FeedSpider(NoticeSpider):
+    """An RSS/Atom feed read with feedparser, configured purely in sources.yaml.
+
+    Options: ``notices.require_symbol`` (default true: only entries citing a
+    notification symbol count as notices). Feed entries are thin, so they never
+    overwrite a stored notice (``sparse``); they add notices not yet known.
+    """
+
+    kind = "feed"
+
+    def parse_start(self, response: Response) -> Iterator[Any]:
+        import feedparser
+
+        from tbtwatch.symbols import find_symbols
+
+        parsed = feedparser.parse(response.body)
+        if parsed.bozo and not parsed.entries:
+            raise ValueError(f"not a readable RSS/Atom feed: {parsed.get('bozo_exception')}")
+        require_symbol = (self.source.options.get("notices") or {}).get("require_symbol", True)
+        for entry in parsed.entries:
+            title = entry.get("title", "")
+            summary = _strip_html(entry.get("summary", ""))
+            symbols = find_symbols(f"{title}\n{summary}")
+            if not symbols:
+                self.count("entries_skipped")
+                if require_symbol:
+                    continue
+                raise ValueError(f"feed entry {title!r} names no notification symbol")
+            published = entry.get("published_parsed") or entry.get("updated_parsed")
+            fields = {
+                "symbol": str(symbols[0]), "title": title, "description": summary,
+                "distribution_date": dt.date(*published[:3]) if published else None,
+                "language": self.source.language, "url": entry.get("link", ""),
+            }
+            item = self.notice(response, fields, sparse=True)
+            if item:
+                yield item
+
+
+def _strip_html(text: str) -> str:
+    from w3lib.html import remove_tags, replace_entities
+
+    return " ".join(replace_entities(remove_tags(text or "")).split())
+
+
+def settings_key(name: str) -> str:
+    """The value of a ``crawl`` setting (used for API keys), empty when unset."""
+    return str(getattr(get_settings().crawl, name, "") or "")

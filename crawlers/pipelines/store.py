@@ -1,0 +1,78 @@
+"""Upsert notices into the archive in batches; an unchanged re-crawl changes nothing.
+
+Thin records (``sparse``: feed entries, catalogue lines) only add notices the
+archive does not have, so they never overwrite a form's text. When a source of
+lower ``rank`` reads a notice that a higher-ranked source wrote in the same
+language, the stored values win and the new read only fills gaps, so sources
+do not overwrite each other back and forth from run to run. A read in another
+language becomes a translation only (``as_translation``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archive.base import open_store
+from crawlers.items import NoticeItem
+from crawlers.pipelines.base import CrawlerPipeline
+from crawlers.sources import load_sources
+from tbtwatch.model import Notice, merge_notice
+from tbtwatch.settings import get_settings
+
+BATCH = 200
+KEEP_ON_TRANSLATION = tuple(f for f in Notice.model_fields
+                            if f not in {"symbol", "title", "description", "products", "language", "translations",
+                                         "fetched_at"})
+
+
+def as_translation(notice: Notice, stored: Notice) -> Notice:
+    """A read in another language as a translation only: the stored values (dates, member name as the primary
+    language writes it, ``source`` of the primary text) stay; the translation fills only what is missing."""
+    kept = {f: getattr(stored, f) for f in KEEP_ON_TRANSLATION if getattr(stored, f) not in (None, "", [], {})}
+    return notice.model_copy(update=kept)
+
+
+class UpsertNotice(CrawlerPipeline):
+    def open_spider(self) -> None:
+        self.store = open_store(get_settings())
+        self.batch: dict[str, Notice] = {}
+        self.ranks = {name: source.rank for name, source in load_sources().items()}
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, NoticeItem):
+            return item
+        self.count("items")
+        notice = item.notice
+        if notice.symbol in self.batch:
+            self.flush()  # a second version in the same batch: store the first so the merge sees it
+        stored = self.store.get(notice.symbol)
+        if item.sparse and stored is not None:
+            self.count("unchanged")
+            return item
+        if stored is not None and stored.language == notice.language and self._outranks(stored.source):
+            notice = merge_notice(notice, stored)
+        elif stored is not None and stored.language != notice.language:
+            notice = as_translation(notice, stored)
+        self.batch[notice.symbol] = notice
+        if len(self.batch) >= BATCH:
+            self.flush()
+        return item
+
+    def _outranks(self, other_source: str) -> bool:
+        return self.ranks.get(other_source, 0) > self.ranks.get(self.source, 0)
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        result = self.store.upsert(list(self.batch.values()))
+        self.batch.clear()
+        self.count("inserted", len(result.inserted))
+        self.count("updated", len(result.updated))
+        self.count("unchanged", len(result.unchanged))
+        if result.changed:
+            self.crawler.spider.logger.info("source %s: new %s; updated %s", self.source,
+                                            ", ".join(result.inserted) or "-", ", ".join(result.updated) or "-")
+
+    def close_spider(self) -> None:
+        self.flush()
+        self.store.close()
