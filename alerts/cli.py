@@ -19,11 +19,15 @@ err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
 subscriptions_app = typer.Typer(help="List, export and import subscriptions (CSV).", no_args_is_help=True)
-alerts_app = typer.Typer(help="Queue and deliver alerts; inspect and requeue the outbox.", no_args_is_help=True)
+alerts_app = typer.Typer(
+    help="Queue and deliver alerts; inspect and requeue the outbox.", no_args_is_help=True
+)
 review_app = typer.Typer(help="The working group's review queue (通报评议).", no_args_is_help=True)
 
-DateOption = Annotated[Optional[dt.datetime], typer.Option("--date", formats=["%Y-%m-%d"],
-                                                           help="the day (default: today in alerts.timezone)")]
+DateOption = Annotated[
+    Optional[dt.datetime],
+    typer.Option("--date", formats=["%Y-%m-%d"], help="the day (default: today in alerts.timezone)"),
+]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -50,15 +54,25 @@ def _day(value: dt.datetime | None) -> dt.date:
 
 def subscribe_command(
     email: Annotated[str, typer.Argument(help="the subscriber's email address")],
-    hs: Annotated[Optional[list[str]], typer.Option("--hs", help="HS prefix: 85, 8507 or 850760 (repeatable)")] = None,
-    product_line: Annotated[Optional[list[str]], typer.Option("--product-line", help="catalogue line id")] = None,
-    member: Annotated[Optional[list[str]], typer.Option("--member", help="notifying member: EU, USA, 欧盟")] = None,
-    keyword: Annotated[Optional[list[str]], typer.Option("--keyword", help="English or Chinese keyword")] = None,
+    hs: Annotated[
+        Optional[list[str]], typer.Option("--hs", help="HS prefix: 85, 8507 or 850760 (repeatable)")
+    ] = None,
+    product_line: Annotated[
+        Optional[list[str]], typer.Option("--product-line", help="catalogue line id")
+    ] = None,
+    member: Annotated[
+        Optional[list[str]], typer.Option("--member", help="notifying member: EU, USA, 欧盟")
+    ] = None,
+    keyword: Annotated[
+        Optional[list[str]], typer.Option("--keyword", help="English or Chinese keyword")
+    ] = None,
     area: Annotated[Optional[list[str]], typer.Option("--area", help="TBT or SPS")] = None,
     min_level: Annotated[str, typer.Option("--min-level", help="none, low, medium or high")] = "none",
     lang: Annotated[str, typer.Option("--lang", help="zh, en or both")] = "zh",
     frequency: Annotated[str, typer.Option("--frequency", help="immediate, daily or weekly")] = "immediate",
-    confirmed: Annotated[bool, typer.Option("--confirmed", help="consent already held: no confirm link")] = False,
+    confirmed: Annotated[
+        bool, typer.Option("--confirmed", help="consent already held: no confirm link")
+    ] = False,
 ) -> None:
     """Subscribe an address to notices matching a filter (one filter per call)."""
     from alerts.run import describe_rule, sign_up
@@ -66,16 +80,24 @@ def subscribe_command(
 
     settings = _settings()
     try:
-        rule = Vocabulary(settings).rule(hs=hs, product_lines=product_line, members=member, keywords=keyword,
-                                         areas=area, min_level=min_level)
+        rule = Vocabulary(settings).rule(
+            hs=hs,
+            product_lines=product_line,
+            members=member,
+            keywords=keyword,
+            areas=area,
+            min_level=min_level,
+        )
         result = sign_up(settings, email, rule, lang=lang, frequency=frequency, confirmed=confirmed)
     except SubscriptionError as exc:
         raise _fail(str(exc)) from exc
     s = result.subscriber
     what = "filter added" if result.new_filter else "filter already present"
-    out.print(f"{s.email}: {what} ({escape(describe_rule(result.filter.include))}); {s.lang}, {s.frequency}, "
-              f"{s.status}" + ("; a confirmation link was queued" if result.needs_confirmation else ""),
-              highlight=False)
+    out.print(
+        f"{s.email}: {what} ({escape(describe_rule(result.filter.include))}); {s.lang}, {s.frequency}, "
+        f"{s.status}" + ("; a confirmation link was queued" if result.needs_confirmation else ""),
+        highlight=False,
+    )
 
 
 def unsubscribe_command(email: Annotated[str, typer.Argument(help="the address to stop sending to")]) -> None:
@@ -91,8 +113,9 @@ def unsubscribe_command(email: Annotated[str, typer.Argument(help="the address t
 
 
 @subscriptions_app.command("list")
-def list_command(status: Annotated[Optional[str], typer.Option(help="pending, active or unsubscribed")] = None
-                 ) -> None:
+def list_command(
+    status: Annotated[Optional[str], typer.Option(help="pending, active or unsubscribed")] = None,
+) -> None:
     """Subscribers and their filters."""
     from rich.table import Table
 
@@ -103,8 +126,13 @@ def list_command(status: Annotated[Optional[str], typer.Option(help="pending, ac
     for column in ("email", "status", "lang", "frequency", "filters"):
         table.add_column(column)
     for s in list_subscribers(_settings(), status):
-        table.add_row(s.email, s.status, s.lang, s.frequency,
-                      escape("\n".join(describe_rule(f.include) for f in s.filters)))
+        table.add_row(
+            s.email,
+            s.status,
+            s.lang,
+            s.frequency,
+            escape("\n".join(describe_rule(f.include) for f in s.filters)),
+        )
     out.print(table)
 
 
@@ -124,10 +152,16 @@ def export_command(output: Annotated[Optional[Path], typer.Option("--output", "-
 
 @subscriptions_app.command("import")
 def import_command(
-    file: Annotated[Path, typer.Argument(help="CSV with columns email, hs, product_lines, members, keywords, areas, "
-                                              "min_level, lang, frequency, confirmed")],
-    confirmed: Annotated[bool, typer.Option("--confirmed", help="rows without a 'confirmed' cell hold consent")]
-    = False,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with columns email, hs, product_lines, members, keywords, areas, "
+            "min_level, lang, frequency, confirmed"
+        ),
+    ],
+    confirmed: Annotated[
+        bool, typer.Option("--confirmed", help="rows without a 'confirmed' cell hold consent")
+    ] = False,
 ) -> None:
     """Import a mailing list: bad rows are reported by line, good rows are kept."""
     from alerts.run import queue_confirmation
@@ -144,8 +178,11 @@ def import_command(
         subscriber = get_subscriber(settings, address)
         if subscriber is not None:
             queue_confirmation(settings, subscriber)
-    out.print(f"{report.added} filters added, {report.unchanged} already present, {len(report.errors)} bad rows; "
-              f"{len(set(report.needing_confirmation))} confirmation links queued", highlight=False)
+    out.print(
+        f"{report.added} filters added, {report.unchanged} already present, {len(report.errors)} bad rows; "
+        f"{len(set(report.needing_confirmation))} confirmation links queued",
+        highlight=False,
+    )
     if report.errors:
         raise typer.Exit(1)
 
@@ -176,21 +213,27 @@ def deliver_command() -> None:
 
 
 @alerts_app.command("status")
-def status_command(state: Annotated[Optional[str], typer.Option(help="queued, sent, failed, uncertain")] = None
-                   ) -> None:
+def status_command(
+    state: Annotated[Optional[str], typer.Option(help="queued, sent, failed, uncertain")] = None,
+) -> None:
     """Outbox counts by state, and the rows that need a person (failed, uncertain)."""
     from alerts.outbox import Outbox
 
     outbox = Outbox(_settings())
     out.print(", ".join(f"{k} {v}" for k, v in sorted(outbox.counts().items())) or "the outbox is empty")
     for row in outbox.rows(state) if state else outbox.rows("failed") + outbox.rows("uncertain"):
-        out.print(f"{row.id} {row.state} {row.kind} {row.recipient} attempts={row.attempts} "
-                  f"{row.message_id} {row.last_error or ''}", highlight=False, markup=False)
+        out.print(
+            f"{row.id} {row.state} {row.kind} {row.recipient} attempts={row.attempts} "
+            f"{row.message_id} {row.last_error or ''}",
+            highlight=False,
+            markup=False,
+        )
 
 
 @alerts_app.command("requeue")
-def requeue_command(row_id: Annotated[int, typer.Argument(help="outbox row id (see `tbtwatch alerts status`)")]
-                    ) -> None:
+def requeue_command(
+    row_id: Annotated[int, typer.Argument(help="outbox row id (see `tbtwatch alerts status`)")],
+) -> None:
     """Send a failed or uncertain message again (after checking the mail server's log)."""
     from alerts.outbox import Outbox
 
@@ -203,8 +246,9 @@ def requeue_command(row_id: Annotated[int, typer.Argument(help="outbox row id (s
 
 def digest_command(
     date: DateOption = None,
-    failed_source: Annotated[Optional[list[str]], typer.Option("--failed-source", help="a source that failed")]
-    = None,
+    failed_source: Annotated[
+        Optional[list[str]], typer.Option("--failed-source", help="a source that failed")
+    ] = None,
 ) -> None:
     """Write the working group's digest (HTML under $TBTWATCH_HOME/digests/) and email it to the group."""
     from alerts.run import build_digest
@@ -221,20 +265,28 @@ def remind_command(date: DateOption = None) -> None:
 
 
 @review_app.command("list")
-def review_list_command(all_: Annotated[bool, typer.Option("--all", help="include closed reviews")] = False) -> None:
+def review_list_command(
+    all_: Annotated[bool, typer.Option("--all", help="include closed reviews")] = False,
+) -> None:
     """The review queue."""
     from alerts import reviews
 
     for r in reviews.list_reviews(_settings(), reviews.STATUSES if all_ else reviews.OPEN_STATUSES):
-        out.print(f"{r.symbol}  {r.status}  {r.owner or '-'}  {r.updated_at[:10]}  "
-                  f"{r.notes.splitlines()[-1] if r.notes else ''}", highlight=False, markup=False)
+        out.print(
+            f"{r.symbol}  {r.status}  {r.owner or '-'}  {r.updated_at[:10]}  "
+            f"{r.notes.splitlines()[-1] if r.notes else ''}",
+            highlight=False,
+            markup=False,
+        )
 
 
 @review_app.command("set")
 def review_set_command(
     symbol: Annotated[str, typer.Argument(help="WTO symbol, e.g. G/TBT/N/EU/1100")],
-    status: Annotated[Optional[str], typer.Option(help="new, under_review, comment_drafted, comment_sent, "
-                                                      "no_action (or 评议中 ...)")] = None,
+    status: Annotated[
+        Optional[str],
+        typer.Option(help="new, under_review, comment_drafted, comment_sent, no_action (or 评议中 ...)"),
+    ] = None,
     owner: Annotated[Optional[str], typer.Option(help="who handles it")] = None,
     note: Annotated[Optional[str], typer.Option(help="a note to append")] = None,
 ) -> None:

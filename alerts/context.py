@@ -158,28 +158,56 @@ def _match_lines(evidence: list[Evidence], line_names: dict[str, tuple[str, str]
     return lines
 
 
-def notice_item(notice: Notice, assessment: dict[str, Any] | None, *, day: dt.date, base_url: str,
-                members: Members, line_names: dict[str, tuple[str, str]],
-                evidence: list[Evidence] | None = None, deadline: dt.date | None = None) -> NoticeItem:
+def notice_item(
+    notice: Notice,
+    assessment: dict[str, Any] | None,
+    *,
+    day: dt.date,
+    base_url: str,
+    members: Members,
+    line_names: dict[str, tuple[str, str]],
+    evidence: list[Evidence] | None = None,
+    deadline: dt.date | None = None,
+) -> NoticeItem:
     """Everything a template shows about one notice, for one reader on one day."""
     assessment = assessment or {}
     member = members.get(notice.member_code) if notice.member_code else None
     title_zh, description_zh, products_zh = _texts(notice, "zh")
     title_en, description_en, products_en = _texts(notice, "en")
     deadline = deadline or notice.comment_deadline
-    lines = [str(p["id"]) for p in sorted(assessment.get("product_lines", []), key=lambda p: -float(p["score"]))]
+    lines = [
+        str(p["id"]) for p in sorted(assessment.get("product_lines", []), key=lambda p: -float(p["score"]))
+    ]
     return NoticeItem(
-        symbol=notice.symbol, kind=notice.kind or "regular", base_symbol=notice.base_symbol or "",
-        area=notice.area or "", member_code=notice.member_code,
-        member_zh=member.name_zh if member else notice.member, member_en=member.name_en if member else notice.member,
-        title_zh=title_zh, title_en=title_en, description_zh=description_zh, description_en=description_en,
-        products_zh=products_zh, products_en=products_en,
+        symbol=notice.symbol,
+        kind=notice.kind or "regular",
+        base_symbol=notice.base_symbol or "",
+        area=notice.area or "",
+        member_code=notice.member_code,
+        member_zh=member.name_zh if member else notice.member,
+        member_en=member.name_en if member else notice.member,
+        title_zh=title_zh,
+        title_en=title_en,
+        description_zh=description_zh,
+        description_en=description_en,
+        products_zh=products_zh,
+        products_en=products_en,
         distribution_date=notice.distribution_date.isoformat() if notice.distribution_date else "",
         comment_deadline=deadline.isoformat() if deadline else "",
         days_left=(deadline - day).days if deadline else None,
-        level=assessment.get("level") or "none", reasons=list(assessment.get("reasons", [])),
+        level=assessment.get("level") or "none",
+        reasons=list(assessment.get("reasons", [])),
         matches=_match_lines(evidence or [], line_names),
         product_lines=[" / ".join(n for n in line_names.get(i, (i, "")) if n) for i in lines],
-        hs_codes=list(dict.fromkeys([*notice.hs_codes, *assessment.get("hs_given", []),
-                                     *(h["code"] for h in assessment.get("hs_inferred", []))])),
-        notice_url=notice_url(base_url, notice.symbol), document_urls=safe_links(notice.urls))
+        hs_codes=list(
+            dict.fromkeys(
+                [
+                    *notice.hs_codes,
+                    *assessment.get("hs_given", []),
+                    *(h["code"] for h in assessment.get("hs_inferred", [])),
+                ]
+            )
+        ),
+        notice_url=notice_url(base_url, notice.symbol),
+        document_urls=safe_links(notice.urls),
+    )

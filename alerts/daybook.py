@@ -62,8 +62,11 @@ def effective_deadline(store: NoticeStore, notice: Notice) -> dt.date | None:
     """The final date for comments after any extension: the latest addendum's date wins."""
     deadline = notice.comment_deadline
     for version in store.history(notice.symbol):
-        if version.comment_deadline is not None and version.symbol != notice.symbol and (
-                version.kind == "addendum" and version.base_symbol == (notice.base_symbol or notice.symbol)):
+        if (
+            version.comment_deadline is not None
+            and version.symbol != notice.symbol
+            and (version.kind == "addendum" and version.base_symbol == (notice.base_symbol or notice.symbol))
+        ):
             deadline = version.comment_deadline
     return deadline
 
@@ -81,9 +84,16 @@ class ItemMaker:
         self.vocabulary = Vocabulary(self.settings)
 
     def __call__(self, entry: Assessed, evidence: list[Evidence] | None = None) -> NoticeItem:
-        return notice_item(entry.notice, entry.assessment, day=self.day, base_url=self.settings.alerts.base_url,
-                           members=self.vocabulary.members, line_names=self.vocabulary.line_names or {},
-                           evidence=evidence, deadline=effective_deadline(self.store, entry.notice))
+        return notice_item(
+            entry.notice,
+            entry.assessment,
+            day=self.day,
+            base_url=self.settings.alerts.base_url,
+            members=self.vocabulary.members,
+            line_names=self.vocabulary.line_names or {},
+            evidence=evidence,
+            deadline=effective_deadline(self.store, entry.notice),
+        )
 
     def line_name(self, line_id: str) -> tuple[str, str]:
         return (self.vocabulary.line_names or {}).get(line_id, (line_id, line_id))

@@ -38,8 +38,11 @@ def classify_smtp_error(exc: Exception) -> DeliveryError:
         code, message = next(iter(exc.recipients.values()))
         return DeliveryError(_reply(code, message), temporary=400 <= code < 500)
     if isinstance(exc, smtplib.SMTPResponseException):
-        return DeliveryError(_reply(exc.smtp_code, exc.smtp_error), temporary=400 <= exc.smtp_code < 500,
-                             server_down=exc.smtp_code == 421)
+        return DeliveryError(
+            _reply(exc.smtp_code, exc.smtp_error),
+            temporary=400 <= exc.smtp_code < 500,
+            server_down=exc.smtp_code == 421,
+        )
     if isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)):
         return DeliveryError(f"mail server unreachable: {exc}", temporary=True, server_down=True)
     return DeliveryError(f"{type(exc).__name__}: {exc}", temporary=True, server_down=True)
@@ -56,8 +59,9 @@ class SmtpTransport:
     def _open(self) -> smtplib.SMTP:
         c = self.config
         if c.security == "ssl":
-            session: smtplib.SMTP = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout,
-                                                     context=ssl.create_default_context())
+            session: smtplib.SMTP = smtplib.SMTP_SSL(
+                c.host, c.port, timeout=c.timeout, context=ssl.create_default_context()
+            )
         else:
             session = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
             if c.security == "starttls":
@@ -120,8 +124,10 @@ class DeliveryReport:
     where: str = ""
 
     def summary(self) -> str:
-        text = (f"{len(self.sent)} sent, {len(self.retrying)} to retry, {len(self.failed)} failed, "
-                f"{len(self.uncertain)} uncertain")
+        text = (
+            f"{len(self.sent)} sent, {len(self.retrying)} to retry, {len(self.failed)} failed, "
+            f"{len(self.uncertain)} uncertain"
+        )
         return text + (f"; stopped early: {self.stopped}" if self.stopped else "")
 
 

@@ -28,16 +28,25 @@ def _deadline_key(item) -> tuple[int, str]:
 def trend_bars(store: NoticeStore, day: dt.date) -> tuple[list[TrendBar], int]:
     """Relevant notices per week (by distribution date) for the 12 weeks ending on ``day``."""
     first = day - dt.timedelta(days=7 * TREND_WEEKS - 1)
-    counts = Counter((entry.notice.distribution_date - first).days // 7
-                     for entry in assessed_between(store, first, day)
-                     if entry.relevant and entry.notice.distribution_date)
+    counts = Counter(
+        (entry.notice.distribution_date - first).days // 7
+        for entry in assessed_between(store, first, day)
+        if entry.relevant and entry.notice.distribution_date
+    )
     peak = max(counts.values(), default=0)
     bars = []
     for week in range(TREND_WEEKS):
         count = counts.get(week, 0)
         height = round(CHART_HEIGHT * count / peak) if peak else 0
-        bars.append(TrendBar(week_start=(first + dt.timedelta(days=7 * week)).isoformat(), count=count,
-                             x=10 + BAR_STEP * week, y=CHART_BASELINE - height, height=height))
+        bars.append(
+            TrendBar(
+                week_start=(first + dt.timedelta(days=7 * week)).isoformat(),
+                count=count,
+                x=10 + BAR_STEP * week,
+                y=CHART_BASELINE - height,
+                height=height,
+            )
+        )
     return bars, peak
 
 
@@ -46,11 +55,15 @@ def _counts(entries: list[Assessed], make: ItemMaker) -> list[CountRow]:
         member = make.vocabulary.members.get(code) if code else None
         return f"{member.name_zh} ({code})" if member else code
 
-    rows = [CountRow("member", member_label(code), n)
-            for code, n in Counter(e.notice.member_code for e in entries).most_common()]
+    rows = [
+        CountRow("member", member_label(code), n)
+        for code, n in Counter(e.notice.member_code for e in entries).most_common()
+    ]
     rows += [CountRow("area", area, n) for area, n in Counter(e.notice.area for e in entries).most_common()]
     lines = Counter(str(p["id"]) for e in entries for p in e.assessment.get("product_lines", []))
-    rows += [CountRow("product_line", f"{make.line_name(line)[0]} ({line})", n) for line, n in lines.most_common()]
+    rows += [
+        CountRow("product_line", f"{make.line_name(line)[0]} ({line})", n) for line, n in lines.most_common()
+    ]
     return rows
 
 
@@ -59,15 +72,24 @@ def _review_queue(settings, store: NoticeStore, day: dt.date) -> list[ReviewRow]
     for review in reviews.list_reviews(settings, reviews.OPEN_STATUSES):
         notice = store.get(review.symbol)
         deadline = effective_deadline(store, notice) if notice else None
-        rows.append(ReviewRow(symbol=review.symbol, title=notice.text("zh").title if notice else "",
-                              status=review.status, owner=review.owner, notes=review.notes,
-                              comment_deadline=deadline.isoformat() if deadline else "",
-                              days_left=(deadline - day).days if deadline else None,
-                              notice_url=notice_url(settings.alerts.base_url, review.symbol)))
+        rows.append(
+            ReviewRow(
+                symbol=review.symbol,
+                title=notice.text("zh").title if notice else "",
+                status=review.status,
+                owner=review.owner,
+                notes=review.notes,
+                comment_deadline=deadline.isoformat() if deadline else "",
+                days_left=(deadline - day).days if deadline else None,
+                notice_url=notice_url(settings.alerts.base_url, review.symbol),
+            )
+        )
     return sorted(rows, key=lambda r: (r.comment_deadline == "", r.comment_deadline, r.symbol))
 
 
-def digest_context(settings, store: NoticeStore, days: list[dt.date], failed_sources: list[str]) -> MessageContext:
+def digest_context(
+    settings, store: NoticeStore, days: list[dt.date], failed_sources: list[str]
+) -> MessageContext:
     """Everything the digest shows for ``days`` (one day, or a week ending on the last); relevant new notices
     enter the review queue as ``new``."""
     day = max(days)
@@ -93,8 +115,15 @@ def digest_context(settings, store: NoticeStore, days: list[dt.date], failed_sou
     groups = []
     for (line_id, level), items in sorted(grouped.items(), key=lambda kv: (-level_rank(kv[0][1]), kv[0][0])):
         name_zh, name_en = make.line_name(line_id) if line_id else ("其他", "other")
-        groups.append(DigestGroup(line_id=line_id or "-", name_zh=name_zh, name_en=name_en, level=level,
-                                  items=sorted(items, key=_deadline_key)))
+        groups.append(
+            DigestGroup(
+                line_id=line_id or "-",
+                name_zh=name_zh,
+                name_en=name_en,
+                level=level,
+                items=sorted(items, key=_deadline_key),
+            )
+        )
     follow_items = []
     for entry in followups:
         item = make(entry)
@@ -102,8 +131,17 @@ def digest_context(settings, store: NoticeStore, days: list[dt.date], failed_sou
         item.review_status, item.review_owner = (review.status, review.owner) if review else ("", "")
         follow_items.append(item)
     trend, peak = trend_bars(store, day)
-    return MessageContext(kind="digest", languages=["zh"], day=day.isoformat(),
-                          period_start=min(days).isoformat() if len(days) > 1 else "", base_url=settings.alerts.base_url,
-                          groups=groups, followups=sorted(follow_items, key=_deadline_key),
-                          counts=_counts(relevant, make), trend=trend, trend_max=peak,
-                          review_queue=_review_queue(settings, store, day), failed_sources=list(failed_sources))
+    return MessageContext(
+        kind="digest",
+        languages=["zh"],
+        day=day.isoformat(),
+        period_start=min(days).isoformat() if len(days) > 1 else "",
+        base_url=settings.alerts.base_url,
+        groups=groups,
+        followups=sorted(follow_items, key=_deadline_key),
+        counts=_counts(relevant, make),
+        trend=trend,
+        trend_max=peak,
+        review_queue=_review_queue(settings, store, day),
+        failed_sources=list(failed_sources),
+    )

@@ -32,8 +32,10 @@ WIRE_POLICY = SMTP.clone(refold_source="none")
 
 def clean_header(text: str, limit: int = SUBJECT_MAX) -> str:
     """One line of printable text: control, format and line/paragraph separator characters become spaces."""
-    chars = [" " if unicodedata.category(c)[0] == "C" or unicodedata.category(c) in {"Zl", "Zp"} else c
-             for c in str(text)]
+    chars = [
+        " " if unicodedata.category(c)[0] == "C" or unicodedata.category(c) in {"Zl", "Zp"} else c
+        for c in str(text)
+    ]
     line = " ".join("".join(chars).split())
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
@@ -47,11 +49,14 @@ def labels() -> dict[str, dict[str, str]]:
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
-                             autoescape=jinja2.select_autoescape(enabled_extensions=("html",),
-                                                                 default_for_string=False),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.globals["L"] = labels()
     return env
 
@@ -62,12 +67,23 @@ def render(kind: str, context: MessageContext) -> tuple[str, str, str]:
     variables: dict[str, Any] = context.as_template_vars()
     text_template = env.get_template(f"{kind}.txt")
     subject = "".join(text_template.blocks["subject"](text_template.new_context(variables)))
-    return (clean_header(subject), text_template.render(variables),
-            env.get_template(f"{kind}.html").render(variables))
+    return (
+        clean_header(subject),
+        text_template.render(variables),
+        env.get_template(f"{kind}.html").render(variables),
+    )
 
 
-def build_email(*, sender: str, recipient: str, subject: str, text: str, html: str, message_id: str,
-                unsubscribe_url: str = "") -> EmailMessage:
+def build_email(
+    *,
+    sender: str,
+    recipient: str,
+    subject: str,
+    text: str,
+    html: str,
+    message_id: str,
+    unsubscribe_url: str = "",
+) -> EmailMessage:
     """A multipart/alternative message; one-click unsubscribe headers when there is a link (RFC 8058)."""
     msg = EmailMessage()
     msg["Subject"] = clean_header(subject)
@@ -87,6 +103,13 @@ def build_email(*, sender: str, recipient: str, subject: str, text: str, html: s
 def rendered_email(kind: str, context: MessageContext, *, sender: str, message_id: str) -> Rendered:
     """Render and pack a message for the outbox."""
     subject, text, html = render(kind, context)
-    msg = build_email(sender=sender, recipient=context.recipient, subject=subject, text=text, html=html,
-                      message_id=message_id, unsubscribe_url=context.unsubscribe_url)
+    msg = build_email(
+        sender=sender,
+        recipient=context.recipient,
+        subject=subject,
+        text=text,
+        html=html,
+        message_id=message_id,
+        unsubscribe_url=context.unsubscribe_url,
+    )
     return Rendered(subject, msg.as_bytes(policy=WIRE_POLICY))

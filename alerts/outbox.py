@@ -139,8 +139,17 @@ class Outbox:
         digest = hashlib.sha256(f"{channel}\0{recipient}\0{dedup_key}\0{kind}".encode()).hexdigest()[:16]
         return f"<tbtwatch.{kind}.{row_id}.{digest}@{self.domain}>"
 
-    def enqueue(self, *, recipient: str, dedup_key: str, kind: str, render: Renderer, channel: str = "email",
-                symbols: Iterable[str] | None = None, item_kind: str | None = None) -> int | None:
+    def enqueue(
+        self,
+        *,
+        recipient: str,
+        dedup_key: str,
+        kind: str,
+        render: Renderer,
+        channel: str = "email",
+        symbols: Iterable[str] | None = None,
+        item_kind: str | None = None,
+    ) -> int | None:
         """Record and render one message; None if it (or every notice it would carry) was already queued.
 
         ``symbols``: the notices the message is about; those already sent to
@@ -148,52 +157,76 @@ class Outbox:
         """
         wanted = list(dict.fromkeys(symbols or []))
         with transaction(self.conn) as conn:
-            fresh = [s for s in wanted if conn.execute(
-                "SELECT 1 FROM alert_outbox_items WHERE channel = ? AND recipient = ? AND symbol = ? "
-                "AND item_kind = ?", (channel, recipient, s, item_kind or kind)).fetchone() is None]
+            fresh = [
+                s
+                for s in wanted
+                if conn.execute(
+                    "SELECT 1 FROM alert_outbox_items WHERE channel = ? AND recipient = ? AND symbol = ? "
+                    "AND item_kind = ?",
+                    (channel, recipient, s, item_kind or kind),
+                ).fetchone()
+                is None
+            ]
             if wanted and not fresh:
                 return None
             now = stamp()
             cur = conn.execute(
                 "INSERT OR IGNORE INTO alert_outbox (channel, recipient, dedup_key, kind, next_attempt_at, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)", (channel, recipient, dedup_key, kind, now, now))
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (channel, recipient, dedup_key, kind, now, now),
+            )
             if cur.rowcount == 0:
                 return None
             row_id = cur.lastrowid
-            conn.executemany("INSERT INTO alert_outbox_items (outbox_id, channel, recipient, symbol, item_kind) "
-                             "VALUES (?, ?, ?, ?, ?)", [(row_id, channel, recipient, s, item_kind or kind)
-                                                        for s in fresh])
+            conn.executemany(
+                "INSERT INTO alert_outbox_items (outbox_id, channel, recipient, symbol, item_kind) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(row_id, channel, recipient, s, item_kind or kind) for s in fresh],
+            )
             message_id = self.message_id(channel, recipient, dedup_key, kind, row_id)
             rendered = render(message_id, fresh)
-            conn.execute("UPDATE alert_outbox SET subject = ?, message_id = ?, payload = ? WHERE id = ?",
-                         (rendered.subject, message_id, rendered.payload, row_id))
+            conn.execute(
+                "UPDATE alert_outbox SET subject = ?, message_id = ?, payload = ? WHERE id = ?",
+                (rendered.subject, message_id, rendered.payload, row_id),
+            )
         return row_id
 
     def recover_stale(self, now: dt.datetime | None = None) -> list[int]:
         """Mark rows a dead sender left in ``sending`` as ``uncertain`` (see the module docstring for why)."""
         cutoff = stamp((now or dt.datetime.now(dt.timezone.utc)) - STALE_CLAIM)
-        rows = self.conn.execute("SELECT id, claimed_by, claimed_at, message_id FROM alert_outbox "
-                                 "WHERE state = 'sending'").fetchall()
+        rows = self.conn.execute(
+            "SELECT id, claimed_by, claimed_at, message_id FROM alert_outbox WHERE state = 'sending'"
+        ).fetchall()
         stale = [r for r in rows if _claimer_dead(r["claimed_by"]) or (r["claimed_at"] or "") < cutoff]
         with transaction(self.conn) as conn:
             for r in stale:
-                conn.execute("UPDATE alert_outbox SET state = 'uncertain', last_error = ? "
-                             "WHERE id = ? AND state = 'sending'",
-                             (f"the sender ({r['claimed_by']}) stopped during delivery; the message may have "
-                              f"arrived. Check the mail log for Message-ID {r['message_id']}; if absent, run "
-                              f"`tbtwatch alerts requeue {r['id']}`", r["id"]))
+                conn.execute(
+                    "UPDATE alert_outbox SET state = 'uncertain', last_error = ? "
+                    "WHERE id = ? AND state = 'sending'",
+                    (
+                        f"the sender ({r['claimed_by']}) stopped during delivery; the message may have "
+                        f"arrived. Check the mail log for Message-ID {r['message_id']}; if absent, run "
+                        f"`tbtwatch alerts requeue {r['id']}`",
+                        r["id"],
+                    ),
+                )
         return [r["id"] for r in stale]
 
     def claim_next(self, now: dt.datetime | None = None, channel: str = "email") -> OutboxRow | None:
         """Take the oldest due queued row and mark it ``sending`` (committed before any network I/O)."""
         with transaction(self.conn) as conn:
-            row = conn.execute("SELECT * FROM alert_outbox WHERE state = 'queued' AND channel = ? "
-                               "AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1",
-                               (channel, stamp(now))).fetchone()
+            row = conn.execute(
+                "SELECT * FROM alert_outbox WHERE state = 'queued' AND channel = ? "
+                "AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1",
+                (channel, stamp(now)),
+            ).fetchone()
             if row is None:
                 return None
-            conn.execute("UPDATE alert_outbox SET state = 'sending', attempts = attempts + 1, claimed_by = ?, "
-                         "claimed_at = ? WHERE id = ?", (_claimer(), stamp(), row["id"]))
+            conn.execute(
+                "UPDATE alert_outbox SET state = 'sending', attempts = attempts + 1, claimed_by = ?, "
+                "claimed_at = ? WHERE id = ?",
+                (_claimer(), stamp(), row["id"]),
+            )
         claimed = OutboxRow.from_row(row)
         claimed.attempts += 1
         claimed.state = "sending"
@@ -201,12 +234,16 @@ class Outbox:
 
     def mark_sent(self, row_id: int) -> None:
         with transaction(self.conn) as conn:
-            conn.execute("UPDATE alert_outbox SET state = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
-                         (stamp(), row_id))
+            conn.execute(
+                "UPDATE alert_outbox SET state = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+                (stamp(), row_id),
+            )
 
     def mark_failed(self, row_id: int, error: str) -> None:
         with transaction(self.conn) as conn:
-            conn.execute("UPDATE alert_outbox SET state = 'failed', last_error = ? WHERE id = ?", (error, row_id))
+            conn.execute(
+                "UPDATE alert_outbox SET state = 'failed', last_error = ? WHERE id = ?", (error, row_id)
+            )
 
     def mark_retry(self, row: OutboxRow, error: str, now: dt.datetime | None = None) -> str | None:
         """Queue again after the backoff (None), or give up after ``MAX_ATTEMPTS`` (the failure recorded)."""
@@ -216,30 +253,43 @@ class Outbox:
             return failure
         due = stamp((now or dt.datetime.now(dt.timezone.utc)) + backoff(row.attempts))
         with transaction(self.conn) as conn:
-            conn.execute("UPDATE alert_outbox SET state = 'queued', next_attempt_at = ?, last_error = ? "
-                         "WHERE id = ?", (due, error, row.id))
+            conn.execute(
+                "UPDATE alert_outbox SET state = 'queued', next_attempt_at = ?, last_error = ? WHERE id = ?",
+                (due, error, row.id),
+            )
         return None
 
     def requeue(self, row_id: int) -> None:
         """Send a failed or uncertain row again (an operator's decision, after checking the mail log)."""
         with transaction(self.conn) as conn:
-            changed = conn.execute("UPDATE alert_outbox SET state = 'queued', next_attempt_at = ?, attempts = 0 "
-                                   "WHERE id = ? AND state IN ('failed', 'uncertain')", (stamp(), row_id)).rowcount
+            changed = conn.execute(
+                "UPDATE alert_outbox SET state = 'queued', next_attempt_at = ?, attempts = 0 "
+                "WHERE id = ? AND state IN ('failed', 'uncertain')",
+                (stamp(), row_id),
+            ).rowcount
         if not changed:
             raise ValueError(f"outbox row {row_id} is not failed or uncertain (see `tbtwatch alerts status`)")
 
     def rows(self, state: str | None = None, kind: str | None = None) -> list[OutboxRow]:
-        rows = self.conn.execute("SELECT * FROM alert_outbox WHERE (? IS NULL OR state = ?) "
-                                 "AND (? IS NULL OR kind = ?) ORDER BY id", (state, state, kind, kind))
+        rows = self.conn.execute(
+            "SELECT * FROM alert_outbox WHERE (? IS NULL OR state = ?) "
+            "AND (? IS NULL OR kind = ?) ORDER BY id",
+            (state, state, kind, kind),
+        )
         return [OutboxRow.from_row(r) for r in rows]
 
     def counts(self) -> dict[str, int]:
-        return {r["state"]: r["n"] for r in
-                self.conn.execute("SELECT state, COUNT(*) AS n FROM alert_outbox GROUP BY state")}
+        return {
+            r["state"]: r["n"]
+            for r in self.conn.execute("SELECT state, COUNT(*) AS n FROM alert_outbox GROUP BY state")
+        }
 
     def followed(self, recipient: str, item_kind: str = "alert") -> list[str]:
         """Notices a recipient was alerted to (queued or delivered): what they follow, for reminders."""
-        rows = self.conn.execute("SELECT DISTINCT i.symbol FROM alert_outbox_items i JOIN alert_outbox o "
-                                 "ON o.id = i.outbox_id WHERE i.recipient = ? AND i.item_kind = ? "
-                                 "AND o.state IN ('queued', 'sending', 'sent', 'uncertain')", (recipient, item_kind))
+        rows = self.conn.execute(
+            "SELECT DISTINCT i.symbol FROM alert_outbox_items i JOIN alert_outbox o "
+            "ON o.id = i.outbox_id WHERE i.recipient = ? AND i.item_kind = ? "
+            "AND o.state IN ('queued', 'sending', 'sent', 'uncertain')",
+            (recipient, item_kind),
+        )
         return [r["symbol"] for r in rows]

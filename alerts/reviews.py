@@ -17,10 +17,22 @@ from tbtwatch.symbols import SymbolError, normalise_symbol
 
 STATUSES = ("new", "under_review", "comment_drafted", "comment_sent", "no_action")
 OPEN_STATUSES = ("new", "under_review", "comment_drafted")
-_ALIASES = {"新": "new", "新通报": "new", "评议中": "under_review", "under-review": "under_review",
-            "review": "under_review", "意见已起草": "comment_drafted", "已起草": "comment_drafted",
-            "drafted": "comment_drafted", "意见已提交": "comment_sent", "已提交": "comment_sent",
-            "sent": "comment_sent", "无需行动": "no_action", "none": "no_action", "no-action": "no_action"}
+_ALIASES = {
+    "新": "new",
+    "新通报": "new",
+    "评议中": "under_review",
+    "under-review": "under_review",
+    "review": "under_review",
+    "意见已起草": "comment_drafted",
+    "已起草": "comment_drafted",
+    "drafted": "comment_drafted",
+    "意见已提交": "comment_sent",
+    "已提交": "comment_sent",
+    "sent": "comment_sent",
+    "无需行动": "no_action",
+    "none": "no_action",
+    "no-action": "no_action",
+}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alert_reviews (
@@ -70,7 +82,9 @@ def parse_status(text: str) -> str:
     key = text.strip().lower().replace(" ", "_")
     status = key if key in STATUSES else _ALIASES.get(text.strip(), _ALIASES.get(key))
     if status is None:
-        raise ReviewError(f"review status {text!r}: use one of {', '.join(STATUSES)} (or 评议中, 意见已起草, ...)")
+        raise ReviewError(
+            f"review status {text!r}: use one of {', '.join(STATUSES)} (or 评议中, 意见已起草, ...)"
+        )
     return status
 
 
@@ -82,7 +96,9 @@ def _symbol(text: str) -> str:
 
 
 def get_review(settings: Settings, symbol: str) -> Review | None:
-    row = _conn(settings).execute("SELECT * FROM alert_reviews WHERE symbol = ?", (_symbol(symbol),)).fetchone()
+    row = (
+        _conn(settings).execute("SELECT * FROM alert_reviews WHERE symbol = ?", (_symbol(symbol),)).fetchone()
+    )
     return Review(**dict(row)) if row else None
 
 
@@ -96,16 +112,28 @@ def open_review(settings: Settings, symbol: str) -> bool:
     stamp = now_iso()
     conn = _conn(settings)
     with transaction(conn):
-        added = conn.execute("INSERT OR IGNORE INTO alert_reviews (symbol, status, created_at, updated_at) "
-                             "VALUES (?, 'new', ?, ?)", (_symbol(symbol), stamp, stamp)).rowcount
+        added = conn.execute(
+            "INSERT OR IGNORE INTO alert_reviews (symbol, status, created_at, updated_at) "
+            "VALUES (?, 'new', ?, ?)",
+            (_symbol(symbol), stamp, stamp),
+        ).rowcount
         if added:
-            conn.execute("INSERT INTO alert_review_log (symbol, at, status, owner, note) VALUES (?, ?, 'new', '', "
-                         "'added by the digest')", (_symbol(symbol), stamp))
+            conn.execute(
+                "INSERT INTO alert_review_log (symbol, at, status, owner, note) VALUES (?, ?, 'new', '', "
+                "'added by the digest')",
+                (_symbol(symbol), stamp),
+            )
     return bool(added)
 
 
-def update_review(settings: Settings, symbol: str, *, status: str | None = None, owner: str | None = None,
-                  note: str | None = None) -> Review:
+def update_review(
+    settings: Settings,
+    symbol: str,
+    *,
+    status: str | None = None,
+    owner: str | None = None,
+    note: str | None = None,
+) -> Review:
     """Change the status and/or owner, and append a note; the notice need not be in the queue yet."""
     symbol = _symbol(symbol)
     status = parse_status(status) if status else None
@@ -117,18 +145,30 @@ def update_review(settings: Settings, symbol: str, *, status: str | None = None,
         notes = current.notes
         if note:
             notes = f"{notes}\n{stamp[:10]} {note.strip()}".strip()
-        updated = Review(symbol, status or current.status, current.owner if owner is None else owner.strip(),
-                         notes, current.created_at, stamp)
-        conn.execute("INSERT INTO alert_reviews (symbol, status, owner, notes, created_at, updated_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(symbol) DO UPDATE SET status = excluded.status, "
-                     "owner = excluded.owner, notes = excluded.notes, updated_at = excluded.updated_at",
-                     (symbol, updated.status, updated.owner, updated.notes, updated.created_at, stamp))
-        conn.execute("INSERT INTO alert_review_log (symbol, at, status, owner, note) VALUES (?, ?, ?, ?, ?)",
-                     (symbol, stamp, updated.status, updated.owner, note or ""))
+        updated = Review(
+            symbol,
+            status or current.status,
+            current.owner if owner is None else owner.strip(),
+            notes,
+            current.created_at,
+            stamp,
+        )
+        conn.execute(
+            "INSERT INTO alert_reviews (symbol, status, owner, notes, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(symbol) DO UPDATE SET status = excluded.status, "
+            "owner = excluded.owner, notes = excluded.notes, updated_at = excluded.updated_at",
+            (symbol, updated.status, updated.owner, updated.notes, updated.created_at, stamp),
+        )
+        conn.execute(
+            "INSERT INTO alert_review_log (symbol, at, status, owner, note) VALUES (?, ?, ?, ?, ?)",
+            (symbol, stamp, updated.status, updated.owner, note or ""),
+        )
     return updated
 
 
 def review_log(settings: Settings, symbol: str) -> list[dict[str, str]]:
-    rows = _conn(settings).execute("SELECT at, status, owner, note FROM alert_review_log WHERE symbol = ? "
-                                   "ORDER BY id", (_symbol(symbol),))
+    rows = _conn(settings).execute(
+        "SELECT at, status, owner, note FROM alert_review_log WHERE symbol = ? ORDER BY id",
+        (_symbol(symbol),),
+    )
     return [dict(r) for r in rows]

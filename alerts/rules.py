@@ -113,11 +113,11 @@ class NoticeFacts:
         """The words around ``keyword`` if the notice contains it (whole words for Latin script)."""
         if is_cjk(keyword):
             at = self.compact.find(keyword.replace(" ", ""))
-            return None if at < 0 else self.compact[max(0, at - 12): at + len(keyword) + 12]
+            return None if at < 0 else self.compact[max(0, at - 12) : at + len(keyword) + 12]
         at = self.words.find(f" {keyword} ")
         if at < 0:
             return None
-        return self.words[max(0, at - 40): at + len(keyword) + 40].strip()
+        return self.words[max(0, at - 40) : at + len(keyword) + 40].strip()
 
 
 def _hs_evidence(rule: Rule, facts: NoticeFacts) -> list[Evidence]:
@@ -127,7 +127,9 @@ def _hs_evidence(rule: Rule, facts: NoticeFacts) -> list[Evidence]:
             if code.startswith(prefix):
                 found.append(Evidence("hs", prefix, f"{code} ({origin})"))
             elif prefix.startswith(code):
-                found.append(Evidence("hs", prefix, f"{code} ({origin}; the notice covers the whole of {code})"))
+                found.append(
+                    Evidence("hs", prefix, f"{code} ({origin}; the notice covers the whole of {code})")
+                )
     return found
 
 
@@ -136,8 +138,12 @@ def _topic_evidence(rule: Rule, facts: NoticeFacts) -> list[Evidence]:
     for line_id in rule.product_lines:
         entry = facts.lines.get(line_id)
         if entry is not None:
-            texts = "; ".join(f"{e.get('field', '')}: {e.get('text', '')}" for e in entry.get("evidence", [])[:3])
-            found.append(Evidence("product_line", line_id, texts or f"score {float(entry.get('score', 0)):.2f}"))
+            texts = "; ".join(
+                f"{e.get('field', '')}: {e.get('text', '')}" for e in entry.get("evidence", [])[:3]
+            )
+            found.append(
+                Evidence("product_line", line_id, texts or f"score {float(entry.get('score', 0)):.2f}")
+            )
     for keyword in rule.keywords:
         snippet = facts.keyword_snippet(keyword)
         if snippet is not None:

@@ -38,7 +38,9 @@ class AlertReport:
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
     def summary(self) -> str:
-        return f"{self.matched} matches, {len(self.queued)} messages queued; delivery: {self.delivery.summary()}"
+        return (
+            f"{self.matched} matches, {len(self.queued)} messages queued; delivery: {self.delivery.summary()}"
+        )
 
 
 def _store(settings: Settings, store: NoticeStore | None) -> NoticeStore:
@@ -46,31 +48,47 @@ def _store(settings: Settings, store: NoticeStore | None) -> NoticeStore:
 
 
 def describe_rule(rule: Rule) -> str:
-    parts = [f"HS {', '.join(rule.hs)}" if rule.hs else "",
-             f"product lines {', '.join(rule.product_lines)}" if rule.product_lines else "",
-             f"keywords {', '.join(rule.keywords)}" if rule.keywords else "",
-             f"members {', '.join(rule.members)}" if rule.members else "",
-             f"{'/'.join(rule.areas)}" if rule.areas else "",
-             f"level >= {rule.min_level}" if rule.min_level != "none" else ""]
+    parts = [
+        f"HS {', '.join(rule.hs)}" if rule.hs else "",
+        f"product lines {', '.join(rule.product_lines)}" if rule.product_lines else "",
+        f"keywords {', '.join(rule.keywords)}" if rule.keywords else "",
+        f"members {', '.join(rule.members)}" if rule.members else "",
+        f"{'/'.join(rule.areas)}" if rule.areas else "",
+        f"level >= {rule.min_level}" if rule.min_level != "none" else "",
+    ]
     return "; ".join(p for p in parts if p)
 
 
 def _message_context(subscriber: Subscriber, settings: Settings, **fields) -> MessageContext:
-    return MessageContext(languages=subscriber.languages, recipient=subscriber.email,
-                          base_url=settings.alerts.base_url, frequency=subscriber.frequency,
-                          unsubscribe_url=subscriptions.unsubscribe_url(settings, subscriber.email), **fields)
+    return MessageContext(
+        languages=subscriber.languages,
+        recipient=subscriber.email,
+        base_url=settings.alerts.base_url,
+        frequency=subscriber.frequency,
+        unsubscribe_url=subscriptions.unsubscribe_url(settings, subscriber.email),
+        **fields,
+    )
 
 
 def queue_confirmation(settings: Settings, subscriber: Subscriber, day: dt.date | None = None) -> int | None:
     """Queue the confirm-link message (at most one a day per address)."""
     day = day or dt.date.today()
-    context = MessageContext(kind="confirm", languages=subscriber.languages, recipient=subscriber.email,
-                             base_url=settings.alerts.base_url, frequency=subscriber.frequency, day=day.isoformat(),
-                             confirm_url=subscriptions.confirm_url(settings, subscriber),
-                             filters_summary=[describe_rule(f.include) for f in subscriber.filters])
+    context = MessageContext(
+        kind="confirm",
+        languages=subscriber.languages,
+        recipient=subscriber.email,
+        base_url=settings.alerts.base_url,
+        frequency=subscriber.frequency,
+        day=day.isoformat(),
+        confirm_url=subscriptions.confirm_url(settings, subscriber),
+        filters_summary=[describe_rule(f.include) for f in subscriber.filters],
+    )
     return Outbox(settings).enqueue(
-        recipient=subscriber.email, dedup_key=f"confirm:{day}", kind="confirm",
-        render=lambda mid, _: rendered_email("confirm", context, sender=settings.smtp.sender, message_id=mid))
+        recipient=subscriber.email,
+        dedup_key=f"confirm:{day}",
+        kind="confirm",
+        render=lambda mid, _: rendered_email("confirm", context, sender=settings.smtp.sender, message_id=mid),
+    )
 
 
 def sign_up(settings: Settings, email: str, rule: Rule, **options) -> subscriptions.SubscribeResult:
@@ -81,10 +99,13 @@ def sign_up(settings: Settings, email: str, rule: Rule, **options) -> subscripti
     return result
 
 
-def match_day(settings: Settings, store: NoticeStore, day: dt.date, frequency: str
-              ) -> dict[int, list[tuple[Assessed, list[Evidence]]]]:
+def match_day(
+    settings: Settings, store: NoticeStore, day: dt.date, frequency: str
+) -> dict[int, list[tuple[Assessed, list[Evidence]]]]:
     """Active subscribers of ``frequency`` -> the new notices their filters meet, with evidence."""
-    subscribers = {s.id: s for s in subscriptions.list_subscribers(settings, "active") if s.frequency == frequency}
+    subscribers = {
+        s.id: s for s in subscriptions.list_subscribers(settings, "active") if s.frequency == frequency
+    }
     index = SubscriptionIndex(f for s in subscribers.values() for f in s.filters)
     pool = new_notices(store, [day - dt.timedelta(days=i) for i in range(POOL_DAYS[frequency])])
     found: dict[int, list[tuple[Assessed, list[Evidence]]]] = defaultdict(list)
@@ -97,17 +118,24 @@ def match_day(settings: Settings, store: NoticeStore, day: dt.date, frequency: s
     return found
 
 
-def _alert_renderer(settings: Settings, subscriber: Subscriber, day: dt.date,
-                    items: dict[str, NoticeItem]):
+def _alert_renderer(settings: Settings, subscriber: Subscriber, day: dt.date, items: dict[str, NoticeItem]):
     def render_alert(message_id: str, fresh: list[str]) -> Rendered:
-        context = _message_context(subscriber, settings, kind="alert", day=day.isoformat(),
-                                   items=[items[s] for s in fresh])
+        context = _message_context(
+            subscriber, settings, kind="alert", day=day.isoformat(), items=[items[s] for s in fresh]
+        )
         return rendered_email("alert", context, sender=settings.smtp.sender, message_id=message_id)
+
     return render_alert
 
 
-def send_alerts(settings: Settings, day: dt.date, frequency: str = "immediate", *,
-                store: NoticeStore | None = None, deliver_now: bool = True) -> AlertReport:
+def send_alerts(
+    settings: Settings,
+    day: dt.date,
+    frequency: str = "immediate",
+    *,
+    store: NoticeStore | None = None,
+    deliver_now: bool = True,
+) -> AlertReport:
     """Queue alerts for the notices new around ``day`` to ``frequency`` subscribers, then deliver."""
     store = _store(settings, store)
     outbox, make = Outbox(settings), ItemMaker(settings, store, day)
@@ -121,8 +149,14 @@ def send_alerts(settings: Settings, day: dt.date, frequency: str = "immediate", 
         batches = [[s] for s in items] if frequency == "immediate" else [list(items)]
         for symbols in batches:
             key = symbols[0] if frequency == "immediate" else f"{frequency}:{day}"
-            row = outbox.enqueue(recipient=subscriber.email, dedup_key=key, kind="alert", symbols=symbols,
-                                 item_kind="alert", render=render_alert)
+            row = outbox.enqueue(
+                recipient=subscriber.email,
+                dedup_key=key,
+                kind="alert",
+                symbols=symbols,
+                item_kind="alert",
+                render=render_alert,
+            )
             if row is not None:
                 report.queued.append(row)
     if deliver_now:
@@ -130,45 +164,76 @@ def send_alerts(settings: Settings, day: dt.date, frequency: str = "immediate", 
     return report
 
 
+REMINDER_CATCH_UP = 2  # days a reminder may come late (a missed run), never more
+
+
 def _reminder_threshold(days_left: int, thresholds: Iterable[int]) -> int | None:
-    """The smallest configured N with days_left <= N: 10 days left -> the 14-day reminder, 2 -> the 3-day one."""
-    fitting = [n for n in thresholds if 0 <= days_left <= n]
+    """The configured N (14, 3) that ``days_left`` has just reached, allowing ``REMINDER_CATCH_UP`` days' delay.
+
+    A notice first followed with 10 days left gets no belated 14-day reminder on top of its alert, only the
+    3-day one later.
+    """
+    fitting = [n for n in thresholds if 0 <= n - days_left <= REMINDER_CATCH_UP and days_left >= 0]
     return min(fitting) if fitting else None
 
 
-def send_reminders(settings: Settings, day: dt.date, *, store: NoticeStore | None = None,
-                   deliver_now: bool = True) -> AlertReport:
+def _due_reminders(
+    settings: Settings, store: NoticeStore, make: ItemMaker, symbols: list[str], day: dt.date
+) -> dict[int, dict[str, NoticeItem]]:
+    """Reminder threshold -> the notices among ``symbols`` whose final date for comments it has reached."""
+    due: dict[int, dict[str, NoticeItem]] = defaultdict(dict)
+    for symbol in symbols:
+        notice = store.get(symbol)
+        deadline = effective_deadline(store, notice) if notice else None
+        if notice is None or deadline is None:
+            continue
+        threshold = _reminder_threshold((deadline - day).days, settings.alerts.reminder_days)
+        if threshold is not None:
+            due[threshold][symbol] = make(Assessed(notice, store.get_assessment(symbol) or {}))
+    return due
+
+
+def send_reminders(
+    settings: Settings, day: dt.date, *, store: NoticeStore | None = None, deliver_now: bool = True
+) -> AlertReport:
     """Remind subscribers (notices they were alerted to) and the working group (open reviews) of deadlines."""
     store = _store(settings, store)
     outbox, make = Outbox(settings), ItemMaker(settings, store, day)
     report = AlertReport()
     audiences: list[tuple[str, list[str], Subscriber | None]] = [
-        (s.email, outbox.followed(s.email), s) for s in subscriptions.list_subscribers(settings, "active")]
+        (s.email, outbox.followed(s.email), s) for s in subscriptions.list_subscribers(settings, "active")
+    ]
     queue = [r.symbol for r in reviews.list_reviews(settings, reviews.OPEN_STATUSES)]
     audiences += [(address, queue, None) for address in settings.alerts.working_group]
     for recipient, symbols, subscriber in audiences:
-        due: dict[int, dict[str, NoticeItem]] = defaultdict(dict)
-        for symbol in symbols:
-            notice = store.get(symbol)
-            deadline = effective_deadline(store, notice) if notice else None
-            threshold = _reminder_threshold((deadline - day).days, settings.alerts.reminder_days) if deadline else None
-            if notice is not None and threshold is not None:
-                due[threshold][symbol] = make(Assessed(notice, store.get_assessment(symbol) or {}))
+        due = _due_reminders(settings, store, make, symbols, day)
         for threshold, items in due.items():
             if subscriber is not None:
-                context = _message_context(subscriber, settings, kind="reminder", day=day.isoformat(),
-                                           reminder_days=threshold)
+                context = _message_context(
+                    subscriber, settings, kind="reminder", day=day.isoformat(), reminder_days=threshold
+                )
             else:
-                context = MessageContext(kind="reminder", languages=["zh", "en"], recipient=recipient,
-                                         base_url=settings.alerts.base_url, day=day.isoformat(),
-                                         reminder_days=threshold)
+                context = MessageContext(
+                    kind="reminder",
+                    languages=["zh", "en"],
+                    recipient=recipient,
+                    base_url=settings.alerts.base_url,
+                    day=day.isoformat(),
+                    reminder_days=threshold,
+                )
 
             def render_reminder(message_id: str, fresh: list[str], context=context, items=items) -> Rendered:
                 context.items = [items[s] for s in fresh]
                 return rendered_email("reminder", context, sender=settings.smtp.sender, message_id=message_id)
 
-            row = outbox.enqueue(recipient=recipient, dedup_key=f"{day}:{threshold}", kind="reminder",
-                                 symbols=list(items), item_kind=f"reminder-{threshold}", render=render_reminder)
+            row = outbox.enqueue(
+                recipient=recipient,
+                dedup_key=f"{day}:{threshold}",
+                kind="reminder",
+                symbols=list(items),
+                item_kind=f"reminder-{threshold}",
+                render=render_reminder,
+            )
             report.matched += len(items)
             if row is not None:
                 report.queued.append(row)
@@ -177,8 +242,9 @@ def send_reminders(settings: Settings, day: dt.date, *, store: NoticeStore | Non
     return report
 
 
-def _write_report(settings: Settings, context: MessageContext, name: str, kind: str,
-                  deliver_now: bool) -> Path:
+def _write_report(
+    settings: Settings, context: MessageContext, name: str, kind: str, deliver_now: bool
+) -> Path:
     """Write a working-group report as HTML (rewritten on a re-run) and email it once to each group address."""
     _, _, html = render("digest", context)
     target = settings.path("digests", f"{name}.html")
@@ -187,6 +253,7 @@ def _write_report(settings: Settings, context: MessageContext, name: str, kind: 
     partial.replace(target)
     outbox = Outbox(settings)
     for address in settings.alerts.working_group:
+
         def render_report(message_id: str, _: list[str], address=address) -> Rendered:
             context.recipient = address
             return rendered_email("digest", context, sender=settings.smtp.sender, message_id=message_id)
@@ -197,15 +264,22 @@ def _write_report(settings: Settings, context: MessageContext, name: str, kind: 
     return target
 
 
-def build_digest(settings: Settings, day: dt.date, failed_sources: list[str] | None = None, *,
-                 store: NoticeStore | None = None, deliver_now: bool = True) -> Path:
+def build_digest(
+    settings: Settings,
+    day: dt.date,
+    failed_sources: list[str] | None = None,
+    *,
+    store: NoticeStore | None = None,
+    deliver_now: bool = True,
+) -> Path:
     """Write ``digests/digest-YYYY-MM-DD.html`` and email it once to the working group."""
     context = digest_context(settings, _store(settings, store), [day], failed_sources or [])
     return _write_report(settings, context, f"digest-{day.isoformat()}", "digest", deliver_now)
 
 
-def build_weekly_summary(settings: Settings, day: dt.date, *, store: NoticeStore | None = None,
-                         deliver_now: bool = True) -> Path:
+def build_weekly_summary(
+    settings: Settings, day: dt.date, *, store: NoticeStore | None = None, deliver_now: bool = True
+) -> Path:
     """The digest over the seven days ending on ``day``: ``digests/weekly-YYYY-MM-DD.html``, emailed once."""
     week = [day - dt.timedelta(days=i) for i in range(6, -1, -1)]
     context = digest_context(settings, _store(settings, store), week, [])
@@ -217,8 +291,9 @@ def deliver_outbox(settings: Settings, now: dt.datetime | None = None) -> Delive
     return deliver(settings, now)
 
 
-def comment_draft(settings: Settings, symbol: str, *, store: NoticeStore | None = None,
-                  day: dt.date | None = None) -> str:
+def comment_draft(
+    settings: Settings, symbol: str, *, store: NoticeStore | None = None, day: dt.date | None = None
+) -> str:
     """A comment draft (Chinese with English) for the working group to edit; marks the review ``comment_drafted``."""
     from alerts.messages import environment
 
@@ -226,9 +301,14 @@ def comment_draft(settings: Settings, symbol: str, *, store: NoticeStore | None 
     notice = store.get(symbol)
     if notice is None:
         raise reviews.ReviewError(f"{symbol} is not in the archive (import or crawl it first)")
-    item = ItemMaker(settings, store, day or dt.date.today())(Assessed(notice, store.get_assessment(symbol) or {}))
+    item = ItemMaker(settings, store, day or dt.date.today())(
+        Assessed(notice, store.get_assessment(symbol) or {})
+    )
     review = reviews.get_review(settings, symbol)
-    text = environment().get_template("comment_draft.txt").render(item=item, notes=review.notes if review else "")
+    text = (
+        environment()
+        .get_template("comment_draft.txt")
+        .render(item=item, notes=review.notes if review else "")
+    )
     reviews.update_review(settings, symbol, status="comment_drafted", note="comment draft generated")
     return text
-

@@ -48,8 +48,18 @@ CREATE TABLE IF NOT EXISTS alert_filters (
 CREATE INDEX IF NOT EXISTS alert_filters_subscriber ON alert_filters(subscriber_id);
 """
 
-CSV_FIELDS = ("email", "hs", "product_lines", "members", "keywords", "areas", "min_level", "lang", "frequency",
-              "confirmed")
+CSV_FIELDS = (
+    "email",
+    "hs",
+    "product_lines",
+    "members",
+    "keywords",
+    "areas",
+    "min_level",
+    "lang",
+    "frequency",
+    "confirmed",
+)
 
 
 def now_iso() -> str:
@@ -96,14 +106,29 @@ def _rule_json(rule: Rule) -> str:
 
 def _filters(conn: sqlite3.Connection, subscriber_id: int) -> list[Filter]:
     rows = conn.execute("SELECT * FROM alert_filters WHERE subscriber_id = ? ORDER BY id", (subscriber_id,))
-    return [Filter(Rule.from_dict(json.loads(r["include_rule"])),
-                   [Rule.from_dict(x) for x in json.loads(r["exclude_rules"])], r["name"], r["id"], subscriber_id)
-            for r in rows]
+    return [
+        Filter(
+            Rule.from_dict(json.loads(r["include_rule"])),
+            [Rule.from_dict(x) for x in json.loads(r["exclude_rules"])],
+            r["name"],
+            r["id"],
+            subscriber_id,
+        )
+        for r in rows
+    ]
 
 
 def _subscriber(conn: sqlite3.Connection, row: sqlite3.Row) -> Subscriber:
-    return Subscriber(row["id"], row["email"], row["lang"], row["frequency"], row["status"], row["created_at"],
-                      row["confirmed_at"], _filters(conn, row["id"]))
+    return Subscriber(
+        row["id"],
+        row["email"],
+        row["lang"],
+        row["frequency"],
+        row["status"],
+        row["created_at"],
+        row["confirmed_at"],
+        _filters(conn, row["id"]),
+    )
 
 
 def get_subscriber(settings: Settings, email: str) -> Subscriber | None:
@@ -114,14 +139,24 @@ def get_subscriber(settings: Settings, email: str) -> Subscriber | None:
 
 def list_subscribers(settings: Settings, status: str | None = None) -> list[Subscriber]:
     conn = connection(settings)
-    rows = conn.execute("SELECT * FROM alert_subscribers WHERE ? IS NULL OR status = ? ORDER BY email",
-                        (status, status)).fetchall()
+    rows = conn.execute(
+        "SELECT * FROM alert_subscribers WHERE ? IS NULL OR status = ? ORDER BY email", (status, status)
+    ).fetchall()
     return [_subscriber(conn, r) for r in rows]
 
 
-def subscribe(settings: Settings, email: str, rule: Rule, *, lang: str = "zh", frequency: str = "immediate",
-              confirmed: bool = False, name: str = "default", exclude: Iterable[Rule] = (),
-              source: str = "cli") -> SubscribeResult:
+def subscribe(
+    settings: Settings,
+    email: str,
+    rule: Rule,
+    *,
+    lang: str = "zh",
+    frequency: str = "immediate",
+    confirmed: bool = False,
+    name: str = "default",
+    exclude: Iterable[Rule] = (),
+    source: str = "cli",
+) -> SubscribeResult:
     """Add a filter to the subscriber at ``email`` (created if new); an operator's ``confirmed`` skips the link.
 
     A repeated identical filter is not duplicated. A new self-service sign-up,
@@ -130,8 +165,10 @@ def subscribe(settings: Settings, email: str, rule: Rule, *, lang: str = "zh", f
     email = validate_email(email)
     lang, frequency = check_language(lang), check_frequency(frequency)
     if rule.is_empty():
-        raise SubscriptionError(f"{email}: give at least one of HS code, product line, keyword, member, area "
-                                "or level; an empty filter would send every notice")
+        raise SubscriptionError(
+            f"{email}: give at least one of HS code, product line, keyword, member, area "
+            "or level; an empty filter would send every notice"
+        )
     conn = connection(settings)
     stamp = now_iso()
     with transaction(conn):
@@ -141,19 +178,27 @@ def subscribe(settings: Settings, email: str, rule: Rule, *, lang: str = "zh", f
             sid = conn.execute(
                 "INSERT INTO alert_subscribers (email, lang, frequency, status, source, created_at, confirmed_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (email, lang, frequency, status, source, stamp, stamp if confirmed else None)).lastrowid
+                (email, lang, frequency, status, source, stamp, stamp if confirmed else None),
+            ).lastrowid
         else:
             sid = row["id"]
             status = "active" if confirmed or row["status"] == "active" else "pending"
-            conn.execute("UPDATE alert_subscribers SET lang = ?, frequency = ?, status = ?, unsubscribed_at = NULL, "
-                         "confirmed_at = CASE WHEN ? = 'active' THEN COALESCE(confirmed_at, ?) END WHERE id = ?",
-                         (lang, frequency, status, status, stamp, sid))
+            conn.execute(
+                "UPDATE alert_subscribers SET lang = ?, frequency = ?, status = ?, unsubscribed_at = NULL, "
+                "confirmed_at = CASE WHEN ? = 'active' THEN COALESCE(confirmed_at, ?) END WHERE id = ?",
+                (lang, frequency, status, status, stamp, sid),
+            )
         include, excludes = _rule_json(rule), json.dumps([r.to_dict() for r in exclude], ensure_ascii=False)
-        existing = conn.execute("SELECT id FROM alert_filters WHERE subscriber_id = ? AND include_rule = ? "
-                                "AND exclude_rules = ?", (sid, include, excludes)).fetchone()
+        existing = conn.execute(
+            "SELECT id FROM alert_filters WHERE subscriber_id = ? AND include_rule = ? AND exclude_rules = ?",
+            (sid, include, excludes),
+        ).fetchone()
         if existing is None:
-            conn.execute("INSERT INTO alert_filters (subscriber_id, name, include_rule, exclude_rules, created_at) "
-                         "VALUES (?, ?, ?, ?, ?)", (sid, name, include, excludes, stamp))
+            conn.execute(
+                "INSERT INTO alert_filters (subscriber_id, name, include_rule, exclude_rules, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (sid, name, include, excludes, stamp),
+            )
     subscriber = get_subscriber(settings, email)
     assert subscriber is not None
     flt = next(f for f in subscriber.filters if _rule_json(f.include) == include)
@@ -215,6 +260,7 @@ def unsubscribe_url(settings: Settings, email: str) -> str:
 
 # -- CSV --------------------------------------------------------------------------------------
 
+
 def export_csv(settings: Settings, fh: IO[str]) -> int:
     """One row per filter, in the columns ``import_csv`` reads back."""
     writer = csv.DictWriter(fh, fieldnames=[*CSV_FIELDS, "status"])
@@ -223,11 +269,21 @@ def export_csv(settings: Settings, fh: IO[str]) -> int:
     for s in list_subscribers(settings):
         for f in s.filters:
             r = f.include
-            writer.writerow({"email": s.email, "hs": ";".join(r.hs), "product_lines": ";".join(r.product_lines),
-                             "members": ";".join(r.members), "keywords": ";".join(r.keywords),
-                             "areas": ";".join(r.areas), "min_level": r.min_level, "lang": s.lang,
-                             "frequency": s.frequency, "confirmed": "yes" if s.active else "no",
-                             "status": s.status})
+            writer.writerow(
+                {
+                    "email": s.email,
+                    "hs": ";".join(r.hs),
+                    "product_lines": ";".join(r.product_lines),
+                    "members": ";".join(r.members),
+                    "keywords": ";".join(r.keywords),
+                    "areas": ";".join(r.areas),
+                    "min_level": r.min_level,
+                    "lang": s.lang,
+                    "frequency": s.frequency,
+                    "confirmed": "yes" if s.active else "no",
+                    "status": s.status,
+                }
+            )
             count += 1
     return count
 
@@ -253,19 +309,33 @@ def import_csv(settings: Settings, fh: IO[str], *, confirmed_default: bool = Fal
         return report
     unknown = set(reader.fieldnames or []) - set(CSV_FIELDS) - {"status"}
     if unknown:
-        report.errors.append((1, f"unknown columns {', '.join(sorted(unknown))}; use {', '.join(CSV_FIELDS)}"))
+        report.errors.append(
+            (1, f"unknown columns {', '.join(sorted(unknown))}; use {', '.join(CSV_FIELDS)}")
+        )
         return report
     vocab = Vocabulary(settings)
     for row in reader:
         line = reader.line_num
         cell = {k: (v or "").strip() for k, v in row.items() if k}
         try:
-            rule = vocab.rule(hs=cell.get("hs"), product_lines=cell.get("product_lines"),
-                              keywords=cell.get("keywords"), members=cell.get("members"), areas=cell.get("areas"),
-                              min_level=cell.get("min_level") or None)
+            rule = vocab.rule(
+                hs=cell.get("hs"),
+                product_lines=cell.get("product_lines"),
+                keywords=cell.get("keywords"),
+                members=cell.get("members"),
+                areas=cell.get("areas"),
+                min_level=cell.get("min_level") or None,
+            )
             confirmed = cell["confirmed"].lower() in _TRUE if cell.get("confirmed") else confirmed_default
-            result = subscribe(settings, cell.get("email", ""), rule, lang=cell.get("lang") or "zh",
-                               frequency=cell.get("frequency") or "daily", confirmed=confirmed, source="csv")
+            result = subscribe(
+                settings,
+                cell.get("email", ""),
+                rule,
+                lang=cell.get("lang") or "zh",
+                frequency=cell.get("frequency") or "daily",
+                confirmed=confirmed,
+                source="csv",
+            )
         except SubscriptionError as exc:
             report.errors.append((line, str(exc)))
             continue

@@ -58,8 +58,11 @@ def load_secret(settings: Settings) -> bytes:
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_urlsafe(48))
-        log.warning("no alerts.secret configured: generated a new signing secret in %s (mode 0600); "
-                    "set TBTWATCH_SECRET to share one secret between machines", key_file)
+        log.warning(
+            "no alerts.secret configured: generated a new signing secret in %s (mode 0600); "
+            "set TBTWATCH_SECRET to share one secret between machines",
+            key_file,
+        )
     return key_file.read_text(encoding="utf-8").strip().encode("utf-8")
 
 
@@ -67,8 +70,14 @@ def _signature(secret: bytes, body: str) -> str:
     return _b64(hmac.new(secret, body.encode("ascii"), hashlib.sha256).digest())
 
 
-def make_token(settings: Settings, purpose: str, subject: str, *, now: dt.datetime | None = None,
-               lifetime: dt.timedelta | None = None) -> str:
+def make_token(
+    settings: Settings,
+    purpose: str,
+    subject: str,
+    *,
+    now: dt.datetime | None = None,
+    lifetime: dt.timedelta | None = None,
+) -> str:
     """A token for ``purpose`` about ``subject`` that expires after the purpose's lifetime."""
     now = now or dt.datetime.now(dt.timezone.utc)
     expires = now + (lifetime or LIFETIMES[purpose])
@@ -77,7 +86,9 @@ def make_token(settings: Settings, purpose: str, subject: str, *, now: dt.dateti
     return f"{body}.{_signature(load_secret(settings), body)}"
 
 
-def read_token(settings: Settings, token: str, purpose: str, *, now: dt.datetime | None = None) -> TokenClaims:
+def read_token(
+    settings: Settings, token: str, purpose: str, *, now: dt.datetime | None = None
+) -> TokenClaims:
     """Verify a token's signature, purpose and expiry; raise ``TokenError`` saying which check failed."""
     body, _, signature = (token or "").strip().partition(".")
     if not body or not signature:
@@ -86,14 +97,22 @@ def read_token(settings: Settings, token: str, purpose: str, *, now: dt.datetime
         raise TokenError("the link's signature is not valid: it was altered or not issued by tbtwatch")
     try:
         payload = json.loads(_unb64(body))
-        claims = TokenClaims(str(payload["p"]), str(payload["s"]),
-                             dt.datetime.fromtimestamp(int(payload["e"]), dt.timezone.utc))
+        claims = TokenClaims(
+            str(payload["p"]),
+            str(payload["s"]),
+            dt.datetime.fromtimestamp(int(payload["e"]), dt.timezone.utc),
+        )
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
         raise TokenError("the link's content is damaged") from exc
     if claims.purpose != purpose:
         raise TokenError(f"this link is for {claims.purpose}, not {purpose}")
     if claims.expires < (now or dt.datetime.now(dt.timezone.utc)):
-        raise TokenError(f"this link expired on {claims.expires:%Y-%m-%d}: "
-                         + ("sign up again to get a new confirmation link" if purpose == CONFIRM
-                            else "use the link in a more recent message, or ask the operator"))
+        raise TokenError(
+            f"this link expired on {claims.expires:%Y-%m-%d}: "
+            + (
+                "sign up again to get a new confirmation link"
+                if purpose == CONFIRM
+                else "use the link in a more recent message, or ask the operator"
+            )
+        )
     return claims

@@ -19,8 +19,10 @@ from tbtwatch.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 _LINE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 # Not on spaces: member names ("United States"), keywords ("lithium battery") and HS codes ("8507 60") have them.
 _SPLIT = re.compile(r"[;,，；、]")
@@ -95,7 +97,9 @@ class Vocabulary:
         except HSCodeError as exc:
             raise SubscriptionError(f"HS code {text!r}: {exc}") from None
         if self.nomenclature is not None and code not in self.nomenclature and code[:2] not in {"98", "99"}:
-            raise SubscriptionError(f"HS code {text!r}: {code} is not a chapter, heading or subheading of HS 2022")
+            raise SubscriptionError(
+                f"HS code {text!r}: {code} is not a chapter, heading or subheading of HS 2022"
+            )
         return code
 
     def member(self, text: str) -> str:
@@ -112,8 +116,16 @@ class Vocabulary:
             raise SubscriptionError(f"product line {text!r}: not in the product catalogue{choices}")
         return line_id
 
-    def rule(self, *, hs=None, product_lines=None, keywords=None, members=None, areas=None,
-             min_level: str | None = None) -> Rule:
+    def rule(
+        self,
+        *,
+        hs=None,
+        product_lines=None,
+        keywords=None,
+        members=None,
+        areas=None,
+        min_level: str | None = None,
+    ) -> Rule:
         """A rule from raw values; ``SubscriptionError`` lists every invalid value."""
         problems: list[str] = []
 
@@ -131,9 +143,14 @@ class Vocabulary:
                 raise SubscriptionError(f"area {value!r}: use TBT or SPS")
             return value.upper()
 
-        rule = Rule(hs=each(hs, self.hs), product_lines=each(product_lines, self.product_line),
-                    keywords=each(keywords, validate_keyword), members=each(members, self.member),
-                    areas=each(areas, area), min_level=(min_level or "none").strip().lower())
+        rule = Rule(
+            hs=each(hs, self.hs),
+            product_lines=each(product_lines, self.product_line),
+            keywords=each(keywords, validate_keyword),
+            members=each(members, self.member),
+            areas=each(areas, area),
+            min_level=(min_level or "none").strip().lower(),
+        )
         if rule.min_level not in LEVELS:
             problems.append(f"level {min_level!r}: use one of {', '.join(LEVELS)}")
         if problems:

@@ -27,55 +27,128 @@ def days(n: int) -> str:
     return (DAY + dt.timedelta(days=n)).isoformat()
 
 
-def assessment(symbol: str, level: str, lines: list[tuple[str, float, str]] = (), *, hs_given=(),
-               hs_inferred=(), relevant: bool | None = None, assessed_on: str | None = None,
-               reasons: list[str] | None = None) -> dict:
+def assessment(
+    symbol: str,
+    level: str,
+    lines: list[tuple[str, float, str]] = (),
+    *,
+    hs_given=(),
+    hs_inferred=(),
+    relevant: bool | None = None,
+    assessed_on: str | None = None,
+    reasons: list[str] | None = None,
+) -> dict:
     """An assessment in the classifier's stable output shape."""
-    return {"symbol": symbol, "hs_given": list(hs_given),
-            "hs_inferred": [{"code": c, "score": s} for c, s in hs_inferred],
-            "product_lines": [{"id": i, "score": s, "evidence": [{"field": "products", "text": t}]}
-                              for i, s, t in lines],
-            "relevant": bool(lines) if relevant is None else relevant, "level": level,
-            "reasons": reasons or [f"level {level} for the test"], "assessed_on": assessed_on or DAY.isoformat(),
-            "notice_hash": "0" * 16}
+    return {
+        "symbol": symbol,
+        "hs_given": list(hs_given),
+        "hs_inferred": [{"code": c, "score": s} for c, s in hs_inferred],
+        "product_lines": [
+            {"id": i, "score": s, "evidence": [{"field": "products", "text": t}]} for i, s, t in lines
+        ],
+        "relevant": bool(lines) if relevant is None else relevant,
+        "level": level,
+        "reasons": reasons or [f"level {level} for the test"],
+        "assessed_on": assessed_on or DAY.isoformat(),
+        "notice_hash": "0" * 16,
+    }
 
 
 NOTICES = [
-    {"symbol": "G/TBT/N/EU/1100", "member": "European Union", "distribution_date": days(0),
-     "comment_deadline": days(60), "language": "en",
-     "title": "Draft Regulation on the safety of lithium-ion batteries for e-bikes",
-     "description": "The draft sets due-diligence and labelling requirements for rechargeable lithium-ion batteries.",
-     "products": "Lithium-ion accumulators (HS 8507.60)", "hs_codes": ["850760"],
-     "translations": {"zh": {"title": "关于电动自行车锂离子电池安全的法规草案",
-                             "description": "草案规定了可充电锂离子电池的尽职调查和标签要求。",
-                             "products": "锂离子蓄电池(HS 8507.60)"}},
-     "url": "https://docs.example.org/G/TBT/N/EU/1100.pdf"},
-    {"symbol": "G/TBT/N/USA/2100", "member": "美国", "distribution_date": days(0), "comment_deadline": days(14),
-     "language": "zh", "title": "LED灯具能效标准", "description": "修订一般照明用LED灯的最低能效要求。",
-     "products": "LED灯具(HS 9405)", "hs_codes": ["9405"]},
-    {"symbol": "G/SPS/N/JPN/900", "member": "日本", "distribution_date": days(0), "comment_deadline": days(60),
-     "language": "zh", "title": "冷冻鱼类中农药最大残留限量", "description": "修订冷冻鱼中若干农药的残留限量。",
-     "products": "冷冻鱼(HS 0303)", "hs_codes": ["0303"]},
-    {"symbol": "G/TBT/N/KEN/1500", "member": "Kenya", "distribution_date": days(0), "comment_deadline": days(30),
-     "language": "en",
-     "title": "Mobile phone <script>alert('x')</script> standard\r\nBcc: victim@example.org",
-     "description": "Requirements for mobile phone chargers & <b>cables</b>; not leading anything.",
-     "products": "Mobile phones (HS 8517.13)", "hs_codes": ["851713"],
-     "url": "javascript:alert(1)"},
-    {"symbol": "G/TBT/N/EU/1000", "member": "欧盟", "distribution_date": days(-40), "comment_deadline": days(3),
-     "language": "zh", "title": "玩具安全法规草案", "description": "玩具中化学物质的限制。", "products": "玩具(HS 9503)",
-     "hs_codes": ["9503"]},
-    {"symbol": "G/TBT/N/EU/1000/Add.1", "member": "欧盟", "distribution_date": days(0),
-     "comment_deadline": days(20), "language": "zh", "title": "玩具安全法规草案:延长评议期",
-     "description": "评议期延长。", "products": "玩具"},
-    {"symbol": "G/TBT/N/CHN/800", "member": "中国", "distribution_date": days(-30), "language": "zh",
-     "title": "电动自行车用锂电池安全要求", "description": "旧通报,用于趋势图。", "products": "锂电池",
-     "hs_codes": ["850760"]},
+    {
+        "symbol": "G/TBT/N/EU/1100",
+        "member": "European Union",
+        "distribution_date": days(0),
+        "comment_deadline": days(60),
+        "language": "en",
+        "title": "Draft Regulation on the safety of lithium-ion batteries for e-bikes",
+        "description": "The draft sets due-diligence and labelling requirements for rechargeable lithium-ion batteries.",
+        "products": "Lithium-ion accumulators (HS 8507.60)",
+        "hs_codes": ["850760"],
+        "translations": {
+            "zh": {
+                "title": "关于电动自行车锂离子电池安全的法规草案",
+                "description": "草案规定了可充电锂离子电池的尽职调查和标签要求。",
+                "products": "锂离子蓄电池(HS 8507.60)",
+            }
+        },
+        "url": "https://docs.example.org/G/TBT/N/EU/1100.pdf",
+    },
+    {
+        "symbol": "G/TBT/N/USA/2100",
+        "member": "美国",
+        "distribution_date": days(0),
+        "comment_deadline": days(14),
+        "language": "zh",
+        "title": "LED灯具能效标准",
+        "description": "修订一般照明用LED灯的最低能效要求。",
+        "products": "LED灯具(HS 9405)",
+        "hs_codes": ["9405"],
+    },
+    {
+        "symbol": "G/SPS/N/JPN/900",
+        "member": "日本",
+        "distribution_date": days(0),
+        "comment_deadline": days(60),
+        "language": "zh",
+        "title": "冷冻鱼类中农药最大残留限量",
+        "description": "修订冷冻鱼中若干农药的残留限量。",
+        "products": "冷冻鱼(HS 0303)",
+        "hs_codes": ["0303"],
+    },
+    {
+        "symbol": "G/TBT/N/KEN/1500",
+        "member": "Kenya",
+        "distribution_date": days(0),
+        "comment_deadline": days(30),
+        "language": "en",
+        "title": "Mobile phone <script>alert('x')</script> standard\r\nBcc: victim@example.org",
+        "description": "Requirements for mobile phone chargers & <b>cables</b>; not leading anything.",
+        "products": "Mobile phones (HS 8517.13)",
+        "hs_codes": ["851713"],
+        "url": "javascript:alert(1)",
+    },
+    {
+        "symbol": "G/TBT/N/EU/1000",
+        "member": "欧盟",
+        "distribution_date": days(-40),
+        "comment_deadline": days(3),
+        "language": "zh",
+        "title": "玩具安全法规草案",
+        "description": "玩具中化学物质的限制。",
+        "products": "玩具(HS 9503)",
+        "hs_codes": ["9503"],
+    },
+    {
+        "symbol": "G/TBT/N/EU/1000/Add.1",
+        "member": "欧盟",
+        "distribution_date": days(0),
+        "comment_deadline": days(20),
+        "language": "zh",
+        "title": "玩具安全法规草案:延长评议期",
+        "description": "评议期延长。",
+        "products": "玩具",
+    },
+    {
+        "symbol": "G/TBT/N/CHN/800",
+        "member": "中国",
+        "distribution_date": days(-30),
+        "language": "zh",
+        "title": "电动自行车用锂电池安全要求",
+        "description": "旧通报,用于趋势图。",
+        "products": "锂电池",
+        "hs_codes": ["850760"],
+    },
 ]
 
 ASSESSMENTS = [
-    assessment("G/TBT/N/EU/1100", "high", [("lithium_batteries", 0.95, "Lithium-ion accumulators")],
-               hs_given=["850760"], reasons=["HS 850760 is in the catalogue", "EU market weight 1.0"]),
+    assessment(
+        "G/TBT/N/EU/1100",
+        "high",
+        [("lithium_batteries", 0.95, "Lithium-ion accumulators")],
+        hs_given=["850760"],
+        reasons=["HS 850760 is in the catalogue", "EU market weight 1.0"],
+    ),
     assessment("G/TBT/N/USA/2100", "medium", [("led_lighting", 0.8, "LED灯具")], hs_given=["9405"]),
     assessment("G/SPS/N/JPN/900", "none", relevant=False),
     assessment("G/TBT/N/KEN/1500", "low", [("mobile_phones", 0.7, "Mobile phones")], hs_given=["851713"]),
@@ -119,8 +192,14 @@ class Inbox:
         if self.reply:
             return self.reply
         raw = envelope.original_content or envelope.content
-        self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
-                                      email.message_from_bytes(raw, policy=default_policy), raw))
+        self.messages.append(
+            Received(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                email.message_from_bytes(raw, policy=default_policy),
+                raw,
+            )
+        )
         return "250 OK"
 
 

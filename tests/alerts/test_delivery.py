@@ -20,8 +20,9 @@ LATER = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
 
 
 def subscribe(settings, email, lang="both", frequency="immediate", **rule):
-    return subscriptions.subscribe(settings, email, Vocabulary(settings).rule(**rule), lang=lang,
-                                   frequency=frequency, confirmed=True)
+    return subscriptions.subscribe(
+        settings, email, Vocabulary(settings).rule(**rule), lang=lang, frequency=frequency, confirmed=True
+    )
 
 
 def bodies(received):
@@ -63,8 +64,14 @@ def test_language_choice(store, smtp_server):
     subscribe(settings, "en@example.org", lang="en", hs=["8507"], members=["EU"])
     run.send_alerts(settings, DAY, store=store)
     by_rcpt = {r.rcpt_tos[0]: bodies(r)[0] for r in smtp_server.messages}
-    assert "评议截止日期" in by_rcpt["zh@example.org"] and "Final date for comments" not in by_rcpt["zh@example.org"]
-    assert "Final date for comments" in by_rcpt["en@example.org"] and "评议截止日期" not in by_rcpt["en@example.org"]
+    assert (
+        "评议截止日期" in by_rcpt["zh@example.org"]
+        and "Final date for comments" not in by_rcpt["zh@example.org"]
+    )
+    assert (
+        "Final date for comments" in by_rcpt["en@example.org"]
+        and "评议截止日期" not in by_rcpt["en@example.org"]
+    )
 
 
 def test_hostile_notice_text_is_escaped_and_kept_out_of_headers(store, smtp_server):
@@ -150,8 +157,10 @@ def test_sending_row_left_by_a_dead_sender_is_not_sent_again(store, smtp_server)
     settings = get_settings()
     subscribe(settings, "a@example.org", hs=["8507"], members=["EU"])
     run.send_alerts(settings, DAY, store=store, deliver_now=False)
-    claim = ("from alerts.outbox import Outbox; from tbtwatch.settings import get_settings; "
-             "print(Outbox(get_settings()).claim_next().id)")
+    claim = (
+        "from alerts.outbox import Outbox; from tbtwatch.settings import get_settings; "
+        "print(Outbox(get_settings()).claim_next().id)"
+    )
     child = subprocess.run([sys.executable, "-c", claim], capture_output=True, text=True, check=True)
     row_id = int(child.stdout)  # the claiming process has exited: it died holding the row
     report = run.deliver_outbox(settings)

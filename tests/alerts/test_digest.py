@@ -43,15 +43,21 @@ def test_digest_for_a_known_day(store, group, smtp_server):
     assert "G/TBT/N/CHN/800" not in section(html, "锂电池 <span")  # a month old: not the day's news
     # English original beside the Chinese translation
     assert "关于电动自行车锂离子电池安全的法规草案" in html
-    assert '<span class="original">原文: Draft Regulation on the safety of lithium-ion batteries for e-bikes' in html
+    assert (
+        '<span class="original">原文: Draft Regulation on the safety of lithium-ion batteries for e-bikes'
+        in html
+    )
     # the addendum of a notice under review is a follow-up, with the extended deadline
     followups = section(html, "评议中通报的补遗与修订")
     assert "G/TBT/N/EU/1000/Add.1" in followups and "评议中" in followups and "王工" in followups
     assert "2026-03-22" in followups
     # counts by member, area, product line
     counts = section(html, "<h2>统计")
-    for row in ("<td>成员</td><td>欧盟 (EU)</td><td>1</td>", "<td>领域</td><td>TBT</td><td>3</td>",
-                "<td>产品线</td><td>手机 (mobile_phones)</td><td>1</td>"):
+    for row in (
+        "<td>成员</td><td>欧盟 (EU)</td><td>1</td>",
+        "<td>领域</td><td>TBT</td><td>3</td>",
+        "<td>产品线</td><td>手机 (mobile_phones)</td><td>1</td>",
+    ):
         assert row in counts
     # the trend chart: 12 weeks, this week's 3 relevant notices and the one from a month ago
     chart = section(html, "<h2>近12周相关通报数量")
@@ -60,8 +66,12 @@ def test_digest_for_a_known_day(store, group, smtp_server):
     assert ": 1</title>" in chart  # CHN/800, four weeks earlier
     # the review queue, deadline soonest first; new relevant notices entered it as "new"
     queue = section(html, "<h2>评议队列")
-    assert [m for m in re.findall(r">(G/TBT/N/[A-Z]+/\d+)<", queue)] == \
-        ["G/TBT/N/USA/2100", "G/TBT/N/EU/1000", "G/TBT/N/KEN/1500", "G/TBT/N/EU/1100"]
+    assert [m for m in re.findall(r">(G/TBT/N/[A-Z]+/\d+)<", queue)] == [
+        "G/TBT/N/USA/2100",
+        "G/TBT/N/EU/1000",
+        "G/TBT/N/KEN/1500",
+        "G/TBT/N/EU/1100",
+    ]
     assert reviews.get_review(settings, "G/TBT/N/EU/1100").status == "new"
     # emailed once to each working group address
     assert sorted(r.rcpt_tos[0] for r in smtp_server.messages) == ["wg2@example.org", "wg@example.org"]
@@ -75,8 +85,11 @@ def test_weekly_summary_covers_seven_days(store, group, smtp_server):
     html = path.read_text(encoding="utf-8")
     assert path.name == "weekly-2026-03-07.html"
     assert "通报评议工作组周报 · 2026-03-01 – 2026-03-07" in html
-    assert "G/TBT/N/EU/1100" in html and "G/TBT/N/USA/2100" in html and "G/TBT/N/CHN/800" not in section(
-        html, "<h2>产品线: 锂电池")
+    assert (
+        "G/TBT/N/EU/1100" in html
+        and "G/TBT/N/USA/2100" in html
+        and "G/TBT/N/CHN/800" not in section(html, "<h2>产品线: 锂电池")
+    )
     run.build_weekly_summary(group, DAY + dt.timedelta(days=5), store=store)
     assert len(smtp_server.messages) == 2 and "周报" in smtp_server.messages[0].message["Subject"]
 
@@ -87,12 +100,18 @@ def test_quiet_day_digest_says_so(store, settings):
 
 
 def test_review_workflow_and_log(settings):
-    reviews.update_review(settings, "G/TBT/N/EU/1100", status="评议中", owner="李工", note="ask the battery makers")
-    review = reviews.update_review(settings, "g/tbt/n/eu/1100", status="comment_sent", note="sent via enquiry point")
+    reviews.update_review(
+        settings, "G/TBT/N/EU/1100", status="评议中", owner="李工", note="ask the battery makers"
+    )
+    review = reviews.update_review(
+        settings, "g/tbt/n/eu/1100", status="comment_sent", note="sent via enquiry point"
+    )
     assert review.status == "comment_sent" and review.owner == "李工"
     assert "ask the battery makers" in review.notes and "sent via enquiry point" in review.notes
-    assert [e["status"] for e in reviews.review_log(settings, "G/TBT/N/EU/1100")] == ["under_review",
-                                                                                      "comment_sent"]
+    assert [e["status"] for e in reviews.review_log(settings, "G/TBT/N/EU/1100")] == [
+        "under_review",
+        "comment_sent",
+    ]
     assert reviews.list_reviews(settings, reviews.OPEN_STATUSES) == []
     with pytest.raises(ReviewError, match="review status 'maybe'"):
         reviews.update_review(settings, "G/TBT/N/EU/1100", status="maybe")
@@ -113,8 +132,9 @@ def test_comment_draft(store, settings):
 
 def test_reminders_for_followed_notices_and_the_review_queue(store, group, smtp_server):
     settings = group
-    subscriptions.subscribe(settings, "lights@example.org", Vocabulary(settings).rule(hs=["9405"]), lang="en",
-                            confirmed=True)
+    subscriptions.subscribe(
+        settings, "lights@example.org", Vocabulary(settings).rule(hs=["9405"]), lang="en", confirmed=True
+    )
     run.send_alerts(settings, DAY, store=store)  # USA/2100 (deadline DAY+14) is now followed
     reviews.open_review(settings, "G/TBT/N/EU/1000")  # deadline DAY+3, extended to DAY+20 by Add.1
     smtp_server.messages.clear()
@@ -129,11 +149,22 @@ def test_reminders_for_followed_notices_and_the_review_queue(store, group, smtp_
     smtp_server.messages.clear()
     run.send_reminders(settings, DAY, store=store)
     assert smtp_server.messages == []  # once only
-    later = DAY + dt.timedelta(days=11)  # USA/2100: 3 days left; EU/1000: 9 days left
-    run.send_reminders(settings, later, store=store)
-    subjects = sorted((r.rcpt_tos[0], r.message["Subject"]) for r in smtp_server.messages)
-    assert [s[0] for s in subjects] == ["lights@example.org", "wg2@example.org", "wg@example.org"]
-    assert "3 days" in subjects[0][1] and "14" in subjects[2][1] and "G/TBT/N/EU/1000" in subjects[2][1]
+    run.send_reminders(settings, DAY + dt.timedelta(days=6), store=store)  # EU/1000: 14 days left
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.messages) == ["wg2@example.org", "wg@example.org"]
+    assert "G/TBT/N/EU/1000" in smtp_server.messages[0].message["Subject"]
+    smtp_server.messages.clear()
+    run.send_reminders(settings, DAY + dt.timedelta(days=12), store=store)  # USA/2100: 2 days left, a run late
+    [reminder] = smtp_server.messages
+    assert reminder.rcpt_tos == ["lights@example.org"] and "3 days" in reminder.message["Subject"]
+
+
+def test_no_belated_reminder_right_after_the_alert(store, smtp_server):
+    settings = get_settings()
+    subscriptions.subscribe(settings, "toys@example.org", Vocabulary(settings).rule(product_lines=["toys"]),
+                            confirmed=True)
+    run.send_alerts(settings, DAY, store=store)  # the Add.1 alert; its deadline is 20 days away
+    assert run.send_reminders(settings, DAY + dt.timedelta(days=10), store=store).queued == []  # 10 days left
+    assert run.send_reminders(settings, DAY + dt.timedelta(days=17), store=store).queued  # 3 days left
 
 
 runner = CliRunner()
@@ -148,7 +179,9 @@ def test_cli_alerts_digest_review_remind(store, settings):
     assert "sent 1" in runner.invoke(app, ["alerts", "status"]).output
     digest = runner.invoke(app, ["digest", "--date", "2026-03-02", "--failed-source", "eping"])
     assert digest.exit_code == 0 and "digest-2026-03-02.html" in digest.output
-    changed = runner.invoke(app, ["review", "set", "G/TBT/N/EU/1100", "--status", "under_review", "--owner", "张三"])
+    changed = runner.invoke(
+        app, ["review", "set", "G/TBT/N/EU/1100", "--status", "under_review", "--owner", "张三"]
+    )
     assert changed.exit_code == 0 and "under_review" in changed.output
     assert "G/TBT/N/EU/1100" in runner.invoke(app, ["review", "list"]).output
     draft = runner.invoke(app, ["review", "draft", "G/TBT/N/EU/1100"])

@@ -13,7 +13,7 @@ from tbtwatch.model import notice_from_dict
 
 from .conftest import ASSESSMENTS, NOTICES
 
-FACTS = {d["symbol"]: NoticeFacts.build(notice_from_dict(d), a) for d, a in zip(NOTICES, ASSESSMENTS)}
+FACTS = {d["symbol"]: NoticeFacts.build(notice_from_dict(d), a) for d, a in zip(NOTICES, ASSESSMENTS, strict=True)}
 
 
 def matched(rule: Rule, exclude: list[Rule] = ()) -> set[str]:
@@ -21,14 +21,20 @@ def matched(rule: Rule, exclude: list[Rule] = ()) -> set[str]:
     return {symbol for symbol, facts in FACTS.items() if evaluate_filter(flt, facts) is not None}
 
 
-@pytest.mark.parametrize("prefix, expected", [
-    ("85", {"G/TBT/N/EU/1100", "G/TBT/N/KEN/1500", "G/TBT/N/CHN/800"}),
-    ("8507", {"G/TBT/N/EU/1100", "G/TBT/N/CHN/800"}),
-    ("850760", {"G/TBT/N/EU/1100", "G/TBT/N/CHN/800"}),
-    ("850780", set()),
-    ("8508", set()),
-    ("940510", {"G/TBT/N/USA/2100"}),  # the notice gives the heading 9405: it covers the subscriber's 940510
-])
+@pytest.mark.parametrize(
+    "prefix, expected",
+    [
+        ("85", {"G/TBT/N/EU/1100", "G/TBT/N/KEN/1500", "G/TBT/N/CHN/800"}),
+        ("8507", {"G/TBT/N/EU/1100", "G/TBT/N/CHN/800"}),
+        ("850760", {"G/TBT/N/EU/1100", "G/TBT/N/CHN/800"}),
+        ("850780", set()),
+        ("8508", set()),
+        (
+            "940510",
+            {"G/TBT/N/USA/2100"},
+        ),  # the notice gives the heading 9405: it covers the subscriber's 940510
+    ],
+)
 def test_hs_prefix(prefix, expected):
     assert matched(Rule(hs=[prefix])) == expected
 
@@ -39,7 +45,9 @@ def test_hs_evidence_names_code_and_origin():
 
 
 def test_inferred_code_matches_with_its_score():
-    facts = NoticeFacts.build(notice_from_dict(NOTICES[5]), {"hs_inferred": [{"code": "950300", "score": 0.72}]})
+    facts = NoticeFacts.build(
+        notice_from_dict(NOTICES[5]), {"hs_inferred": [{"code": "950300", "score": 0.72}]}
+    )
     evidence = evaluate_filter(Filter(Rule(hs=["9503"])), facts)
     assert [e.detail for e in evidence] == ["950300 (inferred, score 0.72)"]
 
@@ -68,19 +76,24 @@ def test_exclude_rule_drops_a_match():
 
 
 def _random_rule(rng: random.Random) -> Rule:
-    return Rule(hs=rng.sample(["85", "8507", "850760", "9405", "940510", "0303", "95", "8517"], rng.randint(0, 2)),
-                product_lines=rng.sample(["toys", "lithium_batteries", "led_lighting", "mobile_phones"],
-                                         rng.randint(0, 1)),
-                keywords=rng.sample(["mobile phone", "锂电池", "battery", "玩具", "fish"], rng.randint(0, 1)),
-                members=rng.sample(["EU", "USA", "KEN", "JPN", "CHN"], rng.randint(0, 2)),
-                areas=rng.sample(["TBT", "SPS"], rng.randint(0, 1)),
-                min_level=rng.choice(["none", "none", "low", "medium", "high"]))
+    return Rule(
+        hs=rng.sample(["85", "8507", "850760", "9405", "940510", "0303", "95", "8517"], rng.randint(0, 2)),
+        product_lines=rng.sample(
+            ["toys", "lithium_batteries", "led_lighting", "mobile_phones"], rng.randint(0, 1)
+        ),
+        keywords=rng.sample(["mobile phone", "锂电池", "battery", "玩具", "fish"], rng.randint(0, 1)),
+        members=rng.sample(["EU", "USA", "KEN", "JPN", "CHN"], rng.randint(0, 2)),
+        areas=rng.sample(["TBT", "SPS"], rng.randint(0, 1)),
+        min_level=rng.choice(["none", "none", "low", "medium", "high"]),
+    )
 
 
 def test_index_gives_the_brute_force_answer():
     rng = random.Random(5)
-    filters = [Filter(_random_rule(rng), [_random_rule(rng)] if rng.random() < 0.2 else [], id=i, subscriber_id=i)
-               for i in range(400)]
+    filters = [
+        Filter(_random_rule(rng), [_random_rule(rng)] if rng.random() < 0.2 else [], id=i, subscriber_id=i)
+        for i in range(400)
+    ]
     filters = [f for f in filters if not f.include.is_empty()]
     index = SubscriptionIndex(filters)
     total = 0

@@ -23,8 +23,14 @@ def vocab(settings):
 
 
 def test_rule_values_are_normalised(vocab):
-    rule = vocab.rule(hs=["85", "8507.60", "8507"], members=["欧盟", "United States"], areas="tbt",
-                      keywords="Lithium Battery; 锂电池", product_lines=["lithium_batteries"], min_level="Medium")
+    rule = vocab.rule(
+        hs=["85", "8507.60", "8507"],
+        members=["欧盟", "United States"],
+        areas="tbt",
+        keywords="Lithium Battery; 锂电池",
+        product_lines=["lithium_batteries"],
+        min_level="Medium",
+    )
     assert rule.hs == ["85", "850760", "8507"]
     assert rule.members == ["EU", "USA"]
     assert rule.areas == ["TBT"]
@@ -34,17 +40,41 @@ def test_rule_values_are_normalised(vocab):
 
 def test_every_bad_value_is_reported_with_its_reason(vocab):
     with pytest.raises(SubscriptionError) as err:
-        vocab.rule(hs=["8599", "12ab"], members=["Atlantis"], keywords=["!", "x"], product_lines=["spaceships"],
-                   areas=["GATT"], min_level="urgent")
+        vocab.rule(
+            hs=["8599", "12ab"],
+            members=["Atlantis"],
+            keywords=["!", "x"],
+            product_lines=["spaceships"],
+            areas=["GATT"],
+            min_level="urgent",
+        )
     message = str(err.value)
-    for expected in ("'8599'", "not a chapter, heading or subheading of HS 2022", "'12ab'", "'Atlantis'",
-                     "not a known WTO member", "keyword '!'", "keyword 'x'", "'spaceships'", "area 'GATT'",
-                     "level 'urgent'"):
+    for expected in (
+        "'8599'",
+        "not a chapter, heading or subheading of HS 2022",
+        "'12ab'",
+        "'Atlantis'",
+        "not a known WTO member",
+        "keyword '!'",
+        "keyword 'x'",
+        "'spaceships'",
+        "area 'GATT'",
+        "level 'urgent'",
+    ):
         assert expected in message
 
 
-@pytest.mark.parametrize("address", ["bob@", "no-at-sign", "a@b", "a@example.org\r\nBcc: x@example.org",
-                                     "<a@example.org>", "a b@example.org"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "bob@",
+        "no-at-sign",
+        "a@b",
+        "a@example.org\r\nBcc: x@example.org",
+        "<a@example.org>",
+        "a b@example.org",
+    ],
+)
 def test_invalid_email_is_refused(settings, vocab, address):
     with pytest.raises(SubscriptionError, match="not a valid address"):
         subscriptions.subscribe(settings, address, vocab.rule(hs=["8507"]), confirmed=True)
@@ -142,13 +172,30 @@ runner = CliRunner()
 
 
 def test_cli_subscribe_list_unsubscribe(settings):
-    result = runner.invoke(app, ["subscribe", "cli@example.org", "--hs", "8507", "--member", "EU", "--lang", "zh",
-                                 "--frequency", "daily", "--confirmed"])
+    result = runner.invoke(
+        app,
+        [
+            "subscribe",
+            "cli@example.org",
+            "--hs",
+            "8507",
+            "--member",
+            "EU",
+            "--lang",
+            "zh",
+            "--frequency",
+            "daily",
+            "--confirmed",
+        ],
+    )
     assert result.exit_code == 0, result.output
     listed = runner.invoke(app, ["subscriptions", "list"])
     assert "cli@example.org" in listed.output and "8507" in listed.output
     gone = runner.invoke(app, ["unsubscribe", "cli@example.org"])
-    assert gone.exit_code == 0 and subscriptions.get_subscriber(settings, "cli@example.org").status == "unsubscribed"
+    assert (
+        gone.exit_code == 0
+        and subscriptions.get_subscriber(settings, "cli@example.org").status == "unsubscribed"
+    )
 
 
 def test_cli_refuses_bad_values_with_reason(settings):

@@ -8,18 +8,38 @@ from email.policy import default as default_policy
 
 import pytest
 
-from alerts.context import (CountRow, DigestGroup, MatchLine, MessageContext, NoticeItem, ReviewRow, TrendBar,
-                            safe_links)
+from alerts.context import (
+    CountRow,
+    DigestGroup,
+    MatchLine,
+    MessageContext,
+    NoticeItem,
+    ReviewRow,
+    TrendBar,
+    safe_links,
+)
 from alerts.messages import build_email, clean_header, labels, render, rendered_email
 
 KINDS = ("alert", "reminder", "confirm", "digest")
 # Fields whose value picks a label rather than being shown as written.
-ENUMS = {("NoticeItem", "kind"): "kind_", ("NoticeItem", "level"): "level_", ("MatchLine", "kind"): "match_",
-         ("DigestGroup", "level"): "level_", ("CountRow", "dimension"): "count_",
-         ("ReviewRow", "status"): "review_", ("NoticeItem", "review_status"): "review_",
-         ("MessageContext", "frequency"): "frequency_"}
-ENUM_VALUES = {"kind_": "corrigendum", "level_": "medium", "match_": "keyword", "count_": "area",
-               "review_": "comment_drafted", "frequency_": "weekly"}
+ENUMS = {
+    ("NoticeItem", "kind"): "kind_",
+    ("NoticeItem", "level"): "level_",
+    ("MatchLine", "kind"): "match_",
+    ("DigestGroup", "level"): "level_",
+    ("CountRow", "dimension"): "count_",
+    ("ReviewRow", "status"): "review_",
+    ("NoticeItem", "review_status"): "review_",
+    ("MessageContext", "frequency"): "frequency_",
+}
+ENUM_VALUES = {
+    "kind_": "corrigendum",
+    "level_": "medium",
+    "match_": "keyword",
+    "count_": "area",
+    "review_": "comment_drafted",
+    "frequency_": "weekly",
+}
 NOT_SHOWN = {("MessageContext", "kind"), ("MessageContext", "languages")}  # select the template and sections
 
 
@@ -82,12 +102,24 @@ def test_every_context_field_is_rendered():
 @pytest.mark.parametrize("kind", KINDS)
 def test_html_escapes_crawled_text(kind):
     hostile = "<script>alert('x')</script> & <b>"
-    item = NoticeItem(symbol="G/TBT/N/KEN/1", title_en=hostile, description_en=hostile, products_en=hostile,
-                      reasons=[hostile], matches=[MatchLine("keyword", hostile, hostile)])
-    context = MessageContext(kind=kind, languages=["en"], items=[item], followups=[item],
-                             groups=[DigestGroup("toys", hostile, hostile, "low", [item])],
-                             review_queue=[ReviewRow(symbol="G/TBT/N/KEN/1", title=hostile, notes=hostile)],
-                             failed_sources=[hostile], filters_summary=[hostile])
+    item = NoticeItem(
+        symbol="G/TBT/N/KEN/1",
+        title_en=hostile,
+        description_en=hostile,
+        products_en=hostile,
+        reasons=[hostile],
+        matches=[MatchLine("keyword", hostile, hostile)],
+    )
+    context = MessageContext(
+        kind=kind,
+        languages=["en"],
+        items=[item],
+        followups=[item],
+        groups=[DigestGroup("toys", hostile, hostile, "low", [item])],
+        review_queue=[ReviewRow(symbol="G/TBT/N/KEN/1", title=hostile, notes=hostile)],
+        failed_sources=[hostile],
+        filters_summary=[hostile],
+    )
     _, text, html = render(kind, context)
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<b>" not in html and "&lt;b&gt;" in html
@@ -96,27 +128,48 @@ def test_html_escapes_crawled_text(kind):
 
 
 def test_clean_header_strips_line_breaks_and_controls():
-    assert clean_header("Title\r\nBcc: victim@example.org\x00\x1b[31m\u2028x") == \
-        "Title Bcc: victim@example.org [31m x"
+    assert (
+        clean_header("Title\r\nBcc: victim@example.org\x00\x1b[31m\u2028x")
+        == "Title Bcc: victim@example.org [31m x"
+    )
     assert len(clean_header("长" * 500)) == 160
 
 
 def test_injection_in_subject_does_not_create_headers():
     item = NoticeItem(symbol="G/TBT/N/KEN/1500", title_en="Phones\r\nBcc: victim@example.org\nX-Evil: 1")
     context = MessageContext(kind="alert", languages=["en"], items=[item], recipient="a@example.org")
-    raw = rendered_email("alert", context, sender="tbtwatch <t@example.org>", message_id="<1@example.org>").payload
+    raw = rendered_email(
+        "alert", context, sender="tbtwatch <t@example.org>", message_id="<1@example.org>"
+    ).payload
     message = email.message_from_bytes(raw, policy=default_policy)
     assert message["Bcc"] is None and message["X-Evil"] is None
     assert "Bcc: victim@example.org X-Evil: 1" in message["Subject"]
 
 
 def test_build_email_refuses_nothing_but_sanitises_every_header():
-    msg = build_email(sender="tbtwatch <t@example.org>", recipient="a@example.org", subject="a\nb", text="t",
-                      html="<p>t</p>", message_id="<1@x>", unsubscribe_url="https://x.org/u?token=a\r\nb")
+    msg = build_email(
+        sender="tbtwatch <t@example.org>",
+        recipient="a@example.org",
+        subject="a\nb",
+        text="t",
+        html="<p>t</p>",
+        message_id="<1@x>",
+        unsubscribe_url="https://x.org/u?token=a\r\nb",
+    )
     assert msg["Subject"] == "a b"
-    assert "\n" not in msg["List-Unsubscribe"] and msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert (
+        "\n" not in msg["List-Unsubscribe"] and msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    )
 
 
 def test_only_web_links_from_crawled_data():
-    assert safe_links(["javascript:alert(1)", "https://docs.wto.org/x.pdf", "data:text/html,x", "http://a.org",
-                       "ftp://a.org/x", "https:///nohost"]) == ["https://docs.wto.org/x.pdf", "http://a.org"]
+    assert safe_links(
+        [
+            "javascript:alert(1)",
+            "https://docs.wto.org/x.pdf",
+            "data:text/html,x",
+            "http://a.org",
+            "ftp://a.org/x",
+            "https:///nohost",
+        ]
+    ) == ["https://docs.wto.org/x.pdf", "http://a.org"]
