@@ -14,7 +14,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from tbtwatch import pipeline
 from tbtwatch.settings import SettingsError, get_settings
@@ -81,12 +80,10 @@ def print_stage(console: Console, result: pipeline.StageResult, prefix: str = ""
 
 
 def print_outputs(console: Console, report: pipeline.DailyReport) -> None:
-    table = Table(title=f"where the {report.day} run's outputs went", show_header=False, title_justify="left")
-    table.add_column("what", style="bold")
-    table.add_column("where")
+    """One line per output; never wrapped, so paths stay whole for copying."""
+    console.print(f"[bold]where the {report.day} run's outputs went[/bold]")
     for name, where in report.outputs.items():
-        table.add_row(name, escape(where))
-    console.print(table)
+        console.print(f"  [bold]{name:<10}[/bold] {escape(where)}", soft_wrap=True)
 
 
 def _progress() -> Progress:
