@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from alerts import reviews
 from alerts.context import safe_links
 from archive.base import QueryError, SearchResult
+from archive.query import MAX_LIMIT
 from tbtwatch.symbols import SymbolError, normalise_symbol
 from webapp import stats
 from webapp.deps import Resources, resources
@@ -53,7 +54,7 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends()], pa
 
 def export_response(res: Resources, params: SearchParams, fmt: str, limit: int = EXPORT_MAX, offset: int = 0):
     """A streamed CSV or JSON file of the result set; the query is run once before streaming so errors are 400s."""
-    query = params.query(limit=min(limit, EXPORT_MAX), offset=offset)
+    query = params.query(limit=min(limit, MAX_LIMIT), offset=offset)  # iter_hits pages through the set
     hits = iter_hits(res.store, query, min(limit, EXPORT_MAX))
     first = list(itertools.islice(hits, 1))  # runs the first page now: a bad query fails before any byte is sent
     all_hits = itertools.chain(first, hits)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 
 from alerts import run, subscriptions, tokens
 from alerts.rules import AREAS, FREQUENCIES, LANGUAGES, LEVELS
-from alerts.validation import SubscriptionError, Vocabulary
+from alerts.validation import SubscriptionError, Vocabulary, validate_email
 from webapp.deps import Resources, resources
 from webapp.security import check_csrf, csrf_protect
 from webapp.templating import render
@@ -34,8 +34,18 @@ def _choices(res: Resources) -> dict:
 def sign_up(res: Resources, background: BackgroundTasks, *, email: str, hs, members, keywords, product_lines,
             areas, min_level: str, lang: str, frequency: str) -> subscriptions.SubscribeResult:
     """Validate, subscribe and queue the confirmation; deliver after the response (the page and the API)."""
-    rule = Vocabulary(res.settings).rule(hs=hs, product_lines=product_lines, keywords=keywords, members=members,
-                                         areas=areas, min_level=min_level or None)
+    problems = []
+    try:
+        validate_email(email)
+    except SubscriptionError as exc:
+        problems.append(str(exc))
+    try:
+        rule = Vocabulary(res.settings).rule(hs=hs, product_lines=product_lines, keywords=keywords,
+                                             members=members, areas=areas, min_level=min_level or None)
+    except SubscriptionError as exc:
+        problems.append(str(exc))
+    if problems:  # every problem at once, so the form is fixed in one go
+        raise SubscriptionError("; ".join(problems))
     result = run.sign_up(res.settings, email, rule, lang=lang, frequency=frequency, source="web")
     if result.needs_confirmation:
         background.add_task(run.deliver_outbox, res.settings)
