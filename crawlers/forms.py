@@ -34,7 +34,8 @@ _HS_CONTEXT = re.compile(r"HS\s*(?:编码|編碼|code\(?s?\)?)?\s*[:：]?\s*(\d[
                          re.IGNORECASE)
 _CODE_LINE = re.compile(r"^\s*(\d{2,10})\s+-\s+", re.MULTILINE)
 _AREA_SUFFIX = re.compile(r"\s*\((?:TBT|SPS)\)\s*$")
-_TITLE_PAGES = re.compile(r"\s*[(（][^()（）]*(?:\d+\s*页|页\)|pages?)[^()（）]*[)）]\s*[。.]?\s*$", re.IGNORECASE)
+_TITLE_PAGES = re.compile(r"\s*[(（](?:[^()（）]*(?:\d+\s*页|页\)|pages?)[^()（）]*|\d+\s*page\(s\)[^()]*)[)）]\s*[。.]?\s*$",
+                          re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ class SourceReport:
     skipped: str = ""
     finish_reason: str = ""
     leftover_names: str = ""
+    changed: list[str] = field(default_factory=list)  # symbols inserted or updated, for the later stages
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -83,6 +84,7 @@ def source_report(name: str, stats: dict[str, Any]) -> SourceReport:
     report.skipped = str(stats.get("tbtwatch/skipped", "") or "")
     report.finish_reason = str(stats.get("finish_reason", "") or "")
     report.leftover_names = str(stats.get("tbtwatch/leftover_names", "") or "")
+    report.changed = sorted(set(stats.get("tbtwatch/changed") or []))
     return report
 
 

@@ -193,3 +193,5 @@ from nlp.cli import classify_command; app.command("classify")(classify_command) 
 from webapp.cli import serve_command; app.command("serve")(serve_command)  # noqa: E402,E702
 from webapp.cli import index_app; app.add_typer(index_app, name="index")  # noqa: E402,E702
 from webapp.cli import users_app; app.add_typer(users_app, name="users")  # noqa: E402,E702
+from crawlers.cli import crawl_command; app.command("crawl")(crawl_command)  # noqa: E402,E702
+from crawlers.cli import replay_app; app.add_typer(replay_app, name="replay")  # noqa: E402,E702

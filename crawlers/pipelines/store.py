@@ -70,6 +70,8 @@ class UpsertNotice(CrawlerPipeline):
         self.count("updated", len(result.updated))
         self.count("unchanged", len(result.unchanged))
         if result.changed:
+            changed = self.crawler.stats.get_value("tbtwatch/changed") or []
+            self.crawler.stats.set_value("tbtwatch/changed", [*changed, *result.changed])
             self.crawler.spider.logger.info("source %s: new %s; updated %s", self.source,
                                             ", ".join(result.inserted) or "-", ", ".join(result.updated) or "-")
 
