@@ -61,12 +61,8 @@ def new_notices(store: NoticeStore, days: Iterable[dt.date]) -> list[Assessed]:
 def effective_deadline(store: NoticeStore, notice: Notice) -> dt.date | None:
     """The final date for comments after any extension: the latest addendum's date wins."""
     deadline = notice.comment_deadline
-    for version in store.history(notice.symbol):
-        if (
-            version.comment_deadline is not None
-            and version.symbol != notice.symbol
-            and (version.kind == "addendum" and version.base_symbol == (notice.base_symbol or notice.symbol))
-        ):
+    for version in store.history(notice.symbol):  # oldest first
+        if version.kind == "addendum" and version.comment_deadline and version.symbol != notice.symbol:
             deadline = version.comment_deadline
     return deadline
 

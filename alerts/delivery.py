@@ -97,11 +97,14 @@ class EmlTransport:
 
     def send(self, row: OutboxRow) -> str:
         folder = self.directory / dt.date.today().isoformat()
-        folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{row.id:06d}-{row.kind}.eml"
-        partial = target.with_suffix(".part")
-        partial.write_bytes(row.payload)
-        partial.replace(target)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(".part")
+            partial.write_bytes(row.payload)
+            partial.replace(target)
+        except OSError as exc:
+            raise DeliveryError(f"cannot write {target}: {exc}", temporary=True, server_down=True) from exc
         return str(target)
 
     def close(self) -> None:

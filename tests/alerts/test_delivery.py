@@ -182,6 +182,16 @@ def test_without_smtp_messages_become_eml_files(store, home):
     assert b"List-Unsubscribe: <http://127.0.0.1:8000/unsubscribe?token=" in files[0].read_bytes()
 
 
+def test_unwritable_eml_folder_keeps_the_message_queued(store, home):
+    settings = get_settings()
+    subscribe(settings, "a@example.org", hs=["8507"], members=["EU"])
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "outbox").write_text("a file where the folder should be")
+    report = run.send_alerts(settings, DAY, store=store)
+    assert report.delivery.sent == [] and len(report.delivery.retrying) == 1
+    assert "cannot write" in Outbox(settings).rows("queued")[0].last_error
+
+
 def test_unconfirmed_and_unsubscribed_get_no_alerts(store, smtp_server):
     settings = get_settings()
     rule = Vocabulary(settings).rule(hs=["8507"])
