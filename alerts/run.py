@@ -118,11 +118,17 @@ def match_day(
     return found
 
 
-def _alert_renderer(settings: Settings, subscriber: Subscriber, day: dt.date, items: dict[str, NoticeItem]):
+def _alert_renderer(
+    settings: Settings,
+    subscriber: Subscriber,
+    make: ItemMaker,
+    matches: dict[str, tuple[Assessed, list[Evidence]]],
+):
+    """Renders only the notices not yet sent (so a re-run costs a lookup, not a rendering)."""
+
     def render_alert(message_id: str, fresh: list[str]) -> Rendered:
-        context = _message_context(
-            subscriber, settings, kind="alert", day=day.isoformat(), items=[items[s] for s in fresh]
-        )
+        items = [make(*matches[symbol]) for symbol in fresh]
+        context = _message_context(subscriber, settings, kind="alert", day=make.day.isoformat(), items=items)
         return rendered_email("alert", context, sender=settings.smtp.sender, message_id=message_id)
 
     return render_alert
@@ -144,9 +150,9 @@ def send_alerts(
     for sid, matches in match_day(settings, store, day, frequency).items():
         subscriber = subscribers[sid]
         report.matched += len(matches)
-        items = {entry.notice.symbol: make(entry, evidence) for entry, evidence in matches}
-        render_alert = _alert_renderer(settings, subscriber, day, items)
-        batches = [[s] for s in items] if frequency == "immediate" else [list(items)]
+        by_symbol = {entry.notice.symbol: (entry, evidence) for entry, evidence in matches}
+        render_alert = _alert_renderer(settings, subscriber, make, by_symbol)
+        batches = [[s] for s in by_symbol] if frequency == "immediate" else [list(by_symbol)]
         for symbols in batches:
             key = symbols[0] if frequency == "immediate" else f"{frequency}:{day}"
             row = outbox.enqueue(
