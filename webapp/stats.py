@@ -28,6 +28,10 @@ class Month:
     def label(self) -> str:
         return f"{self.start:%Y-%m}"
 
+    @property
+    def end(self) -> dt.date:
+        return month_end(self.start)
+
 
 @dataclass
 class Bar:
