@@ -90,13 +90,18 @@ class ElasticStore(NoticeStore):
         return store
 
     # -- index management ----------------------------------------------------------------------
-    def _call(self, what: str, fn, *args, **kwargs):
-        """Run a client call; turn transport and API errors into one error type that names the index."""
+    def _call(self, what: str, fn, *args, tolerate: str = "", **kwargs):
+        """Run a client call; turn transport and API errors into one error type that names the index.
+
+        ``tolerate`` names an Elasticsearch error type that is an expected outcome (the call returns None).
+        """
         from elasticsearch import ApiError, TransportError
 
         try:
             return fn(*args, **kwargs)
         except ApiError as exc:
+            if tolerate and exc.message == tolerate:
+                return None
             raise ElasticError(f"Elasticsearch index {self.index}: {what} failed ({exc.meta.status}: "
                                f"{exc.message}); check the server log and the index mapping") from exc
         except TransportError as exc:
@@ -111,13 +116,8 @@ class ElasticStore(NoticeStore):
                 continue
             self._call("index template", self.client.indices.put_index_template, name=name,
                        body=bodies.index_template(name, mappings))
-            from elasticsearch import BadRequestError
-
-            try:
-                self.client.indices.create(index=name)
-            except BadRequestError as exc:  # created meanwhile by another process
-                if exc.error != "resource_already_exists_exception":
-                    raise ElasticError(f"creating Elasticsearch index {name} failed: {exc.message}") from exc
+            self._call("index creation", self.client.indices.create, index=name,
+                       tolerate="resource_already_exists_exception")  # created meanwhile by another process
 
     def drop(self) -> None:
         """Delete both indices and their templates (tests, and ``index rebuild --fresh``)."""

@@ -166,3 +166,38 @@ def test_unreachable_server_is_a_clear_error(home, monkeypatch):
     get_settings.cache_clear()
     with pytest.raises(ElasticError, match="cannot reach Elasticsearch.*TBTWATCH_ES_URL"):
         open_store(get_settings())
+
+
+@pytest.fixture
+def unreachable_store():
+    from elasticsearch import Elasticsearch
+
+    from archive.elastic import ElasticStore
+
+    client = Elasticsearch("http://127.0.0.1:9", max_retries=0, request_timeout=2)
+    yield ElasticStore(client, "tbtwatch-unreachable")
+    client.close()
+
+
+@pytest.mark.parametrize("call", [
+    lambda s: s.ensure_indices(), lambda s: s.drop(), lambda s: s.refresh_indices(), lambda s: s.count(),
+    lambda s: s.upsert([NOTICE]), lambda s: s.get(NOTICE.symbol), lambda s: s.history(NOTICE.symbol),
+    lambda s: list(s.iter_notices(dt.date(2025, 1, 1), dt.date(2025, 12, 31))), lambda s: s.stale_assessments(),
+    lambda s: s.put_assessments([{"symbol": NOTICE.symbol, "level": "low", "product_lines": []}]),
+    lambda s: s.get_assessment(NOTICE.symbol),
+    lambda s: s.search(build_query(text="battery -toy", hs_prefixes=["85"], facets=True)),
+], ids=["ensure", "drop", "refresh", "count", "upsert", "get", "history", "iter", "stale", "assess", "assessment",
+        "search"])
+def test_every_client_call_is_well_formed(unreachable_store, call):
+    """The client checks its parameters before sending: reaching the network error proves each call is accepted."""
+    from archive.elastic import ElasticError
+
+    with pytest.raises(ElasticError, match="cannot reach Elasticsearch"):
+        call(unreachable_store)
+
+
+def test_paging_past_the_result_window_is_a_query_error(unreachable_store):
+    from archive.base import QueryError
+
+    with pytest.raises(QueryError, match="first 10,000"):
+        unreachable_store.search(build_query(limit=100, offset=9_950))
