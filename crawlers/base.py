@@ -143,6 +143,8 @@ class NoticeSpider(scrapy.Spider):
     def in_window(self, value: Any) -> bool:
         if self.since is None and self.until is None:
             return True
+        if isinstance(value, dt.datetime):
+            value = value.date()
         day = value if isinstance(value, dt.date) else parse_date(str(value or ""))
         if day is None:
             return False

@@ -88,7 +88,8 @@ def _select(names: Sequence[str]) -> list[str]:
     return list(names) or [n for n, s in sources.items() if s.enabled]
 
 
-def _crawl_in_order(process: Any, names: list[str], spider_args: dict[str, str], report: CrawlReport) -> None:
+def _crawl_in_order(process: Any, names: list[str], spider_args: dict[str, dict[str, str]],
+                    report: CrawlReport) -> None:
     """One source after another, so the archive ends the same whatever the timing.
 
     English sources (the WTO's own text) come first, in ascending rank, then the
@@ -107,7 +108,7 @@ def _crawl_in_order(process: Any, names: list[str], spider_args: dict[str, str],
     def chain():
         for name in sorted(names, key=lambda n: order.get(n, (True, 0))):
             try:
-                yield process.crawl(name, **spider_args)
+                yield process.crawl(name, **spider_args.get(name, {}))
             except Exception as exc:  # noqa: BLE001 - one source's failure must not stop the others
                 report.errors.append(f"source {name} could not run: {type(exc).__name__}: {exc}")
 
@@ -123,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--report", required=True, help="where to write the JSON report")
     parser.add_argument("--progress", type=float, default=0, help="seconds between progress lines (0: none)")
     parser.add_argument("--set", action="append", default=[], help="Scrapy setting NAME=VALUE (tests)")
+    parser.add_argument("--arg", action="append", default=[],
+                        help="spider argument NAME=VALUE for every source, or SOURCE.NAME=VALUE for one")
     args = parser.parse_args(argv)
     try:
         names = _select(args.source)
@@ -147,7 +150,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.set(key, value)
     process = CrawlerProcess(settings, install_root_handler=True)
     spider_args = {k: v for k, v in (("since", args.since), ("until", args.until), ("base_url", args.base_url)) if v}
-    _crawl_in_order(process, names, spider_args, report_module.CURRENT)
+    per_source: dict[str, dict[str, str]] = {name: dict(spider_args) for name in names}
+    for pair in args.arg:
+        key, _, value = pair.partition("=")
+        source, _, key = key.rpartition(".")
+        for name in ([source] if source else names):
+            per_source.setdefault(name, dict(spider_args))[key] = value
+    _crawl_in_order(process, names, per_source, report_module.CURRENT)
     process.start()
     for name in names:
         if name not in report_module.CURRENT.sources and not any(name in e for e in report_module.CURRENT.errors):
