@@ -63,6 +63,7 @@ class Catalogue:
     lines: tuple[ProductLine, ...]
     path: Path | None = None
     _by_id: dict[str, ProductLine] = field(default_factory=dict, repr=False, compare=False)
+    _by_code: dict[str, list[tuple[ProductLine, str]]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._by_id.update({line.id: line for line in self.lines})
@@ -84,8 +85,11 @@ class Catalogue:
         return self._by_id.get(line_id)
 
     def lines_for_code(self, code: str) -> list[tuple[ProductLine, str]]:
-        """Lines whose HS prefixes overlap ``code``, with the overlapping prefix."""
-        return [(line, prefix) for line in self.lines if (prefix := line.hs_overlap(code))]
+        """Lines whose HS prefixes overlap ``code``, with the overlapping prefix (memoised: codes repeat)."""
+        found = self._by_code.get(code)
+        if found is None:
+            found = self._by_code[code] = [(line, p) for line in self.lines if (p := line.hs_overlap(code))]
+        return found
 
 
 def _entry_lines(text: str) -> list[int]:

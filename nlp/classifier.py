@@ -22,6 +22,7 @@ from spacy.tokens import Doc
 import nlp.components  # noqa: F401  (registers the factories)
 from nlp.assessment import Assessment, Evidence, LineMatch
 from nlp.catalogue import Catalogue, load_catalogue
+from nlp.doctext import CODES_GIVEN_KEY, TEXT_KEY
 from nlp.inferrer import merge_rankings
 from nlp.levels import LevelRules
 from nlp.training import InferenceConfig, build_heading_model
@@ -124,10 +125,19 @@ class Classifier:
         docs: dict[tuple[int, str], Doc] = {}
         for lang, pipeline in self.pipelines.items():
             keys = [(i, t) for i, ts in enumerate(texts) for t in ts if t.lang == lang]
-            for (i, t), doc in zip(keys, pipeline.pipe((t.text for _, t in keys), batch_size=self.batch_size)):
+            made = (self._make_doc(pipeline, t.text, bool(notices[i].hs_codes)) for i, t in keys)
+            for (i, t), doc in zip(keys, pipeline.pipe(made,
+                                                       batch_size=self.batch_size)):
                 docs[(i, t.lang)] = doc
         return [self._assessment(n, [(t, docs[(i, t.lang)]) for t in texts[i]], today)
                 for i, n in enumerate(notices)]
+
+    @staticmethod
+    def _make_doc(pipeline: Language, text: str, codes_given: bool) -> Doc:
+        doc = pipeline.make_doc(text)
+        doc.user_data[TEXT_KEY] = text
+        doc.user_data[CODES_GIVEN_KEY] = codes_given
+        return doc
 
     # -- combining the annotations -------------------------------------------------------
     def _assessment(self, notice: Notice, docs: list[tuple[NoticeDocText, Doc]], today: dt.date) -> Assessment:
@@ -145,7 +155,7 @@ class Classifier:
             for m in doc._.tbt_codes or []:
                 if m.kind == "hs" and not m.excluded and m.code not in code_evidence:
                     hs_given.append(m.code)
-                    code_evidence[m.code] = Evidence(text.field_at(m.start), doc.text[m.start:m.end])
+                    code_evidence[m.code] = Evidence(text.field_at(m.start), text.text[m.start:m.end])
             for m in doc._.tbt_terms or []:
                 if m.excluded:
                     excluded.append((m.line_ids, m.text))

@@ -20,28 +20,54 @@ from dataclasses import dataclass
 from nlp.scopes import covering_scope, exclusion_scopes
 from tbtwatch.hs import HSCodeError, normalise_hs
 
-_HS_LABEL = re.compile(
-    r"(?<![A-Za-z])(?:H\.S\.|HSN?(?![A-Za-z])|CCCN|海关编码|商品编码|税则号列|税则号|税号|税目|tariff\s+(?:lines?|items?|headings?|codes?))"
-    r"(?:\s*(?:code\s*\(s\)|codes?|headings?|subheadings?|nos?\.|numbers?|编码|代码|编号|分类号|税号|号列|号|为))*"
-    r"\s*[:：]?",
-    re.IGNORECASE,
+# A scan for the literal start of a label (fast: a plain alternation of literals), then the full
+# label pattern is tried only there; the "not inside a word" test is done in Python. Patterns are
+# lower case: the text is searched lower-cased (a case-insensitive regex is several times slower).
+_LABEL_START = re.compile(r"hs|h\.s\.|cccn|ics|chapter|tariff|海关编码|商品编码|税|第")
+_LABELS = re.compile(
+    r"(?P<hs>(?:h\.s\.|hsn?(?![a-z])|cccn|海关编码|商品编码|税则号列|税则号|税号|税目|tariff\s+(?:lines?|items?|headings?|codes?))"
+    r"(?:\s*(?:code\s*\(s\)|codes?|headings?|subheadings?|nos?\.|numbers?|编码|代码|编号|分类号|税号|号列|号|为))*\s*[:：]?)"
+    r"|(?P<ics>ics(?![a-z])(?:\s*(?:code\s*\(s\)|codes?|编码|代码|分类号|编号|号))*\s*[:：]?)"
+    r"|(?P<chapter>(?:hs\s+)?chapters?\s+(?=\d))"
+    r"|第\s*(?P<chapter_zh>\d{1,2})\s*章"
 )
-_ICS_LABEL = re.compile(
-    r"(?<![A-Za-z])ICS(?![A-Za-z])(?:\s*(?:code\s*\(s\)|codes?|编码|代码|分类号|编号|号))*\s*[:：]?", re.IGNORECASE)
-_CHAPTER = re.compile(r"(?<![A-Za-z])(?:HS\s+)?chapters?\s+(?=\d)|第\s*(\d{1,2})\s*章", re.IGNORECASE)
 
 # A list after a label: codes joined by separators, JSON debris and range marks.
-_HS_ITEM = r"\d{2}[\d.]*[A-Z]?(?![\d])"
+_HS_ITEM = r"\d{2}[\d.]*[a-z]?(?![\d])"
 _ICS_ITEM = r"\d{2}(?:\.\d{3}(?:\.\d{2})?)?(?![\d.]\d)"
 _FILLER = r"(?:[\s\[\]{}\"'：:,;，；、/|&\-–~]|uid|and|or|to|和|及|与|或|至|以及)"
-_HS_LIST = re.compile(rf"(?:{_FILLER}*{_HS_ITEM})+", re.IGNORECASE)
-_ICS_LIST = re.compile(rf"(?:{_FILLER}*{_ICS_ITEM})+", re.IGNORECASE)
-_CHAPTER_LIST = re.compile(rf"(?:{_FILLER}*\d{{1,2}}(?![\d.]))+", re.IGNORECASE)
-_HS_ITEMS = re.compile(_HS_ITEM, re.IGNORECASE)
+_LISTS = {
+    "hs": re.compile(rf"(?:{_FILLER}*{_HS_ITEM})+"),
+    "ics": re.compile(rf"(?:{_FILLER}*{_ICS_ITEM})+"),
+    "chapter": re.compile(rf"(?:{_FILLER}*\d{{1,2}}(?![\d.]))+"),
+}
+_HS_ITEMS = re.compile(_HS_ITEM)
 _ICS_ITEMS = re.compile(_ICS_ITEM)
 _CHAPTER_ITEMS = re.compile(r"\d{1,2}")
-_RANGE_GAP = re.compile(r"^[\s\"']*(?:-|–|~|to|至)[\s\"']*$", re.IGNORECASE)
+_RANGE_GAP = re.compile(r"^[\s\"']*(?:-|–|~|to|至)[\s\"']*$")
 _MAX_RANGE = 100
+
+
+def _labels(lower: str) -> list[tuple[re.Match[str], str, int]]:
+    """(label match, kind, end of the code list after it) for every label not inside a word."""
+    found = []
+    pos = 0
+    for start in _LABEL_START.finditer(lower):
+        at = start.start()
+        if at < pos or (at and lower[at - 1].isascii() and lower[at - 1].isalpha()):
+            continue
+        label = _LABELS.match(lower, at)
+        if label is None:
+            continue
+        kind = label.lastgroup or "hs"
+        if kind == "chapter_zh":
+            pos = label.end()
+            found.append((label, kind, pos))
+            continue
+        listed = _LISTS[kind].match(lower, label.end())
+        pos = listed.end() if listed else label.end()
+        found.append((label, kind, pos))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +97,7 @@ def _hs_items(text: str, start: int, end: int, items: re.Pattern[str],
     previous_end = None
     for m in items.finditer(text, start, end):
         try:
-            code = m.group(0).zfill(2) if chapters else normalise_hs(re.sub(r"[A-Z]$", "", m.group(0), flags=re.I))
+            code = m.group(0).zfill(2) if chapters else normalise_hs(m.group(0).rstrip("abcdefghijklmnopqrstuvwxyz"))
         except HSCodeError:
             continue
         if previous_end is not None and found and _RANGE_GAP.match(text[previous_end:m.start()]):
@@ -94,36 +120,30 @@ def _known_stem(code: str, known: Container[str]) -> str | None:
     return None
 
 
-def extract_codes(text: str, known_hs: Container[str] | None = None) -> list[CodeMention]:
+def extract_codes(text: str, known_hs: Container[str] | None = None, *, lower: str | None = None,
+                  scopes: list[tuple[int, int]] | None = None) -> list[CodeMention]:
     """Every labelled HS/CCCN/chapter and ICS code in ``text``, in order of appearance.
 
     ``known_hs`` (the HS nomenclature) drops numbers that are no HS code at all, such
-    as a national 98xx line or a misread year.
+    as a national 98xx line or a misread year. ``lower`` and ``scopes`` (the text
+    lower-cased with the same offsets, and its exclusion scopes) save recomputing
+    them when the caller has them.
     """
     if not text:
         return []
-    scopes = exclusion_scopes(text)
+    lower = lower if lower is not None else text.lower()
+    scopes = scopes if scopes is not None else exclusion_scopes(lower)
     mentions: list[CodeMention] = []
-
-    def add(kind: str, items: list[tuple[str, int, int]]) -> None:
-        for code, s, e in items:
-            mentions.append(CodeMention(kind, code, s, e, covering_scope(scopes, s) is not None))
-
-    for label in _HS_LABEL.finditer(text):
-        listed = _HS_LIST.match(text, label.end())
-        if listed:
-            add("hs", _hs_items(text, label.end(), listed.end(), _HS_ITEMS, known_hs))
-    for label in _CHAPTER.finditer(text):
-        if label.group(1):
-            add("hs", [(label.group(1).zfill(2), label.start(), label.end())])
-            continue
-        listed = _CHAPTER_LIST.match(text, label.end())
-        if listed:
-            add("hs", _hs_items(text, label.end(), listed.end(), _CHAPTER_ITEMS, known_hs, chapters=True))
-    for label in _ICS_LABEL.finditer(text):
-        listed = _ICS_LIST.match(text, label.end())
-        if listed:
-            add("ics", [(m.group(0), m.start(), m.end()) for m in _ICS_ITEMS.finditer(text, label.end(), listed.end())])
+    for label, kind, list_end in _labels(lower):
+        if kind == "chapter_zh":
+            items = [(label.group("chapter_zh").zfill(2), label.start(), label.end())]
+        elif kind == "ics":
+            items = [(m.group(0), m.start(), m.end()) for m in _ICS_ITEMS.finditer(lower, label.end(), list_end)]
+        else:
+            items = _hs_items(lower, label.end(), list_end, _CHAPTER_ITEMS if kind == "chapter" else _HS_ITEMS,
+                              known_hs, chapters=kind == "chapter")
+        hs_kind = "ics" if kind == "ics" else "hs"
+        mentions += [CodeMention(hs_kind, code, s, e, covering_scope(scopes, s) is not None) for code, s, e in items]
     mentions.sort(key=lambda m: (m.start, m.kind))
     return mentions
 
@@ -131,9 +151,6 @@ def extract_codes(text: str, known_hs: Container[str] | None = None) -> list[Cod
 def given_hs_codes(mentions: list[CodeMention]) -> list[str]:
     """The HS codes a text says are covered (excluded ones left out), first mention first."""
     return list(dict.fromkeys(m.code for m in mentions if m.kind == "hs" and not m.excluded))
-
-
-_LABELS = (_HS_LABEL, _ICS_LABEL, _CHAPTER)
 
 
 def hide_codes(text: str) -> str:
@@ -144,17 +161,13 @@ def hide_codes(text: str) -> str:
     """
     if not text:
         return text
-    spans: list[tuple[int, int]] = []
-    for label_re, list_re in ((_HS_LABEL, _HS_LIST), (_ICS_LABEL, _ICS_LIST), (_CHAPTER, _CHAPTER_LIST)):
-        for label in label_re.finditer(text):
-            listed = list_re.match(text, label.end()) if not label.group(0).endswith("章") else None
-            spans.append((label.start(), listed.end() if listed else label.end()))
+    lower = text.lower()
+    if len(lower) != len(text):
+        lower = text
     out, pos = [], 0
-    for start, end in sorted(spans):
-        if start >= pos:
-            out.append(text[pos:start])
-            pos = end
-        elif end > pos:
-            pos = end
+    for label, _, list_end in _labels(lower):
+        if label.start() >= pos:
+            out.append(text[pos:label.start()])
+        pos = max(pos, list_end)
     out.append(text[pos:])
-    return " ".join("".join(out).split(" ")) if spans else text
+    return "".join(out)

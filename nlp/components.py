@@ -25,8 +25,9 @@ from spacy.util import filter_spans
 
 from nlp.catalogue import Catalogue
 from nlp.codes import CodeMention, extract_codes
+from nlp.doctext import CODES_GIVEN_KEY, doc_lower, doc_scopes, doc_text
 from nlp.inferrer import HeadingModel
-from nlp.scopes import covering_scope, exclusion_scopes
+from nlp.scopes import covering_scope
 from nlp.terms import english_plurals, english_variants, is_acronym_term, trie_regex
 
 for _name in ("tbt_codes", "tbt_terms", "tbt_headings"):
@@ -95,7 +96,7 @@ class HSCodeExtractor:
         self.known_hs = known_hs
 
     def match(self, doc: Doc) -> list[CodeMention]:
-        return extract_codes(doc.text, self.known_hs)
+        return extract_codes(doc_text(doc), self.known_hs, lower=doc_lower(doc), scopes=doc_scopes(doc))
 
     def set_annotations(self, doc: Doc, mentions: list[CodeMention]) -> None:
         doc._.tbt_codes = mentions
@@ -145,6 +146,7 @@ class CatalogueMatcher:
         self._zh_regex = None
         self._en_regex = None
         self._en_regex_terms: dict[str, str] = {}
+        self._zh_terms: dict[str, str] = {}
 
     def initialize(self, get_examples=None, *, nlp: Language | None = None,
                    catalogue: Catalogue | None = None) -> None:
@@ -158,6 +160,7 @@ class CatalogueMatcher:
         self.line_ids = {term: tuple(dict.fromkeys(ids)) for term, ids in owners.items()}
         english = [t for line in catalogue.lines for t in line.terms_en]
         chinese = [t for line in catalogue.lines for t in line.terms_zh]
+        self._zh_terms = {t.lower(): t for t in chinese}
         self._zh_regex = trie_regex(chinese)
         self._en_regex_terms = {v.lower(): t for t in english for v in
                                 (p for e in english_variants(t) for p in english_plurals(e))}
@@ -177,19 +180,19 @@ class CatalogueMatcher:
                 self._lemma_matcher.add(term, [lemmatize(d) if lemmatize else d for d in docs])
 
     def match(self, doc: Doc) -> list[TermMatch]:
-        text = doc.text
+        text, lower = doc_text(doc), doc_lower(doc)
         found: list[tuple[int, int, str]] = []
         if self._lemma_matcher is not None and self._orth_matcher is not None:
             spans = self._lemma_matcher(doc, as_spans=True) + self._orth_matcher(doc, as_spans=True)
             found += [(s.start_char, s.end_char, s.label_) for s in filter_spans(spans)]
         elif self._en_regex is not None:
-            found += [(m.start(), m.end(), self._en_regex_terms[m.group(1).lower()])
-                      for m in self._en_regex.finditer(text)]
+            found += [(m.start(), m.end(), self._en_regex_terms[m.group(1)]) for m in self._en_regex.finditer(lower)
+                      if not (m.start() and lower[m.start() - 1].isascii() and lower[m.start() - 1].isalnum())]
         if self._zh_regex is not None:
-            found += [(m.start(), m.end(), m.group(1)) for m in self._zh_regex.finditer(text)]
+            found += [(m.start(), m.end(), self._zh_terms[m.group(1)]) for m in self._zh_regex.finditer(lower)]
         if not found:
             return []
-        scopes = exclusion_scopes(text)
+        scopes = doc_scopes(doc)
         return [TermMatch(term, self.line_ids.get(term, ()), s, e, text[s:e], covering_scope(scopes, s) is not None)
                 for s, e, term in sorted(found) if term in self.line_ids]
 
@@ -205,6 +208,12 @@ class CatalogueMatcher:
         return doc
 
 
+def _gives_codes(doc: Doc) -> bool:
+    if doc.user_data.get(CODES_GIVEN_KEY):
+        return True
+    return any(m.kind == "hs" and not m.excluded for m in doc._.tbt_codes or [])
+
+
 # -- HS headings ---------------------------------------------------------------------------
 @Language.factory("tbtwatch_hs_inferrer_v1", default_config={"top_k": 10})
 def make_hs_inferrer(nlp: Language, name: str, top_k: int) -> "HSHeadingInferrer":
@@ -212,7 +221,12 @@ def make_hs_inferrer(nlp: Language, name: str, top_k: int) -> "HSHeadingInferrer
 
 
 class HSHeadingInferrer:
-    """Ranks HS 2022 headings for each doc with a ``HeadingModel``; batched in ``pipe``."""
+    """Ranks HS 2022 headings for each doc with a ``HeadingModel``; batched in ``pipe``.
+
+    Docs that give HS codes (in the text, or flagged by the caller in
+    ``doc.user_data["tbt_codes_given"]`` because the notice's ``hs_codes`` field has
+    them) are not ranked: the inferrer is for notices that give no code.
+    """
 
     def __init__(self, name: str, top_k: int):
         self.name = name
@@ -228,7 +242,12 @@ class HSHeadingInferrer:
     def match(self, docs: list[Doc]) -> list[list[tuple[str, float]]]:
         if self.model is None:
             raise ComponentNotInitialised(f"{self.name}: initialize it with a HeadingModel first")
-        return self.model.rank([self.model.doc_features(d) for d in docs], self.top_k)
+        todo = [i for i, d in enumerate(docs) if not _gives_codes(d)]
+        ranked = self.model.rank([self.model.doc_features(docs[i]) for i in todo], self.top_k)
+        out: list[list[tuple[str, float]]] = [[] for _ in docs]
+        for i, ranking in zip(todo, ranked):
+            out[i] = ranking
+        return out
 
     def set_annotations(self, docs: list[Doc], rankings: list[list[tuple[str, float]]]) -> None:
         for doc, ranking in zip(docs, rankings):

@@ -19,6 +19,8 @@ import numpy as np
 from spacy.attrs import IS_ALPHA, IS_ASCII, IS_STOP, LEMMA, LENGTH
 from spacy.tokens import Doc
 
+from nlp.doctext import doc_text
+
 _CJK_FIRST, _CJK_LAST = 0x3400, 0x9FFF
 
 
@@ -42,7 +44,7 @@ def lemma_keys(doc: Doc) -> np.ndarray:
 
 
 def doc_keys(doc: Doc) -> np.ndarray:
-    return np.unique(np.concatenate([lemma_keys(doc), bigram_keys(doc.text)]))
+    return np.unique(np.concatenate([lemma_keys(doc), bigram_keys(doc_text(doc))]))
 
 
 @dataclass
@@ -153,12 +155,13 @@ class HeadingModel:
         chaps = self._chaps.scores(doc_index, flat, n_docs) / qnorm[:, None]
         scores = (1 - self.chapter_mix) * heads + self.chapter_mix * chaps[:, self._chapter_of]
         k = min(top_k, scores.shape[1])
-        best = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        out = []
-        for row, idx in zip(scores, best):
-            order = idx[np.lexsort((idx, -row[idx]))]
-            out.append([(self.headings[i], round(float(row[i]), 3)) for i in order if row[i] > 0])
-        return out
+        best = np.sort(np.argpartition(-scores, k - 1, axis=1)[:, :k], axis=1)
+        values = np.take_along_axis(scores, best, axis=1)
+        order = np.argsort(-values, axis=1, kind="stable")
+        best, values = np.take_along_axis(best, order, axis=1).tolist(), np.round(
+            np.take_along_axis(values, order, axis=1), 3).tolist()
+        return [[(self.headings[i], v) for i, v in zip(row_idx, row_val) if v > 0]
+                for row_idx, row_val in zip(best, values)]
 
 
 def merge_rankings(rankings: Iterable[list[tuple[str, float]]], top_k: int = 10) -> list[tuple[str, float]]:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 
 _CUE = re.compile(
-    r"\b(?:excluding|excluded|excl\.|except(?:\s+for)?|other\s+than|not\s+including|with\s+the\s+exception\s+of|"
-    r"does\s+not\s+(?:apply\s+to|cover)|do\s+not\s+(?:apply\s+to|cover)|not\s+covered)"
-    r"|不包括|不包含|不含|不适用于|不涵盖|除外|例外",
-    re.IGNORECASE,
+    r"excluding|excluded|excl\.|except(?:\s+for)?|other\s+than|not\s+including|with\s+the\s+exception\s+of|"
+    r"does\s+not\s+(?:apply\s+to|cover)|do\s+not\s+(?:apply\s+to|cover)|not\s+covered"
+    r"|不包括|不包含|不含|不适用于|不涵盖|除外|例外"
 )
 # "除电池外" / "除……以外": the excluded thing sits between the two characters.
 _CHU_WAI = re.compile(r"除(?:了)?[^，。；;,\n]{1,40}?(?:以外|之外|外)")
@@ -22,9 +21,14 @@ _CLAUSE_END = re.compile(r"[;；。\n()（）]")
 
 
 def exclusion_scopes(text: str) -> list[tuple[int, int]]:
-    """Character ranges of ``text`` that lie in an exclusion clause, sorted by start."""
+    """Character ranges of ``text`` that lie in an exclusion clause, sorted by start.
+
+    Cues are lower case: pass lower-cased text (same offsets) to find "Excluding" too.
+    """
     scopes = []
     for cue in _CUE.finditer(text):
+        if cue.start() and text[cue.start() - 1].isascii() and text[cue.start() - 1].isalpha():
+            continue
         end = _CLAUSE_END.search(text, cue.end())
         scopes.append((cue.start(), end.start() if end else len(text)))
     scopes.extend((m.start(), m.end()) for m in _CHU_WAI.finditer(text))

@@ -50,16 +50,19 @@ def _trie_pattern(words: list[str]) -> str:
     return build(trie)
 
 
-def trie_regex(terms: list[str], *, word_bounded: bool = False, flags: int = re.IGNORECASE) -> re.Pattern[str] | None:
-    """A compiled regex matching any of ``terms``, longest first at each position.
+def trie_regex(terms: list[str], *, word_bounded: bool = False) -> re.Pattern[str] | None:
+    """A compiled regex matching any of ``terms`` (lower-cased), longest first at each position.
 
-    ``word_bounded`` wraps the match in ASCII word boundaries (for English terms
-    found inside Chinese text) and allows a plural "s"/"es".
+    Search lower-cased text with it: a case-insensitive regex is ten times slower.
+
+    ``word_bounded`` (for English terms found inside Chinese text) allows a plural
+    "s"/"es" and requires no letter or digit after the match; the caller checks the
+    character before it (a look-behind here would make the scan several times slower).
     """
-    terms = [t for t in dict.fromkeys(terms) if t]
+    terms = [t for t in dict.fromkeys(t.lower() for t in terms) if t]
     if not terms:
         return None
     body = _trie_pattern(terms)
     if word_bounded:
-        return re.compile(rf"(?<![A-Za-z0-9])({body})(?:e?s)?(?![A-Za-z0-9])", flags)
-    return re.compile(f"({body})", flags)
+        return re.compile(rf"({body})(?:e?s)?(?![a-z0-9])")
+    return re.compile(f"({body})")

@@ -1,0 +1,165 @@
+"""Classifier speed: notices/second through ``assess`` versus the spaCy tokenizer alone.
+
+Input: 5,000 notices resampled (fixed seed) from the real development set. The
+tokenizer-only figure runs exactly the texts the classifier makes (one per
+notice and pipeline language) through ``nlp.tokenizer.pipe``; the ratio says how
+much of the tokenizer's speed the whole assessment keeps (target: 0.5 or more, and
+1,000 notices/s or more). Each timing is the best of three runs of CPU time on one
+core (process time, pinned to one core, so that other processes on a shared
+machine do not inflate it). Also measured: two processes (the machine has two cores) and a regex-only
+baseline (codes and terms found by regular expressions, no spaCy), to show what
+the spaCy pipeline costs.
+
+Prints a table and merges the figures into ``$TBTWATCH_HOME/bench/latest.json``.
+Run: ``python -m bench classify`` or ``.venv/bin/python bench/bench_classify.py [--notices 5000]``.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import datetime as dt  # noqa: E402
+import gc  # noqa: E402
+import json  # noqa: E402
+import multiprocessing  # noqa: E402
+import random  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import record, show  # noqa: E402
+from nlp.catalogue import Catalogue  # noqa: E402
+from nlp.classifier import Classifier, notice_doc_texts  # noqa: E402
+from nlp.codes import extract_codes  # noqa: E402
+from nlp.terms import trie_regex  # noqa: E402
+from tbtwatch.model import Notice, NoticeError, notice_from_dict  # noqa: E402
+from tbtwatch.settings import PROJECT_ROOT  # noqa: E402
+
+DEV = PROJECT_ROOT.parent / "shared" / "data" / "notices" / "dev.jsonl"
+TODAY = dt.date(2025, 1, 1)
+
+
+def load_sample(path: Path, n: int, seed: int = 7) -> list[Notice]:
+    notices = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            notices.append(notice_from_dict(json.loads(line), ignore_unknown=True))
+        except (NoticeError, ValueError):
+            continue
+    rng = random.Random(seed)
+    return [rng.choice(notices) for _ in range(n)]
+
+
+def best_of(runs: int, work: Callable[[], object]) -> float:
+    """Least CPU seconds of ``runs`` runs."""
+    times = []
+    for _ in range(runs):
+        start = time.process_time()
+        work()
+        times.append(time.process_time() - start)
+    return min(times)
+
+
+class RegexBaseline:
+    """Codes and catalogue terms by regular expressions only: the floor a spaCy pipeline is compared with."""
+
+    def __init__(self, catalogue: Catalogue):
+        self.owners: dict[str, set[str]] = {}
+        for line in catalogue.lines:
+            for term in (*line.terms_en, *line.terms_zh):
+                self.owners.setdefault(term.lower(), set()).add(line.id)
+        self.regex = trie_regex(list(self.owners))
+
+    def lines(self, notice: Notice) -> set[str]:
+        text = notice.all_text()
+        extract_codes(text)
+        return {i for m in self.regex.finditer(text.lower()) for i in self.owners.get(m.group(1), ())}
+
+
+_SHARED: tuple[Classifier, list[Notice]] | None = None
+
+
+def _assess_range(bounds: tuple[int, int]) -> int:
+    assert _SHARED is not None
+    classifier, notices = _SHARED
+    return len(classifier.assess_many(notices[bounds[0]:bounds[1]], TODAY))
+
+
+def two_processes(classifier: Classifier, notices: list[Notice]) -> float:
+    """Wall time for two forked workers that inherit the loaded classifier and the notices."""
+    global _SHARED
+    _SHARED = (classifier, notices)
+    ranges = [(i, min(i + 500, len(notices))) for i in range(0, len(notices), 500)]
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        pool.map(_assess_range, ranges[:2])  # warm the workers
+        start = time.perf_counter()
+        pool.map(_assess_range, ranges)
+        return time.perf_counter() - start
+
+
+def run(n_notices: int = 5000, runs: int = 3) -> dict[str, float]:
+    """Measure, print the table, merge the figures into latest.json; returns the figures."""
+    if not DEV.exists():
+        sys.exit(f"{DEV} not found: the benchmark resamples the real development notices")
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    start = time.perf_counter()
+    classifier = Classifier()
+    load_s = time.perf_counter() - start
+    gc.collect()
+    gc.freeze()  # as the classify command does: the loaded model is permanent, not for the collector to walk
+    notices = load_sample(DEV, n_notices)
+    texts = {lang: [t.text for n in notices for t in notice_doc_texts(n) if t.lang == lang]
+             for lang in classifier.pipelines}
+    classifier.assess_many(notices[:500], TODAY)
+
+    def tokenize_only() -> None:
+        for lang, pipeline in classifier.pipelines.items():
+            for _ in pipeline.tokenizer.pipe(texts[lang]):
+                pass
+
+    n = len(notices)
+    tokenizer_s = best_of(runs, tokenize_only)
+    assess_s = best_of(runs, lambda: classifier.assess_many(notices, TODAY))
+    baseline = RegexBaseline(classifier.catalogue)
+    regex_s = best_of(runs, lambda: [baseline.lines(x) for x in notices])
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, range(os.cpu_count() or 1))
+    two_s = two_processes(classifier, notices)
+    figures = {
+        "classify_notices_per_s": round(n / assess_s, 1),
+        "classify_tokenizer_only_per_s": round(n / tokenizer_s, 1),
+        "classify_vs_tokenizer": round(tokenizer_s / assess_s, 3),
+        "classify_2proc_notices_per_s": round(n / two_s, 1),
+        "classify_regex_baseline_per_s": round(n / regex_s, 1),
+        "classify_load_s": round(load_s, 2),
+    }
+    show(f"classify: {n} notices resampled from {DEV.name} (CPU time, best of {runs})", [
+        ("classifier load (trains the heading model)", load_s, "seconds"),
+        ("assess, all stages, notices/s", n / assess_s, "target >= 1,000"),
+        ("spaCy tokenizer only, notices/s", n / tokenizer_s, "same texts"),
+        ("ratio assess / tokenizer", tokenizer_s / assess_s, "target >= 0.5"),
+        ("assess, 2 processes, notices/s", n / two_s, "wall time, 2 forked workers"),
+        ("regex-only baseline, notices/s", n / regex_s, "codes + terms by regex, no spaCy"),
+    ])
+    print(f"figures merged into {record(figures)}")
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notices", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    run(args.notices, args.runs)
+
+
+if __name__ == "__main__":
+    main()
