@@ -48,7 +48,7 @@ class ElasticError(RuntimeError):
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
@@ -63,7 +63,7 @@ def _highlight_key(field: str) -> str:
 
 
 class ElasticStore(NoticeStore):
-    def __init__(self, client: "Elasticsearch", index: str, *, refresh: bool | str = "wait_for"):
+    def __init__(self, client: Elasticsearch, index: str, *, refresh: bool | str = "wait_for"):
         """``refresh="wait_for"`` makes each write visible to the next search (what callers expect)."""
         self.client = client
         self.index = index
@@ -71,7 +71,7 @@ class ElasticStore(NoticeStore):
         self.refresh = refresh
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> "ElasticStore":
+    def from_settings(cls, settings: Settings) -> ElasticStore:
         """A client for ``archive.es_url`` with credentials from the settings/environment; indices created if new."""
         from elasticsearch import Elasticsearch
 

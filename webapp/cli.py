@@ -41,7 +41,7 @@ def serve_command(
     except SettingsError as exc:
         raise _fail(str(exc)) from exc
     out.print(f"tbtwatch web app on http://{host}:{port}/ (API: http://{host}:{port}/api/openapi.json)",
-              highlight=False)
+              highlight=False, soft_wrap=True)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
 
 

@@ -158,6 +158,7 @@ BAD_SUBSCRIPTIONS = [
     ({"email": "a@example.com", "hs": ["8507"], "colour": "red"}, 422, "colour"),
     ({"hs": ["8507"]}, 422, "email"),
     ("not json", 422, ""),
+    ({"email": "form@example.com", "hs": ["8507"]}, 422, ""),
 ]
 
 
@@ -165,6 +166,9 @@ BAD_SUBSCRIPTIONS = [
 def test_bad_subscriptions_are_refused_with_the_reason(client, body, status, message):
     if isinstance(body, str):
         response = client.post("/api/subscriptions", content=body, headers={"content-type": "application/json"})
+    elif body.get("email") == "form@example.com":  # what a cross-site HTML form can send: not JSON, refused
+        response = client.post("/api/subscriptions", content=str(body).replace("'", '"'),
+                               headers={"content-type": "text/plain"})
     else:
         response = client.post("/api/subscriptions", json=body)
     assert response.status_code == status, response.text

@@ -111,7 +111,7 @@ def test_export_csv_download(page):
     with page.expect_download() as info:
         page.click("#export-csv")
     download = info.value
-    text = open(download.path(), encoding="utf-8-sig").read()
+    text = download.path().read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["symbol"] for r in rows] == ["G/TBT/N/USA/2034", "G/TBT/N/EU/1132/Add.1", "G/TBT/N/EU/1132"]
     assert download.suggested_filename.endswith(".csv")

@@ -7,7 +7,7 @@ import io
 import re
 
 import pytest
-from webtools import PASSWORD, XSS_TITLE, csrf_of, link_in, login, outbox_messages
+from webtools import PASSWORD, csrf_of, link_in, login, outbox_messages
 
 from webapp.security import CSP
 

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+
 TODAY = dt.date.today()
 PASSWORD = "correct horse battery"
 XSS_TITLE = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">Battery "charger" rules'

@@ -7,7 +7,6 @@ archive cannot use) or 422 (a body that does not fit the schema), each with a
 
 from __future__ import annotations
 
-
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
