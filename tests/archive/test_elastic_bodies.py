@@ -14,7 +14,7 @@ import json
 import pytest
 
 from archive import es_bodies as bodies
-from archive.base import MARK_END, MARK_START, FACET_FIELDS
+from archive.base import FACET_FIELDS, MARK_END, MARK_START
 from archive.query import build_query
 from archive.text import parse_query
 from tbtwatch.model import notice_from_dict
