@@ -52,7 +52,8 @@ def run_crawl(sources: Sequence[str] | None = None, since: str | None = None, un
         stderr_lines: list[str] = []
         _drain(process, progress, stderr_lines, timeout)
         if process.returncode == 2:
-            raise CrawlError("".join(stderr_lines[-5:]).strip() or "the crawl's arguments were refused")
+            message = "".join(stderr_lines[-5:]).strip().removeprefix("error: ")
+            raise CrawlError(message or "the crawl's arguments were refused")
         if not report_path.exists():
             report = CrawlReport(errors=[f"the crawl process exited with {process.returncode} without a report: "
                                          + "".join(stderr_lines[-20:]).strip()])
