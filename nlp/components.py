@@ -171,12 +171,12 @@ class CatalogueMatcher:
         self._lemma_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self._orth_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
         for term in dict.fromkeys(english):
-            variants = english_variants(term)
+            # plural forms too: the lookup table does not know new words ("ebikes", "smartwatches")
+            variants = list(dict.fromkeys(p for v in english_variants(term) for p in english_plurals(v, always=True)))
+            docs = [nlp.make_doc(v) for v in variants]
             if is_acronym_term(term):
-                variants += [v + "s" for v in variants if v[-1].islower()]
-                self._orth_matcher.add(term, [nlp.make_doc(v) for v in variants])
+                self._orth_matcher.add(term, docs)
             else:
-                docs = [nlp.make_doc(v) for v in variants]
                 self._lemma_matcher.add(term, [lemmatize(d) if lemmatize else d for d in docs])
 
     def match(self, doc: Doc) -> list[TermMatch]:

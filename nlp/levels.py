@@ -29,7 +29,7 @@ MEASURE_LABELS = {"mandatory_regulation": "mandatory technical regulation",
 
 @dataclass
 class LevelRules:
-    thresholds: dict[str, float] = field(default_factory=lambda: {"high": 0.45, "medium": 0.2})
+    thresholds: dict[str, float] = field(default_factory=lambda: {"high": 0.6, "medium": 0.3})
     relevance_threshold: float = 0.5
     exposure_floor: float = 0.5
     matching: dict[str, float] = field(default_factory=lambda: {

@@ -18,11 +18,18 @@ def english_variants(term: str) -> list[str]:
     return list(dict.fromkeys(variants))
 
 
-def english_plurals(term: str) -> list[str]:
-    """Naive plural of a term's last word, for regex matching where no lemmatiser runs."""
+def english_plurals(term: str, always: bool = False) -> list[str]:
+    """The term and a naive plural of its last word ("battery" -> "batteries", "e-bike" -> "e-bikes").
+
+    Without ``always``, only the "-ies" form is added (a regex adds "s"/"es" itself).
+    """
+    if not term[-1:].isalpha() or term.endswith("s"):
+        return [term]
     if term.endswith("y") and not term.endswith(("ay", "ey", "oy")):
         return [term, term[:-1] + "ies"]
-    return [term]
+    if not always:
+        return [term]
+    return [term, term + ("es" if term.endswith(("ch", "sh", "x")) else "s")]
 
 
 def is_acronym_term(term: str) -> bool:

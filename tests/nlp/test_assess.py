@@ -1,0 +1,89 @@
+"""assess(): the assessment's content and the shape other stages read."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from nlp import Assessment, assess
+from tbtwatch.model import LocalText
+
+
+KEYS = {"symbol", "hs_given", "hs_inferred", "product_lines", "relevant", "level", "reasons", "assessed_on",
+        "notice_hash"}
+
+
+def test_to_dict_has_exactly_the_contract_shape(classifier, make_notice, today):
+    notice = make_notice(title="Power banks", products="Power banks (HS 8507.60)")
+    record = classifier.assess(notice, today=today).to_dict()
+    assert set(record) == KEYS
+    assert record["hs_given"] == ["850760"]
+    assert record["notice_hash"] == notice.content_hash()
+    assert record["assessed_on"] == "2026-03-02"
+    line = next(p for p in record["product_lines"] if p["id"] == "power_banks")
+    assert set(line) == {"id", "score", "evidence"} and line["score"] == 1.0
+    assert {"field": "products", "text": "8507.60"} in line["evidence"]
+    assert {"field": "title", "text": "Power banks"} in line["evidence"]
+
+
+def test_given_codes_make_a_notice_relevant_without_any_term(classifier, make_notice, today):
+    a = classifier.assess(make_notice(title="Technical regulation No. 12", hs_codes=["85176200"]), today=today)
+    assert a.hs_given == ["851762"]
+    assert a.relevant and {"network_equipment", "radio_equipment", "wearables"} <= {m.id for m in a.product_lines}
+    assert a.hs_inferred == []  # the inferrer is for notices that give no code
+
+
+def test_a_broad_code_alone_is_not_enough(classifier, make_notice, today):
+    a = classifier.assess(make_notice(title="Technical regulation No. 12", hs_codes=["40"]), today=today)
+    assert not a.relevant and a.level == "none"
+
+
+def test_headings_are_inferred_when_no_code_is_given(classifier, make_notice, today):
+    a = classifier.assess(make_notice(title="Safety of lithium-ion accumulators for electric bicycles"),
+                          today=today)
+    codes = [c for c, _ in a.hs_inferred]
+    assert a.hs_given == [] and 1 <= len(codes) <= 10
+    assert "8507" in codes[:3]
+    scores = [s for _, s in a.hs_inferred]
+    assert scores == sorted(scores, reverse=True) and all(0 < s <= 1 for s in scores)
+
+
+def test_chinese_notice_and_its_english_translation_both_count(classifier, make_notice, today):
+    notice = make_notice(language="zh", title="电子烟产品技术要求",
+                         translations={"en": LocalText(title="Electronic cigarettes", products="Vaping devices")})
+    a = classifier.assess(notice, today=today)
+    line = next(m for m in a.product_lines if m.id == "e_cigarettes")
+    fields = {e.field for e in line.evidence}
+    assert {"title", "translations.en.title", "translations.en.products"} <= fields
+
+
+def test_assess_many_keeps_order_and_today_defaults_to_the_date(classifier, make_notice, today):
+    notices = [make_notice(symbol=f"G/TBT/N/USA/{n}", title=t)
+               for n, t in [(1, "Toys"), (2, "Cheese"), (3, "Drones")]]
+    results = classifier.assess_many(notices)
+    assert [a.symbol for a in results] == ["G/TBT/N/USA/1", "G/TBT/N/USA/2", "G/TBT/N/USA/3"]
+    assert [a.relevant for a in results] == [True, False, True]
+    assert all(a.assessed_on == dt.date.today() for a in results)
+
+
+def test_module_level_assess_uses_the_catalogue(catalogue, make_notice, today):
+    a = assess(make_notice(title="Smartphones"), catalogue, today=today)
+    assert isinstance(a, Assessment) and a.product_lines[0].id == "mobile_phones"
+
+
+def test_real_notices_are_assessed(classifier, dev_records, make_notice, today):
+    from tbtwatch.model import NoticeError, notice_from_dict
+
+    notices = []
+    for record in dev_records:
+        try:
+            notices.append(notice_from_dict(record, ignore_unknown=True))
+        except NoticeError:
+            continue
+    results = classifier.assess_many(notices, today=today)
+    assert len(results) == len(notices) >= 70
+    by_symbol = {a.symbol: a for a in results}
+    # a portal record whose products field gives a lighting heading and whose title says light source
+    lighting = [a for a in results if "8539" in a.hs_given]
+    assert lighting and all(a.relevant for a in lighting)
+    assert all(not a.relevant for a in results if a.symbol.startswith("G/SPS/N/") and not a.product_lines)
+    assert len(by_symbol) == len(results)
