@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit
 from alerts.rules import Evidence
 from tbtwatch.members import Members
 from tbtwatch.model import Notice
+from tbtwatch.symbols import SymbolError, parse_symbol
 
 
 @dataclass
@@ -25,6 +26,20 @@ class MatchLine:
     kind: str = "hs"  # hs | product_line | keyword | member | area | level
     label: str = ""
     detail: str = ""
+
+
+@dataclass
+class JointEntry:
+    """Another member's copy of the same text (a near-duplicate group, see ``alerts.grouping``)."""
+
+    symbol: str = ""
+    member_code: str = ""
+    member_zh: str = ""
+    member_en: str = ""
+    notice_url: str = ""
+
+    def member_in(self, lang: str) -> str:
+        return (self.member_zh if lang == "zh" else self.member_en) or self.member_en or self.member_code
 
 
 @dataclass
@@ -45,6 +60,7 @@ class NoticeItem:
     distribution_date: str = ""
     comment_deadline: str = ""
     days_left: int | None = None
+    cutoff_date: str = ""  # the working group's internal cut-off (alerts.cutoff)
     level: str = "none"
     reasons: list[str] = field(default_factory=list)
     matches: list[MatchLine] = field(default_factory=list)
@@ -54,6 +70,8 @@ class NoticeItem:
     document_urls: list[str] = field(default_factory=list)
     review_status: str = ""
     review_owner: str = ""
+    filters: list[str] = field(default_factory=list)  # the reader's filters the notice matched, by name
+    joint: list[JointEntry] = field(default_factory=list)  # the other symbols of its group
 
     def text_in(self, name: str, lang: str) -> str:
         """``title``/``description``/``products`` in ``lang``, else in the other language."""
@@ -103,6 +121,8 @@ class ReviewRow:
     notes: str = ""
     comment_deadline: str = ""
     days_left: int | None = None
+    cutoff_date: str = ""
+    joint_symbols: list[str] = field(default_factory=list)
     notice_url: str = ""
 
 
@@ -168,6 +188,9 @@ def notice_item(
     line_names: dict[str, tuple[str, str]],
     evidence: list[Evidence] | None = None,
     deadline: dt.date | None = None,
+    cutoff: dt.date | None = None,
+    filters: list[str] | None = None,
+    joint: list[str] | None = None,
 ) -> NoticeItem:
     """Everything a template shows about one notice, for one reader on one day."""
     assessment = assessment or {}
@@ -195,6 +218,7 @@ def notice_item(
         distribution_date=notice.distribution_date.isoformat() if notice.distribution_date else "",
         comment_deadline=deadline.isoformat() if deadline else "",
         days_left=(deadline - day).days if deadline else None,
+        cutoff_date=cutoff.isoformat() if cutoff else "",
         level=assessment.get("level") or "none",
         reasons=list(assessment.get("reasons", [])),
         matches=_match_lines(evidence or [], line_names),
@@ -210,4 +234,22 @@ def notice_item(
         ),
         notice_url=notice_url(base_url, notice.symbol),
         document_urls=safe_links(notice.urls),
+        filters=list(filters or []),
+        joint=[joint_entry(symbol, members, base_url) for symbol in joint or []],
+    )
+
+
+def joint_entry(symbol: str, members: Members, base_url: str) -> JointEntry:
+    """A group member named by its symbol (its copy need not be in the archive yet)."""
+    try:
+        code = parse_symbol(symbol).member_code
+    except SymbolError:
+        code = ""
+    member = members.get(code) if code else None
+    return JointEntry(
+        symbol=symbol,
+        member_code=code,
+        member_zh=member.name_zh if member else code,
+        member_en=member.name_en if member else code,
+        notice_url=notice_url(base_url, symbol),
     )

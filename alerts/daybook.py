@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alerts.context import NoticeItem, notice_item
+from alerts.cutoff import WorkCalendar, calendar_for, cutoff_date, cutoff_working_days
+from alerts.grouping import NoticeGroups
 from alerts.rules import Evidence
 from alerts.validation import Vocabulary
 from archive.base import NoticeStore
@@ -75,11 +77,20 @@ class ItemMaker:
     store: NoticeStore
     day: dt.date
     vocabulary: Vocabulary = field(init=False)
+    calendar: WorkCalendar = field(init=False)
+    groups: NoticeGroups = field(init=False)
 
     def __post_init__(self) -> None:
         self.vocabulary = Vocabulary(self.settings)
+        self.calendar = calendar_for(self.settings)
+        self.groups = NoticeGroups(self.settings)
 
-    def __call__(self, entry: Assessed, evidence: list[Evidence] | None = None) -> NoticeItem:
+    def __call__(
+        self, entry: Assessed, evidence: list[Evidence] | None = None, filters: list[str] | None = None
+    ) -> NoticeItem:
+        """The item for one notice: its deadline after extensions, the cut-off, and its group's other symbols."""
+        deadline = effective_deadline(self.store, entry.notice)
+        group = self.groups.group_of(entry.notice.symbol)
         return notice_item(
             entry.notice,
             entry.assessment,
@@ -88,7 +99,10 @@ class ItemMaker:
             members=self.vocabulary.members,
             line_names=self.vocabulary.line_names or {},
             evidence=evidence,
-            deadline=effective_deadline(self.store, entry.notice),
+            deadline=deadline,
+            cutoff=cutoff_date(deadline, self.calendar, cutoff_working_days(self.settings)),
+            filters=filters,
+            joint=group.others(entry.notice.symbol) if group else [],
         )
 
     def line_name(self, line_id: str) -> tuple[str, str]:

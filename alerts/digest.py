@@ -11,7 +11,9 @@ from collections import Counter, defaultdict
 
 from alerts import reviews
 from alerts.context import CountRow, DigestGroup, MessageContext, ReviewRow, TrendBar, notice_url
+from alerts.cutoff import cutoff_date, cutoff_working_days
 from alerts.daybook import Assessed, ItemMaker, assessed_between, effective_deadline, new_notices
+from alerts.grouping import NoticeGroups, refresh_groups
 from alerts.rules import level_rank
 from archive.base import NoticeStore
 
@@ -67,11 +69,13 @@ def _counts(entries: list[Assessed], make: ItemMaker) -> list[CountRow]:
     return rows
 
 
-def _review_queue(settings, store: NoticeStore, day: dt.date) -> list[ReviewRow]:
+def _review_queue(settings, store: NoticeStore, make: ItemMaker) -> list[ReviewRow]:
+    day = make.day
     rows = []
     for review in reviews.list_reviews(settings, reviews.OPEN_STATUSES):
         notice = store.get(review.symbol)
         deadline = effective_deadline(store, notice) if notice else None
+        group = make.groups.group_of(review.symbol)
         rows.append(
             ReviewRow(
                 symbol=review.symbol,
@@ -81,20 +85,33 @@ def _review_queue(settings, store: NoticeStore, day: dt.date) -> list[ReviewRow]
                 notes=review.notes,
                 comment_deadline=deadline.isoformat() if deadline else "",
                 days_left=(deadline - day).days if deadline else None,
+                cutoff_date=str(cutoff_date(deadline, make.calendar, cutoff_working_days(settings)) or ""),
+                joint_symbols=group.others(review.symbol) if group else [],
                 notice_url=notice_url(settings.alerts.base_url, review.symbol),
             )
         )
     return sorted(rows, key=lambda r: (r.comment_deadline == "", r.comment_deadline, r.symbol))
 
 
+def one_per_group(entries: list[Assessed], groups: NoticeGroups) -> list[Assessed]:
+    """One entry per near-duplicate group (its lead when present), in the order first seen."""
+    chosen: dict[str, Assessed] = {}
+    for entry in entries:
+        lead = groups.lead_of(entry.notice.symbol)
+        if lead not in chosen or entry.notice.symbol == lead:
+            chosen[lead] = entry
+    return list(chosen.values())
+
+
 def digest_context(
     settings, store: NoticeStore, days: list[dt.date], failed_sources: list[str]
 ) -> MessageContext:
     """Everything the digest shows for ``days`` (one day, or a week ending on the last); relevant new notices
-    enter the review queue as ``new``."""
+    enter the review queue as ``new``, one review per near-duplicate group (under the group's lead symbol)."""
     day = max(days)
+    refresh_groups(settings, store, days)
     make = ItemMaker(settings, store, day)
-    todays = new_notices(store, days)
+    todays = one_per_group(new_notices(store, days), make.groups)
     followups, relevant = [], []
     for entry in todays:
         base = entry.notice.base_symbol
@@ -104,12 +121,12 @@ def digest_context(
         elif entry.relevant:
             relevant.append(entry)
     for entry in relevant:
-        reviews.open_review(settings, entry.notice.symbol)
+        reviews.open_review(settings, make.groups.lead_of(entry.notice.symbol))
 
     grouped: dict[tuple[str, str], list] = defaultdict(list)
     for entry in relevant:
         item = make(entry)
-        review = reviews.get_review(settings, entry.notice.symbol)
+        review = reviews.get_review(settings, make.groups.lead_of(entry.notice.symbol))
         item.review_status, item.review_owner = (review.status, review.owner) if review else ("", "")
         grouped[(entry.primary_line, item.level)].append(item)
     groups = []
@@ -142,6 +159,6 @@ def digest_context(
         counts=_counts(relevant, make),
         trend=trend,
         trend_max=peak,
-        review_queue=_review_queue(settings, store, day),
+        review_queue=_review_queue(settings, store, make),
         failed_sources=list(failed_sources),
     )

@@ -11,6 +11,7 @@ import pytest
 from alerts.context import (
     CountRow,
     DigestGroup,
+    JointEntry,
     MatchLine,
     MessageContext,
     NoticeItem,
@@ -59,6 +60,8 @@ def _fill(cls, tag: str, expectations: list[tuple[str, str]]):
             values[f.name] = 4321
         elif f.name in {"x", "y", "height"}:
             values[f.name] = {"x": 1234, "y": 2345, "height": 3456}[f.name]
+        elif f.name == "joint":
+            values[f.name] = [_fill(JointEntry, "j", expectations)]
         elif f.name in {"notice_url", "document_urls", "unsubscribe_url", "confirm_url", "base_url"}:
             url = f"https://example.org/{marker}"
             values[f.name] = [url] if f.name == "document_urls" else url
@@ -74,11 +77,19 @@ def _fill(cls, tag: str, expectations: list[tuple[str, str]]):
             values[f.name] = [_fill(TrendBar, "t", expectations)]
         elif f.name == "review_queue":
             values[f.name] = [_fill(ReviewRow, "r", expectations)]
-        elif f.name in {"reasons", "product_lines", "hs_codes", "filters_summary", "failed_sources"}:
+        elif f.name in {
+            "reasons",
+            "product_lines",
+            "hs_codes",
+            "filters_summary",
+            "failed_sources",
+            "filters",
+            "joint_symbols",
+        }:
             values[f.name] = [marker]
         else:
             values[f.name] = marker
-        if f.name not in {"matches", "items", "followups", "groups", "counts", "trend", "review_queue"}:
+        if f.name not in {"matches", "items", "followups", "groups", "counts", "trend", "review_queue", "joint"}:
             shown = values[f.name][0] if isinstance(values[f.name], list) else values[f.name]
             expectations.append((f"{cls.__name__}.{f.name}", str(shown)))
     return cls(**values)
