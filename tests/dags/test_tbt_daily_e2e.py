@@ -110,7 +110,8 @@ def test_daily_run_archives_alerts_and_digests_and_a_rerun_sends_nothing_new(wor
     assert GROUP in recipients, "the working group got no digest"
     assert EXPORTER in recipients, "the subscriber got no alert"
     digest = _digest_html(settings)
-    assert 'class="warn"' not in digest, "the digest reports a failed source on a clean run"
+    warning = digest.split('class="warn"', 1)[1][:300] if 'class="warn"' in digest else ""
+    assert not warning, f"the digest reports a failed source on a clean run: {warning}"
     sent_first = len(inbox.messages)
 
     second = run_python(RUN, env)
