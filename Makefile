@@ -27,8 +27,11 @@ lock:
 	$(UV) pip compile --quiet pyproject.toml --extra test --python-version 3.11 -o requirements.lock
 
 ## demo: the whole daily pipeline offline, against the bundled replay of recorded source pages
+# The demo's exporters (config/demo/subscribers.csv) and working-group address make the alerts and the
+# digest e-mail visible in var/outbox; importing them again is a no-op.
 demo: setup
-	$(VENV)/bin/tbtwatch daily --offline
+	$(VENV)/bin/tbtwatch subscriptions import config/demo/subscribers.csv
+	TBTWATCH_ALERTS_WORKING_GROUP=tbt-working-group@example.org $(VENV)/bin/tbtwatch daily --offline
 
 ## run: the same against the live sources
 run: setup

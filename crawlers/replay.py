@@ -12,6 +12,7 @@ connection or a truncated body, for a number of requests or until cleared.
 
 from __future__ import annotations
 
+import datetime as dt
 import mimetypes
 import threading
 import time
@@ -25,6 +26,9 @@ import yaml
 from tbtwatch.settings import PROJECT_ROOT
 
 FIXTURE_ROOT = PROJECT_ROOT / "tests" / "fixtures" / "replay"
+# The day the replay stands for: its newest notices were distributed then. An offline run acts
+# as that day, so comment periods are open and alerts and reminders fire as they did then.
+RECORDED_DAY = dt.date(2025, 7, 22)
 FAULTS = ("500", "404", "slow", "reset", "truncate")
 HOST_HEADER = "X-Forwarded-Host"
 

@@ -369,7 +369,7 @@ def outputs(settings: Settings) -> dict[str, str]:
         found["mail"] = f"sent through SMTP {settings.smtp.host}:{settings.smtp.port}"
     else:
         outbox = settings.home / "outbox"
-        count = len(list(outbox.glob("*.eml"))) if outbox.is_dir() else 0
+        count = len(list(outbox.rglob("*.eml"))) if outbox.is_dir() else 0
         found["mail"] = f"{count} .eml files in {outbox} (no SMTP host configured)"
     if settings.archive.backend == "elasticsearch":
         found["index"] = f"Elasticsearch {settings.archive.es_url} index {settings.archive.es_index}"

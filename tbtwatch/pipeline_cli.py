@@ -99,8 +99,14 @@ def daily_command(
 ) -> None:
     """Run the day's pipeline: crawl, classify, index, alerts, digest (each safe to re-run)."""
     settings = _settings()
-    day = date.date() if date else _today(settings)
-    # Offline without --date reads every recorded page: the replay is a fixed sample, not today's news.
+    if date:
+        day = date.date()
+    elif offline:  # the replay is a fixed recording: read all of it, as the day it was recorded
+        from crawlers.replay import RECORDED_DAY
+
+        day = RECORDED_DAY
+    else:
+        day = _today(settings)
     window = (None, None) if offline and date is None else pipeline.crawl_interval(day)
     where = "the replay of recorded pages on 127.0.0.1 (offline)" if offline else "the live sources"
     dates = f"distributed {window[0]} .. {window[1]}" if window[0] else "all recorded"
