@@ -128,7 +128,7 @@ class ReviewRow:
 
 @dataclass
 class MessageContext:
-    kind: str = "alert"  # alert | reminder | confirm | digest
+    kind: str = "alert"  # alert | reminder | confirm | digest | webhook_disabled
     languages: list[str] = field(default_factory=lambda: ["zh"])
     recipient: str = ""
     day: str = ""
@@ -147,6 +147,8 @@ class MessageContext:
     trend_max: int = 0
     review_queue: list[ReviewRow] = field(default_factory=list)
     failed_sources: list[str] = field(default_factory=list)
+    endpoint_url: str = ""  # webhook_disabled: the endpoint and its last error
+    endpoint_error: str = ""
 
     def as_template_vars(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}

@@ -191,11 +191,13 @@ class Outbox:
             )
         return row_id
 
-    def recover_stale(self, now: dt.datetime | None = None) -> list[int]:
+    def recover_stale(self, now: dt.datetime | None = None, channel: str = "email") -> list[int]:
         """Mark rows a dead sender left in ``sending`` as ``uncertain`` (see the module docstring for why)."""
         cutoff = stamp((now or dt.datetime.now(dt.timezone.utc)) - STALE_CLAIM)
         rows = self.conn.execute(
-            "SELECT id, claimed_by, claimed_at, message_id FROM alert_outbox WHERE state = 'sending'"
+            "SELECT id, claimed_by, claimed_at, message_id FROM alert_outbox WHERE state = 'sending' "
+            "AND channel = ?",
+            (channel,),
         ).fetchall()
         stale = [r for r in rows if _claimer_dead(r["claimed_by"]) or (r["claimed_at"] or "") < cutoff]
         with transaction(self.conn) as conn:
@@ -258,6 +260,25 @@ class Outbox:
                 (due, error, row.id),
             )
         return None
+
+    def release(self, row_id: int) -> None:
+        """Put a claimed row back untried (its attempt is not counted): the sender chose not to try it now."""
+        with transaction(self.conn) as conn:
+            conn.execute(
+                "UPDATE alert_outbox SET state = 'queued', attempts = attempts - 1, claimed_by = NULL "
+                "WHERE id = ? AND state = 'sending'",
+                (row_id,),
+            )
+
+    def carried(self, channel: str, recipient: str, symbols: list[str], item_kind: str) -> set[str]:
+        """Which of ``symbols`` a message to ``recipient`` already carried (queued or sent)."""
+        marks = ",".join("?" * len(symbols))
+        rows = self.conn.execute(
+            f"SELECT symbol FROM alert_outbox_items WHERE channel = ? AND recipient = ? AND item_kind = ? "
+            f"AND symbol IN ({marks})",
+            (channel, recipient, item_kind, *symbols),
+        )
+        return {r["symbol"] for r in rows}
 
     def requeue(self, row_id: int) -> None:
         """Send a failed or uncertain row again (an operator's decision, after checking the mail log)."""

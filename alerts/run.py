@@ -10,18 +10,19 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from alerts import reviews, subscriptions
+from alerts import reviews, subscriptions, webhooks
 from alerts.context import MessageContext, NoticeItem
 from alerts.daybook import Assessed, ItemMaker, effective_deadline, new_notices
 from alerts.delivery import DeliveryReport, deliver
 from alerts.digest import digest_context
 from alerts.matching import SubscriptionIndex
 from alerts.messages import render, rendered_email
+from alerts.grouping import NoticeGroups, refresh_groups
 from alerts.outbox import Outbox, Rendered
-from alerts.rules import Evidence, NoticeFacts, Rule
+from alerts.rules import Evidence, Filter, NoticeFacts, Rule
 from alerts.subscriptions import Subscriber
 from archive.base import NoticeStore, open_store
 from tbtwatch.settings import Settings
@@ -33,13 +34,15 @@ POOL_DAYS = {"immediate": 3, "daily": 3, "weekly": 9}
 
 @dataclass
 class AlertReport:
-    matched: int = 0  # (subscriber, notice) pairs
+    matched: int = 0  # (subscriber, notice group) pairs
     queued: list[int] = field(default_factory=list)  # new outbox rows
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    webhooks: DeliveryReport = field(default_factory=DeliveryReport)
 
     def summary(self) -> str:
         return (
-            f"{self.matched} matches, {len(self.queued)} messages queued; delivery: {self.delivery.summary()}"
+            f"{self.matched} matches, {len(self.queued)} messages queued; delivery: {self.delivery.summary()}; "
+            f"webhooks: {self.webhooks.summary()}"
         )
 
 
@@ -99,39 +102,115 @@ def sign_up(settings: Settings, email: str, rule: Rule, **options) -> subscripti
     return result
 
 
-def match_day(
-    settings: Settings, store: NoticeStore, day: dt.date, frequency: str
-) -> dict[int, list[tuple[Assessed, list[Evidence]]]]:
-    """Active subscribers of ``frequency`` -> the new notices their filters meet, with evidence."""
+@dataclass
+class Match:
+    """A notice (or its near-duplicate group) that one subscriber's filters met: every filter, all evidence."""
+
+    entry: Assessed
+    evidence: list[Evidence] = field(default_factory=list)
+    filters: list[Filter] = field(default_factory=list)
+    symbols: list[str] = field(default_factory=list)  # the notice's group, its lead first (or the notice alone)
+
+    @property
+    def filter_names(self) -> list[str]:
+        return list(dict.fromkeys(f.name for f in self.filters))
+
+    def add(self, evidence: list[Evidence], flt: Filter) -> None:
+        known = {(e.kind, e.value, e.detail) for e in self.evidence}
+        self.evidence += [e for e in evidence if (e.kind, e.value, e.detail) not in known]
+        if not any(f is flt or (f.id is not None and f.id == flt.id) for f in self.filters):
+            self.filters.append(flt)
+
+
+def match_day(settings: Settings, store: NoticeStore, day: dt.date, frequency: str) -> dict[int, list[Match]]:
+    """Active subscribers of ``frequency`` -> the new notices their filters meet (a notice once, however many
+    of the subscriber's filters it meets)."""
     subscribers = {
         s.id: s for s in subscriptions.list_subscribers(settings, "active") if s.frequency == frequency
     }
     index = SubscriptionIndex(f for s in subscribers.values() for f in s.filters)
     pool = new_notices(store, [day - dt.timedelta(days=i) for i in range(POOL_DAYS[frequency])])
-    found: dict[int, list[tuple[Assessed, list[Evidence]]]] = defaultdict(list)
+    found: dict[int, list[Match]] = defaultdict(list)
     for entry in pool:
-        per_subscriber: dict[int, list[Evidence]] = defaultdict(list)
+        per_subscriber: dict[int, Match] = {}
         for match in index.match(NoticeFacts.build(entry.notice, entry.assessment)):
-            per_subscriber[match.filter.subscriber_id].extend(match.evidence)
-        for sid, evidence in per_subscriber.items():
-            found[sid].append((entry, evidence))
+            sid = match.filter.subscriber_id
+            per_subscriber.setdefault(sid, Match(entry, symbols=[entry.notice.symbol])).add(
+                match.evidence, match.filter
+            )
+        for sid, found_match in per_subscriber.items():
+            found[sid].append(found_match)
     return found
 
 
-def _alert_renderer(
-    settings: Settings,
-    subscriber: Subscriber,
-    make: ItemMaker,
-    matches: dict[str, tuple[Assessed, list[Evidence]]],
-):
-    """Renders only the notices not yet sent (so a re-run costs a lookup, not a rendering)."""
+def one_match_per_group(matches: list[Match], groups: NoticeGroups) -> list[Match]:
+    """Collapse the copies of one text: the lead's match when it matched (else the first copy's), with the
+    filters and evidence of every copy and the symbols of the whole group."""
+    by_lead: dict[str, Match] = {}
+    for match in matches:
+        symbol = match.entry.notice.symbol
+        group = groups.group_of(symbol)
+        lead = group.id if group else symbol
+        kept = by_lead.get(lead)
+        if kept is None or symbol == lead:
+            merged = Match(match.entry, symbols=group.symbols if group else [symbol])
+            for other in [m for m in (kept, match) if m is not None]:
+                for flt in other.filters:
+                    merged.add(other.evidence, flt)
+            by_lead[lead] = merged
+        else:
+            for flt in match.filters:
+                kept.add(match.evidence, flt)
+    return list(by_lead.values())
+
+
+def _alert_renderer(settings: Settings, subscriber: Subscriber, make: ItemMaker, batch: list[Match]):
+    """Renders only the matches whose notices were not yet sent (a re-run costs a lookup, not a rendering)."""
 
     def render_alert(message_id: str, fresh: list[str]) -> Rendered:
-        items = [make(*matches[symbol]) for symbol in fresh]
+        fresh_set = set(fresh)
+        items = [make(m.entry, m.evidence, m.filter_names) for m in batch if fresh_set & set(m.symbols)]
         context = _message_context(subscriber, settings, kind="alert", day=make.day.isoformat(), items=items)
         return rendered_email("alert", context, sender=settings.smtp.sender, message_id=message_id)
 
     return render_alert
+
+
+def _queue_webhooks(outbox: Outbox, make: ItemMaker, match: Match, endpoints: dict[int, list]) -> list[int]:
+    """One POST per (notice group, endpoint of a matched filter), at most once."""
+    queued = []
+    notice = match.entry.notice
+    for flt in match.filters:
+        for endpoint in endpoints.get(flt.id, []):
+            if outbox.carried(webhooks.CHANNEL, endpoint.recipient, match.symbols, webhooks.KIND):
+                continue
+            item = make(match.entry, match.evidence, [flt.name])
+
+            def render_webhook(message_id: str, _: list[str], flt=flt, item=item) -> Rendered:
+                return webhooks.payload(
+                    message_id=message_id,
+                    filter_info={"id": flt.id, "name": flt.name, "include": flt.include.to_dict(),
+                                 "exclude": [r.to_dict() for r in flt.exclude]},
+                    notice=notice.model_dump(mode="json"),
+                    assessment=match.entry.assessment,
+                    group=match.symbols,
+                    extra={"notice_url": item.notice_url, "comment_deadline": item.comment_deadline or None,
+                           "cutoff_date": item.cutoff_date or None,
+                           "evidence": [asdict(e) for e in match.evidence]},
+                )
+
+            row = outbox.enqueue(
+                recipient=endpoint.recipient,
+                dedup_key=match.symbols[0],
+                kind=webhooks.KIND,
+                channel=webhooks.CHANNEL,
+                symbols=match.symbols,
+                item_kind=webhooks.KIND,
+                render=render_webhook,
+            )
+            if row is not None:
+                queued.append(row)
+    return queued
 
 
 def send_alerts(
@@ -141,32 +220,38 @@ def send_alerts(
     *,
     store: NoticeStore | None = None,
     deliver_now: bool = True,
+    webhook_policy: webhooks.WebhookPolicy | None = None,
 ) -> AlertReport:
-    """Queue alerts for the notices new around ``day`` to ``frequency`` subscribers, then deliver."""
+    """Queue alerts (email and webhooks) for the notices new around ``day`` to ``frequency`` subscribers, one per
+    near-duplicate group, then deliver."""
     store = _store(settings, store)
+    refresh_groups(settings, store, [day - dt.timedelta(days=i) for i in range(POOL_DAYS[frequency])])
     outbox, make = Outbox(settings), ItemMaker(settings, store, day)
     subscribers = {s.id: s for s in subscriptions.list_subscribers(settings, "active")}
+    endpoints = webhooks.active_by_filter(settings)
     report = AlertReport()
     for sid, matches in match_day(settings, store, day, frequency).items():
         subscriber = subscribers[sid]
-        report.matched += len(matches)
-        by_symbol = {entry.notice.symbol: (entry, evidence) for entry, evidence in matches}
-        render_alert = _alert_renderer(settings, subscriber, make, by_symbol)
-        batches = [[s] for s in by_symbol] if frequency == "immediate" else [list(by_symbol)]
-        for symbols in batches:
-            key = symbols[0] if frequency == "immediate" else f"{frequency}:{day}"
+        units = one_match_per_group(matches, make.groups)
+        report.matched += len(units)
+        for unit in units:
+            report.queued += _queue_webhooks(outbox, make, unit, endpoints)
+        units = [u for u in units if not outbox.carried("email", subscriber.email, u.symbols, "alert")]
+        batches = [[u] for u in units] if frequency == "immediate" else [units] if units else []
+        for batch in batches:
+            key = batch[0].symbols[0] if frequency == "immediate" else f"{frequency}:{day}"
             row = outbox.enqueue(
                 recipient=subscriber.email,
                 dedup_key=key,
                 kind="alert",
-                symbols=symbols,
+                symbols=[s for m in batch for s in m.symbols],
                 item_kind="alert",
-                render=render_alert,
+                render=_alert_renderer(settings, subscriber, make, batch),
             )
             if row is not None:
                 report.queued.append(row)
     if deliver_now:
-        report.delivery = deliver(settings)
+        report.delivery, report.webhooks = deliver_all(settings, webhook_policy=webhook_policy)
     return report
 
 
@@ -292,9 +377,46 @@ def build_weekly_summary(
     return _write_report(settings, context, f"weekly-{day.isoformat()}", "weekly", deliver_now)
 
 
-def deliver_outbox(settings: Settings, now: dt.datetime | None = None) -> DeliveryReport:
-    """Send whatever is due (retries included)."""
-    return deliver(settings, now)
+def queue_endpoint_disabled(settings: Settings, endpoint: webhooks.Endpoint) -> int | None:
+    """Tell a webhook's owner, once, that their endpoint was disabled and why."""
+    owner = next((s for s in subscriptions.list_subscribers(settings) if s.id == endpoint.subscriber_id), None)
+    if owner is None or owner.status == "unsubscribed":
+        return None
+    current = webhooks.get_endpoint(settings, endpoint.id) or endpoint
+    context = _message_context(
+        owner,
+        settings,
+        kind="webhook_disabled",
+        day=dt.date.today().isoformat(),
+        endpoint_url=current.url,
+        endpoint_error=current.last_error or "",
+    )
+    return Outbox(settings).enqueue(
+        recipient=owner.email,
+        dedup_key=f"webhook:{endpoint.id}:{current.disabled_at}",
+        kind="webhook_disabled",
+        render=lambda mid, _: rendered_email(
+            "webhook_disabled", context, sender=settings.smtp.sender, message_id=mid
+        ),
+    )
+
+
+def deliver_all(
+    settings: Settings, now: dt.datetime | None = None, webhook_policy: webhooks.WebhookPolicy | None = None
+) -> tuple[DeliveryReport, DeliveryReport]:
+    """POST due webhooks (emailing the owners of endpoints that got disabled), then send due email."""
+    policy = webhook_policy or webhooks.WebhookPolicy.from_settings(settings)
+    hooks, disabled = webhooks.WebhookSender(settings, policy).run(now)
+    for endpoint in disabled:
+        queue_endpoint_disabled(settings, endpoint)
+    return deliver(settings, now), hooks
+
+
+def deliver_outbox(
+    settings: Settings, now: dt.datetime | None = None, webhook_policy: webhooks.WebhookPolicy | None = None
+) -> DeliveryReport:
+    """Send whatever is due (retries included): webhooks, then email; the email report is returned."""
+    return deliver_all(settings, now, webhook_policy)[0]
 
 
 def comment_draft(

@@ -21,7 +21,7 @@ from alerts.context import (
 )
 from alerts.messages import build_email, clean_header, labels, render, rendered_email
 
-KINDS = ("alert", "reminder", "confirm", "digest")
+KINDS = ("alert", "reminder", "confirm", "digest", "webhook_disabled")
 # Fields whose value picks a label rather than being shown as written.
 ENUMS = {
     ("NoticeItem", "kind"): "kind_",
@@ -130,6 +130,8 @@ def test_html_escapes_crawled_text(kind):
         review_queue=[ReviewRow(symbol="G/TBT/N/KEN/1", title=hostile, notes=hostile)],
         failed_sources=[hostile],
         filters_summary=[hostile],
+        endpoint_url=hostile,
+        endpoint_error=hostile,  # a receiver's answer is untrusted too
     )
     _, text, html = render(kind, context)
     assert "<script>" not in html and "&lt;script&gt;" in html
