@@ -23,6 +23,7 @@ Kind = Literal["regular", "addendum", "corrigendum", "revision", "supplement", "
 Language = Literal["en", "zh", "fr", "es"]
 
 TEXT_FIELDS = ("title", "description", "products")
+WTO_LANGUAGES = ("en", "fr", "es")  # the languages notifications are filed in; others are translations
 
 
 class LocalText(BaseModel):
@@ -151,21 +152,26 @@ class Notice(BaseModel):
 def merge_notice(existing: Notice, incoming: Notice) -> Notice:
     """Combine two versions of one symbol from different fetches or sources.
 
-    A version in another language becomes a translation; a version in the same
-    language replaces the text. Structured fields take the incoming value where it
-    has one and keep the existing value where it does not, so a sparse source
-    (a feed entry) never erases what a rich one (the form) gave.
+    A version in another language becomes a translation, except that the WTO's
+    own text (English, French or Spanish) arriving after a portal's Chinese
+    translation becomes the notice's text and the Chinese moves to the
+    translations; the order in which sources report must not decide which text
+    is the original. A version in the same language replaces the text.
+    Structured fields take the incoming value where it has one and keep the
+    existing value where it does not, so a sparse source (a feed entry) never
+    erases what a rich one (the form) gave.
     """
     if existing.symbol != incoming.symbol:
         raise ValueError(f"cannot merge {incoming.symbol} into {existing.symbol}")
     merged = existing.model_dump()
     translations = {**existing.translations, **incoming.translations}
+    skip: set[str] = set()
     if incoming.language != existing.language:
-        translations[incoming.language] = LocalText(
-            title=incoming.title, description=incoming.description, products=incoming.products)
-        skip = set(TEXT_FIELDS) | {"language", "member"}  # the member's name stays in the original's language
-    else:
-        skip = set()
+        if incoming.language in WTO_LANGUAGES and existing.language not in WTO_LANGUAGES:
+            translations[existing.language] = existing.text()
+        else:
+            translations[incoming.language] = incoming.text()
+            skip = set(TEXT_FIELDS) | {"language", "member"}  # the member's name stays in the original's language
     for name, value in incoming.model_dump().items():
         if name in skip or name == "translations":
             continue

@@ -122,3 +122,14 @@ def test_dev_notice_hash_is_stable_across_refetch(valid_records):
 
 def test_kind_follows_a_regular_symbol():
     assert _notice(title="Toys", kind="revision").kind == "regular"
+
+
+def test_an_original_arriving_after_a_translation_becomes_the_text():
+    zh = _notice(title="电池法规", description="锂电池要求", language="zh", member="欧盟")
+    en = _notice(title="Battery regulation", description="Requirements for lithium batteries", language="en",
+                 member="European Union")
+    merged = merge_notice(zh, en)
+    assert (merged.language, merged.title, merged.member) == ("en", "Battery regulation", "European Union")
+    assert merged.translations["zh"].title == "电池法规"
+    # and the other order gives the same notice
+    assert merge_notice(en, zh).model_dump(exclude={"fetched_at"}) == merged.model_dump(exclude={"fetched_at"})
