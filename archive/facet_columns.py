@@ -53,10 +53,14 @@ class _Column:
                             dtype=np.int32)
             grown[: len(self.data), : self.data.shape[1]] = self.data
             self.data = grown
-        block = np.full((len(ids), width), _NONE, dtype=np.int32)
         code = self.vocabulary.code
-        for row, notice_values in enumerate(values):
-            block[row, : len(notice_values)] = [code(v) for v in notice_values]
+        lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+        flat = np.fromiter((code(v) for notice_values in values for v in notice_values), dtype=np.int32,
+                           count=int(lengths.sum()))
+        rows = np.repeat(np.arange(len(values)), lengths)
+        places = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        block = np.full((len(ids), width), _NONE, dtype=np.int32)
+        block[rows, places] = flat
         self.data[ids] = block
 
     def top(self, ids: np.ndarray) -> list[Facet]:
@@ -98,7 +102,7 @@ class FacetColumns:
         self._columns["member"].assign(ids_array, [[v] for v in members])
         self._columns["level"].assign(ids_array, [[v] if v else [] for v in levels])
         self._columns["hs_chapter"].assign(ids_array, [c.split() for c in chapters])
-        self._columns["objective"].assign(ids_array, [json.loads(o) for o in objectives])
+        self._columns["objective"].assign(ids_array, [json.loads(o) if o != "[]" else [] for o in objectives])
         self._columns["year"].assign(ids_array, [[str(d.year)] if d else [] for d in map(key_day, keys)])
         if len(self._key_of) <= ids_array.max():
             grown = np.full(max(int(ids_array.max()) + 1, 2 * len(self._key_of)), _NONE, dtype=np.int64)
