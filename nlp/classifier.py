@@ -152,11 +152,12 @@ class Classifier:
         code_evidence = {c: Evidence("hs_codes", c) for c in hs_given}
         excluded: list[tuple[tuple[str, ...], str]] = []
         for text, doc in docs:
-            for m in doc._.tbt_codes or []:
+            annotations = doc._
+            for m in annotations.tbt_codes or []:
                 if m.kind == "hs" and not m.excluded and m.code not in code_evidence:
                     hs_given.append(m.code)
                     code_evidence[m.code] = Evidence(text.field_at(m.start), text.text[m.start:m.end])
-            for m in doc._.tbt_terms or []:
+            for m in annotations.tbt_terms or []:
                 if m.excluded:
                     excluded.append((m.line_ids, m.text))
                     continue

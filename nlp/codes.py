@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Container
 from dataclasses import dataclass
+from functools import lru_cache
 
 from nlp.scopes import covering_scope, exclusion_scopes
 from tbtwatch.hs import HSCodeError, normalise_hs
@@ -90,15 +91,23 @@ def _expand_range(first: str, last: str, known: Container[str] | None) -> list[s
     return [c for c in codes if known is None or c in known] or [first, last]
 
 
+@lru_cache(maxsize=65536)
+def _normalised(item: str) -> str | None:
+    """``normalise_hs`` of a listed item (memoised: the same codes recur across notices)."""
+    try:
+        return normalise_hs(item.rstrip("abcdefghijklmnopqrstuvwxyz"))
+    except HSCodeError:
+        return None
+
+
 def _hs_items(text: str, start: int, end: int, items: re.Pattern[str],
               known: Container[str] | None, chapters: bool = False) -> list[tuple[str, int, int]]:
     """Normalised HS codes in ``text[start:end]``, ranges expanded."""
     found: list[tuple[str, int, int]] = []
     previous_end = None
     for m in items.finditer(text, start, end):
-        try:
-            code = m.group(0).zfill(2) if chapters else normalise_hs(m.group(0).rstrip("abcdefghijklmnopqrstuvwxyz"))
-        except HSCodeError:
+        code = m.group(0).zfill(2) if chapters else _normalised(m.group(0))
+        if code is None:
             continue
         if previous_end is not None and found and _RANGE_GAP.match(text[previous_end:m.start()]):
             first = found.pop()

@@ -11,6 +11,7 @@ the working group can see why a notice is "high" and correct the rules.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,18 +59,26 @@ class LevelRules:
             raise ValueError(f"{path}: malformed YAML: {exc}") from None
         rules = cls()
         for key, value in data.items():
-            if not hasattr(rules, key):
+            if key not in rules.__dataclass_fields__:
                 raise ValueError(f"{path}: unknown key {key!r} (known: {', '.join(rules.__dataclass_fields__)})")
             current = getattr(rules, key)
             if isinstance(current, dict):
                 value = {**current, **value}
             setattr(rules, key, value)
-        for measure, cues in rules.measure_cues.items():
+        for measure in rules.measure_cues:
             if measure not in rules.measure:
                 raise ValueError(f"{path}: measure_cues has {measure!r}, which is not a measure type")
-            rules.measure_cues[measure] = [c.lower() for c in cues]
-        rules.deadline_extension_cues = [c.lower() for c in rules.deadline_extension_cues]
         return rules
+
+    def __post_init__(self) -> None:
+        self._compiled: dict[str, re.Pattern[str] | None] = {}
+
+    def _cue(self, name: str, cues: list[str]) -> re.Pattern[str] | None:
+        """One regex per cue list (lower case), built on first use: a notice is checked in one scan."""
+        if name not in self._compiled:
+            ordered = sorted({c.lower() for c in cues}, key=len, reverse=True)
+            self._compiled[name] = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        return self._compiled[name]
 
     # -- the factors -------------------------------------------------------------------
     def measure_type(self, notice: Notice) -> tuple[str, str]:
@@ -78,16 +87,17 @@ class LevelRules:
             return "sps_measure", "SPS notification"
         text = _notice_words(notice)
         for measure in ("conformity_assessment", "voluntary_standard"):
-            for cue in self.measure_cues.get(measure, []):
-                if cue in text:
-                    return measure, cue
+            pattern = self._cue(measure, self.measure_cues.get(measure, []))
+            found = pattern.search(text) if pattern else None
+            if found:
+                return measure, found.group(0)
         return "mandatory_regulation", ""
 
     def notice_kind(self, notice: Notice) -> str:
         kind = notice.kind or "regular"
         if kind == "addendum":
-            text = _notice_words(notice)
-            if any(cue in text for cue in self.deadline_extension_cues):
+            pattern = self._cue("deadline_extension", self.deadline_extension_cues)
+            if pattern and pattern.search(_notice_words(notice)):
                 return "addendum_deadline_only"
         return kind
 
@@ -103,11 +113,14 @@ class LevelRules:
 
     def decide(self, notice: Notice, lines: list[LineMatch], catalogue: Catalogue, member_weight: float | None,
                today: dt.date) -> tuple[str, list[str], str]:
-        """(level, reasons, measure type) for a notice and its matched product lines."""
-        measure, cue = self.measure_type(notice)
+        """(level, reasons, measure type) for a notice and its matched product lines.
+
+        The measure type of a notice that matches nothing is not worked out ("").
+        """
         relevant = [m for m in lines if m.score >= self.relevance_threshold]
         if not relevant:
-            return "none", ["no catalogue product line matched"], measure
+            return "none", ["no catalogue product line matched"], ""
+        measure, cue = self.measure_type(notice)
 
         def strength(m: LineMatch) -> float:
             line = catalogue.get(m.id)

@@ -46,7 +46,7 @@ def test_not_relevant_is_none(classifier, make_notice, today):
     ({"comment_deadline": "2026-02-27"},  # three days before the `today` fixture
      "comment period closed on 2026-02-27 (3 days ago)"),
     ({"symbol": "G/SPS/N/USA/9001"}, "measure: SPS measure (\"SPS notification\")"),
-    ({"description": "Voluntary standard for battery safety."}, "measure: voluntary standard (\"voluntary\")"),
+    ({"description": "Voluntary standard for battery safety."}, "measure: voluntary standard (\"voluntary standard\")"),
 ])
 def test_each_factor_lowers_the_level_and_says_why(classifier, change, reason, make_notice, today):
     base, _ = level(classifier, make_notice, today, title=BATTERY)
