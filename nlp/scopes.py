@@ -27,8 +27,10 @@ def exclusion_scopes(text: str) -> list[tuple[int, int]]:
     """
     scopes = []
     for cue in _CUE.finditer(text):
-        if cue.start() and text[cue.start() - 1].isascii() and text[cue.start() - 1].isalpha():
-            continue
+        before, after = text[cue.start() - 1: cue.start()], text[cue.end(): cue.end() + 1]
+        if (before.isascii() and before.isalpha()) or (cue.group(0)[-1].isalpha() and after.isascii()
+                                                          and after.isalpha()):
+            continue  # inside an English word ("exceptional", "unexcluded")
         end = _CLAUSE_END.search(text, cue.end())
         scopes.append((cue.start(), end.start() if end else len(text)))
     scopes.extend((m.start(), m.end()) for m in _CHU_WAI.finditer(text))
