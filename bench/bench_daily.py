@@ -1,0 +1,73 @@
+"""A whole daily run on the embedded defaults against the replay server: wall time and peak memory.
+
+``tbtwatch.pipeline.run_daily`` (what ``make demo`` runs) on the recorded day, every source
+crawled from the replay of recorded pages on 127.0.0.1, into a fresh data directory with
+SQLite, no SMTP server (messages are written as .eml files). It runs in a child process so
+that its peak memory (its own and its crawl subprocesses') is measured alone. Loopback is
+the only network, so the wall time is the figure the "< 60 s excluding network" target means;
+the crawl stage's share is shown too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+from bench.common import record, show
+
+
+def _child() -> None:
+    """In the child: run the day and print what happened as one JSON line."""
+    from crawlers.replay import RECORDED_DAY
+    from tbtwatch import pipeline
+
+    start = time.perf_counter()
+    report = pipeline.run_daily(RECORDED_DAY, offline=True, window=(None, None))
+    wall = time.perf_counter() - start
+    peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    print(json.dumps({"wall_s": wall, "peak_mb": peak_kb / 1024, "ok": report.ok,
+                      "stages": {s.stage: {"status": s.status, "seconds": s.seconds, "summary": s.summary}
+                                 for s in report.stages}}))
+
+
+def run() -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="tbtwatch-bench-daily-") as home:
+        env = {**os.environ, "TBTWATCH_HOME": home, "TBTWATCH_SMTP_HOST": "",
+               "TBTWATCH_SECRET": os.environ.get("TBTWATCH_SECRET", "bench-secret-not-for-production")}
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "bench.bench_daily", "--child"], env=env, capture_output=True,
+                              text=True, timeout=600)
+        process_s = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"the daily run failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    stages = result["stages"]
+    figures = {
+        "daily_run_s": round(result["wall_s"], 2),
+        "daily_process_s": round(process_s, 2),
+        "daily_crawl_s": round(stages.get("crawl", {}).get("seconds", 0.0), 2),
+        "daily_peak_mb": round(result["peak_mb"], 1),
+        "daily_ok": result["ok"],
+    }
+    rows = [("daily run wall time (s)", figures["daily_run_s"], "< 60 s"),
+            ("whole process incl. imports (s)", figures["daily_process_s"], ""),
+            ("peak memory (MB)", figures["daily_peak_mb"], ""),
+            ("run ok", str(result["ok"]), "")]
+    rows += [(f"  {name} (s)", round(stage["seconds"], 2), f"{stage['status']}: {stage['summary'][:60]}")
+             for name, stage in stages.items()]
+    show("daily run on the embedded defaults, offline replay", rows)
+    record(figures)
+    return figures
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--child"]:
+        _child()
+    else:
+        run()
