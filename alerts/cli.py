@@ -23,6 +23,16 @@ alerts_app = typer.Typer(
     help="Queue and deliver alerts; inspect and requeue the outbox.", no_args_is_help=True
 )
 review_app = typer.Typer(help="The working group's review queue (通报评议).", no_args_is_help=True)
+filters_app = typer.Typer(help="A subscriber's named filters: list, change, remove.", no_args_is_help=True)
+webhooks_app = typer.Typer(help="HTTPS endpoints that receive a filter's matches as signed JSON.", no_args_is_help=True)
+
+ExcludeHs = Annotated[
+    Optional[list[str]], typer.Option("--exclude-hs", help="HS prefix that vetoes a match (repeatable)")
+]
+ExcludeKeyword = Annotated[
+    Optional[list[str]],
+    typer.Option("--exclude-keyword", help="keyword that vetoes a match, e.g. lead-acid (repeatable)"),
+]
 
 DateOption = Annotated[
     Optional[dt.datetime],
@@ -73,14 +83,21 @@ def subscribe_command(
     confirmed: Annotated[
         bool, typer.Option("--confirmed", help="consent already held: no confirm link")
     ] = False,
+    filter_name: Annotated[
+        Optional[str], typer.Option("--filter", help="the filter's name; an existing name is replaced")
+    ] = None,
+    exclude_hs: ExcludeHs = None,
+    exclude_keyword: ExcludeKeyword = None,
 ) -> None:
-    """Subscribe an address to notices matching a filter (one filter per call)."""
-    from alerts.run import describe_rule, sign_up
+    """Subscribe an address to notices matching a filter (one filter per call; an address holds several)."""
+    from alerts.run import describe_filter, sign_up
     from alerts.validation import SubscriptionError, Vocabulary
 
     settings = _settings()
+    vocabulary = Vocabulary(settings)
     try:
-        rule = Vocabulary(settings).rule(
+        exclusion = vocabulary.exclusion(hs=exclude_hs, keywords=exclude_keyword)
+        rule = vocabulary.rule(
             hs=hs,
             product_lines=product_line,
             members=member,
@@ -88,13 +105,22 @@ def subscribe_command(
             areas=area,
             min_level=min_level,
         )
-        result = sign_up(settings, email, rule, lang=lang, frequency=frequency, confirmed=confirmed)
+        result = sign_up(
+            settings,
+            email,
+            rule,
+            lang=lang,
+            frequency=frequency,
+            confirmed=confirmed,
+            name=filter_name,
+            exclude=[exclusion] if exclusion else [],
+        )
     except SubscriptionError as exc:
         raise _fail(str(exc)) from exc
     s = result.subscriber
-    what = "filter added" if result.new_filter else "filter already present"
+    what = "filter added" if result.new_filter else "filter replaced" if result.updated else "filter already present"
     out.print(
-        f"{s.email}: {what} ({escape(describe_rule(result.filter.include))}); {s.lang}, {s.frequency}, "
+        f"{s.email}: {what} #{result.filter.id} ({escape(describe_filter(result.filter))}); {s.lang}, {s.frequency}, "
         f"{s.status}" + ("; a confirmation link was queued" if result.needs_confirmation else ""),
         highlight=False,
     )
@@ -119,7 +145,7 @@ def list_command(
     """Subscribers and their filters."""
     from rich.table import Table
 
-    from alerts.run import describe_rule
+    from alerts.run import describe_filter
     from alerts.subscriptions import list_subscribers
 
     table = Table(title="subscriptions")
@@ -131,7 +157,7 @@ def list_command(
             s.status,
             s.lang,
             s.frequency,
-            escape("\n".join(describe_rule(f.include) for f in s.filters)),
+            escape("\n".join(f"#{f.id} {describe_filter(f)}" for f in s.filters)),
         )
     out.print(table)
 
@@ -155,8 +181,8 @@ def import_command(
     file: Annotated[
         Path,
         typer.Argument(
-            help="CSV with columns email, hs, product_lines, members, keywords, areas, "
-            "min_level, lang, frequency, confirmed"
+            help="CSV with columns email, filter, hs, product_lines, members, keywords, areas, "
+            "min_level, exclude_hs, exclude_keywords, lang, frequency, confirmed"
         ),
     ],
     confirmed: Annotated[
@@ -179,7 +205,7 @@ def import_command(
         if subscriber is not None:
             queue_confirmation(settings, subscriber)
     out.print(
-        f"{report.added} filters added, {report.unchanged} already present, {len(report.errors)} bad rows; "
+        f"{report.added} filters added, {report.updated} replaced, {report.unchanged} already present, {len(report.errors)} bad rows; "
         f"{len(set(report.needing_confirmation))} confirmation links queued",
         highlight=False,
     )
@@ -318,3 +344,105 @@ def review_draft_command(
         out.print(f"draft written to {output}", highlight=False)
     else:
         sys.stdout.write(text)
+
+
+@filters_app.command("list")
+def filters_list_command(email: Annotated[str, typer.Argument(help="the subscriber's address")]) -> None:
+    """The subscriber's filters with their ids, exclusions, webhooks and personal feed links."""
+    from alerts import feeds, webhooks
+    from alerts.run import describe_filter
+    from alerts.subscriptions import get_subscriber
+
+    settings = _settings()
+    subscriber = get_subscriber(settings, email)
+    if subscriber is None:
+        raise _fail(f"{email} has no subscription (see `tbtwatch subscriptions list`)", code=1)
+    hooks = webhooks.list_endpoints(settings, subscriber.id)
+    for f in subscriber.filters:
+        out.print(f"#{f.id} {describe_filter(f)}", highlight=False, markup=False)
+        out.print(f"    feed: {feeds.filter_feed_url(settings, f.id)}", highlight=False, markup=False)
+        for hook in (h for h in hooks if h.filter_id == f.id):
+            out.print(f"    webhook #{hook.id} {hook.status} {hook.url}", highlight=False, markup=False)
+
+
+@filters_app.command("update")
+def filters_update_command(
+    email: Annotated[str, typer.Argument(help="the subscriber's address")],
+    filter_id: Annotated[int, typer.Argument(help="filter id (see `tbtwatch filters list EMAIL`)")],
+    name: Annotated[Optional[str], typer.Option("--name", help="new name")] = None,
+    exclude_hs: ExcludeHs = None,
+    exclude_keyword: ExcludeKeyword = None,
+    clear_exclusions: Annotated[bool, typer.Option("--clear-exclusions", help="drop every exclusion")] = False,
+) -> None:
+    """Rename a filter or replace its exclusions (change include rules with `subscribe --filter NAME`)."""
+    from alerts.run import describe_filter
+    from alerts.subscriptions import update_filter
+    from alerts.validation import SubscriptionError, Vocabulary
+
+    settings = _settings()
+    try:
+        exclude = None
+        if exclude_hs or exclude_keyword or clear_exclusions:
+            exclusion = Vocabulary(settings).exclusion(hs=exclude_hs, keywords=exclude_keyword)
+            exclude = [exclusion] if exclusion else []
+        flt = update_filter(settings, email, filter_id, name=name, exclude=exclude)
+    except SubscriptionError as exc:
+        raise _fail(str(exc)) from exc
+    out.print(f"#{flt.id} {describe_filter(flt)}", highlight=False, markup=False)
+
+
+@filters_app.command("remove")
+def filters_remove_command(
+    email: Annotated[str, typer.Argument(help="the subscriber's address")],
+    filter_id: Annotated[int, typer.Argument(help="filter id (see `tbtwatch filters list EMAIL`)")],
+) -> None:
+    """Delete one filter (and its webhooks)."""
+    from alerts.subscriptions import remove_filter
+    from alerts.validation import SubscriptionError
+
+    try:
+        remove_filter(_settings(), email, filter_id)
+    except SubscriptionError as exc:
+        raise _fail(str(exc), code=1) from exc
+    out.print(f"filter {filter_id} removed", highlight=False)
+
+
+@webhooks_app.command("add")
+def webhooks_add_command(
+    email: Annotated[str, typer.Argument(help="the subscriber's address")],
+    filter_id: Annotated[int, typer.Argument(help="filter id (see `tbtwatch filters list EMAIL`)")],
+    url: Annotated[str, typer.Argument(help="https:// endpoint on a public host")],
+) -> None:
+    """Send the filter's matches to an endpoint; prints the signing secret (shown only here)."""
+    from alerts.webhooks import WebhookError, WebhookPolicy, register
+
+    settings = _settings()
+    try:
+        endpoint = register(settings, email, filter_id, url, WebhookPolicy.from_settings(settings))
+    except WebhookError as exc:
+        raise _fail(str(exc)) from exc
+    out.print(f"webhook #{endpoint.id} {endpoint.url} for filter {filter_id}", highlight=False, markup=False)
+    out.print(f"signing secret (verify X-Tbtwatch-Signature with it): {endpoint.secret}", highlight=False,
+              markup=False)
+
+
+@webhooks_app.command("list")
+def webhooks_list_command() -> None:
+    """Every endpoint with its state and last error."""
+    from alerts.webhooks import list_endpoints
+
+    for e in list_endpoints(_settings()):
+        out.print(f"#{e.id} filter {e.filter_id} {e.status} failures={e.failures} {e.url} {e.last_error or ''}",
+                  highlight=False, markup=False)
+
+
+@webhooks_app.command("remove")
+def webhooks_remove_command(endpoint_id: Annotated[int, typer.Argument(help="webhook id")]) -> None:
+    """Stop sending to an endpoint."""
+    from alerts.webhooks import WebhookError, remove
+
+    try:
+        remove(_settings(), endpoint_id)
+    except WebhookError as exc:
+        raise _fail(str(exc), code=1) from exc
+    out.print(f"webhook {endpoint_id} removed", highlight=False)

@@ -64,7 +64,7 @@ class Rule:
 
 @dataclass
 class Filter:
-    """One named filter of a subscriber: an include rule and exclude rules (issue 9 adds several per subscriber)."""
+    """One named filter of a subscriber ("EU batteries"): an include rule and exclude rules that veto a match."""
 
     include: Rule
     exclude: list[Rule] = field(default_factory=list)
@@ -120,21 +120,23 @@ class NoticeFacts:
         return self.words[max(0, at - 40) : at + len(keyword) + 40].strip()
 
 
-def _hs_evidence(rule: Rule, facts: NoticeFacts) -> list[Evidence]:
+def _hs_evidence(rule: Rule, facts: NoticeFacts, covering: bool = True) -> list[Evidence]:
+    """Codes of the notice under each prefix; with ``covering``, also a notice code that covers the prefix
+    (the notice names heading 8507, the reader follows 850760)."""
     found = []
     for prefix in rule.hs:
         for code, origin in facts.codes.items():
             if code.startswith(prefix):
                 found.append(Evidence("hs", prefix, f"{code} ({origin})"))
-            elif prefix.startswith(code):
+            elif covering and prefix.startswith(code):
                 found.append(
                     Evidence("hs", prefix, f"{code} ({origin}; the notice covers the whole of {code})")
                 )
     return found
 
 
-def _topic_evidence(rule: Rule, facts: NoticeFacts) -> list[Evidence]:
-    found = _hs_evidence(rule, facts)
+def _topic_evidence(rule: Rule, facts: NoticeFacts, covering: bool = True) -> list[Evidence]:
+    found = _hs_evidence(rule, facts, covering)
     for line_id in rule.product_lines:
         entry = facts.lines.get(line_id)
         if entry is not None:
@@ -151,8 +153,8 @@ def _topic_evidence(rule: Rule, facts: NoticeFacts) -> list[Evidence]:
     return found
 
 
-def evaluate_rule(rule: Rule, facts: NoticeFacts) -> list[Evidence] | None:
-    """The evidence that ``facts`` meets ``rule``, or None when it does not."""
+def evaluate_rule(rule: Rule, facts: NoticeFacts, covering: bool = True) -> list[Evidence] | None:
+    """The evidence that ``facts`` meets ``rule``, or None when it does not (``covering``: see _hs_evidence)."""
     notice = facts.notice
     if rule.areas and notice.area not in rule.areas:
         return None
@@ -162,7 +164,7 @@ def evaluate_rule(rule: Rule, facts: NoticeFacts) -> list[Evidence] | None:
         return None
     evidence: list[Evidence] = []
     if rule.has_topic:
-        evidence = _topic_evidence(rule, facts)
+        evidence = _topic_evidence(rule, facts, covering)
         if not evidence:
             return None
     if rule.members:
@@ -175,8 +177,12 @@ def evaluate_rule(rule: Rule, facts: NoticeFacts) -> list[Evidence] | None:
 
 
 def evaluate_filter(flt: Filter, facts: NoticeFacts) -> list[Evidence] | None:
-    """Include-rule evidence, unless an exclude rule also matches."""
+    """Include-rule evidence, unless an exclude rule also matches.
+
+    An exclusion vetoes only what it names: excluding 850710 (lead-acid) vetoes a
+    notice coded 850710, not one that gives only the whole heading 8507.
+    """
     evidence = evaluate_rule(flt.include, facts)
-    if evidence is None or any(evaluate_rule(rule, facts) is not None for rule in flt.exclude):
+    if evidence is None or any(evaluate_rule(rule, facts, covering=False) is not None for rule in flt.exclude):
         return None
     return evidence

@@ -62,6 +62,13 @@ def describe_rule(rule: Rule) -> str:
     return "; ".join(p for p in parts if p)
 
 
+def describe_filter(flt: Filter) -> str:
+    """``name: include rule; excluding ...`` for listings and confirmation messages."""
+    text = f"{flt.name}: {describe_rule(flt.include)}"
+    excluded = "; ".join(describe_rule(rule) for rule in flt.exclude)
+    return f"{text} (excluding {excluded})" if excluded else text
+
+
 def _message_context(subscriber: Subscriber, settings: Settings, **fields) -> MessageContext:
     return MessageContext(
         languages=subscriber.languages,
@@ -84,7 +91,7 @@ def queue_confirmation(settings: Settings, subscriber: Subscriber, day: dt.date 
         frequency=subscriber.frequency,
         day=day.isoformat(),
         confirm_url=subscriptions.confirm_url(settings, subscriber),
-        filters_summary=[describe_rule(f.include) for f in subscriber.filters],
+        filters_summary=[describe_filter(f) for f in subscriber.filters],
     )
     return Outbox(settings).enqueue(
         recipient=subscriber.email,

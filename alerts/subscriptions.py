@@ -19,7 +19,14 @@ from typing import IO
 
 from alerts import tokens
 from alerts.rules import Filter, Rule
-from alerts.validation import SubscriptionError, Vocabulary, check_frequency, check_language, validate_email
+from alerts.validation import (
+    SubscriptionError,
+    Vocabulary,
+    check_frequency,
+    check_language,
+    validate_email,
+    validate_filter_name,
+)
 from archive.db import ensure_schema, thread_connection, transaction
 from tbtwatch.settings import Settings, get_settings
 
@@ -50,12 +57,15 @@ CREATE INDEX IF NOT EXISTS alert_filters_subscriber ON alert_filters(subscriber_
 
 CSV_FIELDS = (
     "email",
+    "filter",
     "hs",
     "product_lines",
     "members",
     "keywords",
     "areas",
     "min_level",
+    "exclude_hs",
+    "exclude_keywords",
     "lang",
     "frequency",
     "confirmed",
@@ -98,10 +108,15 @@ class SubscribeResult:
     filter: Filter
     needs_confirmation: bool
     new_filter: bool
+    updated: bool = False  # a named filter's rules were replaced
 
 
 def _rule_json(rule: Rule) -> str:
     return json.dumps(rule.to_dict(), ensure_ascii=False, sort_keys=True)
+
+
+def _rules_json(rules: Iterable[Rule]) -> str:
+    return json.dumps([r.to_dict() for r in rules], ensure_ascii=False, sort_keys=True)
 
 
 def _filters(conn: sqlite3.Connection, subscriber_id: int) -> list[Filter]:
@@ -145,6 +160,17 @@ def list_subscribers(settings: Settings, status: str | None = None) -> list[Subs
     return [_subscriber(conn, r) for r in rows]
 
 
+def _filter_name(conn: sqlite3.Connection, subscriber_id: int) -> str:
+    """The name an unnamed filter gets: ``default`` for the first, then ``filter 2``, ``filter 3`` ..."""
+    taken = {r["name"] for r in conn.execute("SELECT name FROM alert_filters WHERE subscriber_id = ?", (subscriber_id,))}
+    if "default" not in taken:
+        return "default"
+    number = len(taken) + 1
+    while f"filter {number}" in taken:
+        number += 1
+    return f"filter {number}"
+
+
 def subscribe(
     settings: Settings,
     email: str,
@@ -153,17 +179,19 @@ def subscribe(
     lang: str = "zh",
     frequency: str = "immediate",
     confirmed: bool = False,
-    name: str = "default",
+    name: str | None = None,
     exclude: Iterable[Rule] = (),
     source: str = "cli",
 ) -> SubscribeResult:
-    """Add a filter to the subscriber at ``email`` (created if new); an operator's ``confirmed`` skips the link.
+    """Add (or, given an existing ``name``, replace) a filter of the subscriber at ``email`` (created if new).
 
-    A repeated identical filter is not duplicated. A new self-service sign-up,
-    or one from an address that had unsubscribed, waits for confirmation.
+    An operator's ``confirmed`` skips the confirm link. A repeated identical
+    filter is not duplicated. A new self-service sign-up, or one from an address
+    that had unsubscribed, waits for confirmation.
     """
     email = validate_email(email)
     lang, frequency = check_language(lang), check_frequency(frequency)
+    name = validate_filter_name(name) if name is not None else None
     if rule.is_empty():
         raise SubscriptionError(
             f"{email}: give at least one of HS code, product line, keyword, member, area "
@@ -171,6 +199,7 @@ def subscribe(
         )
     conn = connection(settings)
     stamp = now_iso()
+    updated = False
     with transaction(conn):
         row = conn.execute("SELECT * FROM alert_subscribers WHERE email = ?", (email,)).fetchone()
         if row is None:
@@ -188,21 +217,102 @@ def subscribe(
                 "confirmed_at = CASE WHEN ? = 'active' THEN COALESCE(confirmed_at, ?) END WHERE id = ?",
                 (lang, frequency, status, status, stamp, sid),
             )
-        include, excludes = _rule_json(rule), json.dumps([r.to_dict() for r in exclude], ensure_ascii=False)
-        existing = conn.execute(
-            "SELECT id FROM alert_filters WHERE subscriber_id = ? AND include_rule = ? AND exclude_rules = ?",
+        include, excludes = _rule_json(rule), _rules_json(exclude)
+        named = (
+            conn.execute(
+                "SELECT * FROM alert_filters WHERE subscriber_id = ? AND name = ?", (sid, name)
+            ).fetchone()
+            if name
+            else None
+        )
+        existing = named or conn.execute(
+            "SELECT * FROM alert_filters WHERE subscriber_id = ? AND include_rule = ? AND exclude_rules = ?",
             (sid, include, excludes),
         ).fetchone()
         if existing is None:
-            conn.execute(
+            filter_id = conn.execute(
                 "INSERT INTO alert_filters (subscriber_id, name, include_rule, exclude_rules, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (sid, name, include, excludes, stamp),
-            )
+                (sid, name or _filter_name(conn, sid), include, excludes, stamp),
+            ).lastrowid
+        else:
+            filter_id = existing["id"]
+            if (existing["include_rule"], existing["exclude_rules"]) != (include, excludes):
+                conn.execute(
+                    "UPDATE alert_filters SET include_rule = ?, exclude_rules = ? WHERE id = ?",
+                    (include, excludes, filter_id),
+                )
+                updated = True
     subscriber = get_subscriber(settings, email)
     assert subscriber is not None
-    flt = next(f for f in subscriber.filters if _rule_json(f.include) == include)
-    return SubscribeResult(subscriber, flt, status == "pending", existing is None)
+    flt = next(f for f in subscriber.filters if f.id == filter_id)
+    return SubscribeResult(subscriber, flt, status == "pending", existing is None, updated)
+
+
+def _owned_filter(conn: sqlite3.Connection, email: str, filter_id: int) -> sqlite3.Row:
+    row = conn.execute(
+        "SELECT f.* FROM alert_filters f JOIN alert_subscribers s ON s.id = f.subscriber_id "
+        "WHERE f.id = ? AND s.email = ?",
+        (filter_id, email.strip()),
+    ).fetchone()
+    if row is None:
+        raise SubscriptionError(f"{email} has no filter {filter_id} (see `tbtwatch filters list {email}`)")
+    return row
+
+
+def update_filter(
+    settings: Settings,
+    email: str,
+    filter_id: int,
+    *,
+    name: str | None = None,
+    include: Rule | None = None,
+    exclude: list[Rule] | None = None,
+) -> Filter:
+    """Rename a filter or replace its include or exclude rules (what is not given stays)."""
+    conn = connection(settings)
+    with transaction(conn):
+        row = _owned_filter(conn, email, filter_id)
+        if include is not None and include.is_empty():
+            raise SubscriptionError(f"filter {filter_id}: the include rule needs at least one criterion")
+        new_name = validate_filter_name(name) if name is not None else row["name"]
+        clash = conn.execute(
+            "SELECT 1 FROM alert_filters WHERE subscriber_id = ? AND name = ? AND id != ?",
+            (row["subscriber_id"], new_name, filter_id),
+        ).fetchone()
+        if clash:
+            raise SubscriptionError(f"filter name {new_name!r}: another filter of {email} has it; choose another")
+        conn.execute(
+            "UPDATE alert_filters SET name = ?, include_rule = ?, exclude_rules = ? WHERE id = ?",
+            (
+                new_name,
+                _rule_json(include) if include is not None else row["include_rule"],
+                _rules_json(exclude) if exclude is not None else row["exclude_rules"],
+                filter_id,
+            ),
+        )
+    return next(f for f in _filters(conn, row["subscriber_id"]) if f.id == filter_id)
+
+
+def remove_filter(settings: Settings, email: str, filter_id: int) -> None:
+    """Delete one filter (its webhooks go with it); the subscriber and what was sent stay."""
+    conn = connection(settings)
+    with transaction(conn):
+        _owned_filter(conn, email, filter_id)
+        conn.execute("DELETE FROM alert_filters WHERE id = ?", (filter_id,))
+
+
+def find_filter(settings: Settings, filter_id: int) -> tuple[Subscriber, Filter] | None:
+    """A filter and its subscriber by the filter's id (feeds and webhooks name filters by id)."""
+    conn = connection(settings)
+    row = conn.execute(
+        "SELECT s.* FROM alert_subscribers s JOIN alert_filters f ON f.subscriber_id = s.id WHERE f.id = ?",
+        (filter_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    subscriber = _subscriber(conn, row)
+    return subscriber, next(f for f in subscriber.filters if f.id == filter_id)
 
 
 _STATUS_UPDATES = {
@@ -262,7 +372,7 @@ def unsubscribe_url(settings: Settings, email: str) -> str:
 
 
 def export_csv(settings: Settings, fh: IO[str]) -> int:
-    """One row per filter, in the columns ``import_csv`` reads back."""
+    """One row per filter (its name and exclusions included), in the columns ``import_csv`` reads back."""
     writer = csv.DictWriter(fh, fieldnames=[*CSV_FIELDS, "status"])
     writer.writeheader()
     count = 0
@@ -272,6 +382,9 @@ def export_csv(settings: Settings, fh: IO[str]) -> int:
             writer.writerow(
                 {
                     "email": s.email,
+                    "filter": f.name,
+                    "exclude_hs": ";".join(h for x in f.exclude for h in x.hs),
+                    "exclude_keywords": ";".join(k for x in f.exclude for k in x.keywords),
                     "hs": ";".join(r.hs),
                     "product_lines": ";".join(r.product_lines),
                     "members": ";".join(r.members),
@@ -291,6 +404,7 @@ def export_csv(settings: Settings, fh: IO[str]) -> int:
 @dataclass
 class ImportReport:
     added: int = 0
+    updated: int = 0
     unchanged: int = 0
     needing_confirmation: list[str] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
@@ -326,6 +440,7 @@ def import_csv(settings: Settings, fh: IO[str], *, confirmed_default: bool = Fal
                 areas=cell.get("areas"),
                 min_level=cell.get("min_level") or None,
             )
+            exclusion = vocab.exclusion(hs=cell.get("exclude_hs"), keywords=cell.get("exclude_keywords"))
             confirmed = cell["confirmed"].lower() in _TRUE if cell.get("confirmed") else confirmed_default
             result = subscribe(
                 settings,
@@ -334,6 +449,8 @@ def import_csv(settings: Settings, fh: IO[str], *, confirmed_default: bool = Fal
                 lang=cell.get("lang") or "zh",
                 frequency=cell.get("frequency") or "daily",
                 confirmed=confirmed,
+                name=cell.get("filter") or None,
+                exclude=[exclusion] if exclusion else [],
                 source="csv",
             )
         except SubscriptionError as exc:
@@ -341,6 +458,8 @@ def import_csv(settings: Settings, fh: IO[str], *, confirmed_default: bool = Fal
             continue
         if result.new_filter:
             report.added += 1
+        elif result.updated:
+            report.updated += 1
         else:
             report.unchanged += 1
         if result.needs_confirmation:

@@ -1,4 +1,4 @@
-"""Signed, expiring tokens for the confirm and one-click unsubscribe links.
+"""Signed, expiring tokens for the confirm and one-click unsubscribe links and personal feed URLs.
 
 A token is ``base64url(JSON payload) . base64url(HMAC-SHA256)``; the payload
 names its purpose, its subject (the subscriber's address) and its expiry, so a
@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 CONFIRM = "confirm"
 UNSUBSCRIBE = "unsubscribe"
-LIFETIMES = {CONFIRM: dt.timedelta(days=7), UNSUBSCRIBE: dt.timedelta(days=400)}
+FEED = "feed"  # a personal filter's Atom feed; the subject is the filter id
+LIFETIMES = {CONFIRM: dt.timedelta(days=7), UNSUBSCRIBE: dt.timedelta(days=400), FEED: dt.timedelta(days=5 * 365)}
 
 
 class TokenError(ValueError):

@@ -116,6 +116,11 @@ class Vocabulary:
             raise SubscriptionError(f"product line {text!r}: not in the product catalogue{choices}")
         return line_id
 
+    def exclusion(self, *, hs=None, keywords=None, product_lines=None) -> Rule | None:
+        """The exclude rule (HS prefixes, keywords, product lines that veto a match), or None when empty."""
+        rule = self.rule(hs=hs, keywords=keywords, product_lines=product_lines)
+        return rule if rule.has_topic else None
+
     def rule(
         self,
         *,
@@ -156,6 +161,16 @@ class Vocabulary:
         if problems:
             raise SubscriptionError("; ".join(problems))
         return rule
+
+
+def validate_filter_name(text: str | None) -> str:
+    """A filter's name as the reader gave it ("EU batteries", "海湾电子烟"): one line, 1 to 60 characters."""
+    name = " ".join((text or "").split())
+    if any(unicodedata.category(c)[0] == "C" for c in text or "" if c not in "\t\r\n"):
+        raise SubscriptionError(f"filter name {text!r}: contains control characters")
+    if not 1 <= len(name) <= 60:
+        raise SubscriptionError(f"filter name {text!r}: use 1 to 60 characters")
+    return name
 
 
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:

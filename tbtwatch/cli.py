@@ -195,3 +195,5 @@ from webapp.cli import index_app; app.add_typer(index_app, name="index")  # noqa
 from webapp.cli import users_app; app.add_typer(users_app, name="users")  # noqa: E402,E702
 from crawlers.cli import crawl_command; app.command("crawl")(crawl_command)  # noqa: E402,E702
 from crawlers.cli import replay_app; app.add_typer(replay_app, name="replay")  # noqa: E402,E702
+from alerts.cli import filters_app; app.add_typer(filters_app, name="filters")  # noqa: E402,E702
+from alerts.cli import webhooks_app; app.add_typer(webhooks_app, name="webhooks")  # noqa: E402,E702
