@@ -80,8 +80,8 @@ def load_calendar(path: Path) -> WorkCalendar:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise CalendarError(f"holidays file {path}: {exc}; set alerts.holidays_file to an existing file") from exc
-    except yaml.YAMLError as exc:
-        raise CalendarError(f"holidays file {path}: not valid YAML ({exc})") from exc
+    except (yaml.YAMLError, ValueError) as exc:  # PyYAML raises ValueError for a date like 2026-13-01
+        raise CalendarError(f"holidays file {path}: not valid YAML or not a date ({exc})") from exc
     holidays: set[dt.date] = set()
     workdays: set[dt.date] = set()
     provisional: set[int] = set()
