@@ -91,8 +91,9 @@ class FacetColumns:
             return
         if epoch != self._epoch:  # a new or rebuilt index: start again
             self._reset(epoch)
-        rows = conn.execute("SELECT id, key, area, member, level, chapters, objectives FROM search_docs WHERE seq > ?",
-                            (self._seq,)).fetchall()
+        since = "+seq" if self._seq < 0 else "seq"  # a first load reads the table in order, not via the seq index
+        rows = conn.execute(f"SELECT id, key, area, member, level, chapters, objectives FROM search_docs "
+                            f"WHERE {since} > ?", (self._seq,)).fetchall()
         self._seq = seq
         if not rows:
             return
