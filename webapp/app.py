@@ -92,5 +92,7 @@ def create_app(settings: Settings | None = None, store: NoticeStore | None = Non
     for module in (pages, auth, review, subscriptions, api):
         app.include_router(module.router)
     app.include_router(subscriptions.one_click)
+    from webapp.feeds import router as feeds_router; app.include_router(feeds_router)  # noqa: E402,E702 - issue 9
+    from webapp.filters import router as filters_router; app.include_router(filters_router)  # noqa: E402,E702
     _install_error_handlers(app)
     return app
