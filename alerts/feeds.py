@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from alerts import subscriptions, tokens
 from alerts.context import notice_url, safe_links
-from alerts.daybook import LOOKBACK, assessed_between
+from alerts.daybook import assessed_between
 from alerts.rules import Filter, NoticeFacts, evaluate_filter
 from archive.base import NoticeStore, SearchQuery
 from tbtwatch.members import Members
@@ -34,6 +34,9 @@ from tbtwatch.settings import Settings
 ATOM = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 FEED_SIZE = 50
+SCAN_WINDOW = dt.timedelta(days=90)
+MAX_SCAN = 20_000
+FIRST_DAY = dt.date(1995, 1, 1)  # the WTO agreements' first notifications
 GENERATOR = "tbtwatch"
 ET.register_namespace("", ATOM)
 
@@ -238,23 +241,35 @@ def personal_filter(settings: Settings, filter_id: int, token: str) -> Filter:
     return flt
 
 
+def _newest_matches(store: NoticeStore, flt: Filter, today: dt.date) -> list[Notice]:
+    """The newest ``FEED_SIZE`` notices the filter meets, scanning back window by window from ``today``
+    (at most ``MAX_SCAN`` notices, so a rare filter on a large archive stays quick)."""
+    matched: list[Notice] = []
+    scanned, total = 0, store.count()
+    until = today
+    while len(matched) < FEED_SIZE and scanned < min(total, MAX_SCAN) and until >= FIRST_DAY:
+        since = until - SCAN_WINDOW
+        window = assessed_between(store, since, until)
+        scanned += len(window)
+        matched += [
+            entry.notice
+            for entry in reversed(window)
+            if evaluate_filter(flt, NoticeFacts.build(entry.notice, entry.assessment)) is not None
+        ]
+        until = since - dt.timedelta(days=1)
+    return matched[:FEED_SIZE]
+
+
 def filter_feed(
     settings: Settings, store: NoticeStore, flt: Filter, lang: str, *, today: dt.date | None = None
 ) -> Feed:
-    """The newest notices of the last ``LOOKBACK`` days that the filter meets (exclusions applied)."""
-    today = today or dt.date.today()
-    matched = [
-        entry.notice
-        for entry in assessed_between(store, today - LOOKBACK, today)
-        if evaluate_filter(flt, NoticeFacts.build(entry.notice, entry.assessment)) is not None
-    ]
-    matched.sort(key=lambda n: (n.distribution_date or dt.date.min, n.symbol), reverse=True)
+    """The newest notices that the filter meets (exclusions applied)."""
     base = settings.alerts.base_url
     return Feed(
         id=f"urn:tbtwatch:feed:filter:{flt.id}",
         title=f"tbtwatch · {flt.name}",
         self_url=filter_feed_url(settings, flt.id or 0, lang),
         page_url=f"{base.rstrip('/')}/feeds/",
-        entries=fold_followups(store, matched[:FEED_SIZE]),
+        entries=fold_followups(store, _newest_matches(store, flt, today or dt.date.today())),
         lang=lang,
     )

@@ -175,3 +175,14 @@ def receiver():
     yield state
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def client(settings, store):
+    """The web app over the fixture archive, through a real ASGI client with its own cookies."""
+    from fastapi.testclient import TestClient
+
+    from webapp.app import create_app
+
+    with TestClient(create_app(settings, store), base_url="http://127.0.0.1") as c:
+        yield c
