@@ -21,7 +21,7 @@ from webapp.deps import Resources, resources
 from webapp.i18n import request_lang
 from webapp.templating import render
 
-router = APIRouter(prefix="/feeds", tags=["feeds"])
+router = APIRouter(prefix="/feeds", include_in_schema=False)  # like the pages: the API document is /api only
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 LABELS_FILE = Path(__file__).with_name("feeds_i18n.yaml")
 FeedLang = Annotated[Literal["zh", "en"], Query(description="language of titles and summaries")]
@@ -42,7 +42,7 @@ def atom_response(feed: feeds.Feed, res: Resources, *, private: bool = False) ->
     return Response(body, media_type=ATOM_TYPE, headers=headers)
 
 
-@router.get("/", include_in_schema=False)
+@router.get("/")
 def feed_index(request: Request, res: Annotated[Resources, Depends(resources)]):
     """Every public feed: the catalogue's product lines and the members that have notices in the archive."""
     lang = request_lang(request)
@@ -52,8 +52,7 @@ def feed_index(request: Request, res: Annotated[Resources, Depends(resources)]):
         "members": [(f.value, res.member_name(f.value, lang), f.count) for f in members]})
 
 
-@router.get("/lines/{line_id}.atom", response_class=Response,
-            responses={200: {"content": {"application/atom+xml": {}}}, 404: {"description": "no such line"}})
+@router.get("/lines/{line_id}.atom")
 def line_feed(line_id: str, res: Annotated[Resources, Depends(resources)], lang: FeedLang = "zh"):
     """The newest notices of one catalogue product line."""
     line = res.catalogue.get(line_id) if res.catalogue else None
@@ -62,8 +61,7 @@ def line_feed(line_id: str, res: Annotated[Resources, Depends(resources)], lang:
     return atom_response(feeds.line_feed(res.settings, res.store, line.id, line.name(lang), lang), res)
 
 
-@router.get("/members/{code}.atom", response_class=Response,
-            responses={200: {"content": {"application/atom+xml": {}}}, 404: {"description": "no such member"}})
+@router.get("/members/{code}.atom")
 def member_feed(code: str, res: Annotated[Resources, Depends(resources)], lang: FeedLang = "zh"):
     """The newest notices of one WTO member (code or name: EU, USA, 欧盟)."""
     try:
@@ -73,8 +71,7 @@ def member_feed(code: str, res: Annotated[Resources, Depends(resources)], lang: 
     return atom_response(feeds.member_feed(res.settings, res.store, member.code, member.name(lang), lang), res)
 
 
-@router.get("/filters/{filter_id}.atom", response_class=Response,
-            responses={200: {"content": {"application/atom+xml": {}}}, 403: {"description": "bad or missing token"}})
+@router.get("/filters/{filter_id}.atom")
 def filter_feed(filter_id: int, res: Annotated[Resources, Depends(resources)], lang: FeedLang = "zh",
                 token: Annotated[str, Query(max_length=2000, description="the signed token of the feed link")] = ""):
     """A personal filter's matches (exclusions applied); the URL's token is the only credential."""
