@@ -199,6 +199,15 @@ class NoticeGroups:
         )
         return Group(group_id, [r["symbol"] for r in rows])
 
+    def groups_of(self, symbols: list[str]) -> dict[str, Group]:
+        """Symbol -> its group, for a page of search results (ungrouped symbols are left out)."""
+        marks = ",".join("?" * len(symbols))
+        rows = self.conn.execute(
+            f"SELECT symbol, group_id FROM notice_groups WHERE symbol IN ({marks})", symbols
+        ).fetchall()
+        groups = {g: self._group(g) for g in {r["group_id"] for r in rows}}
+        return {r["symbol"]: groups[r["group_id"]] for r in rows}
+
     def lead_of(self, symbol: str) -> str:
         group = self.group_of(symbol)
         return group.id if group else symbol

@@ -109,6 +109,8 @@ def test_groups_are_stored_and_keep_their_id_when_a_late_copy_arrives(settings, 
     groups = refresh_groups(settings, store, [DAY])
     power = groups.group_of("G/TBT/N/KEN/1901")
     assert power.id == "G/TBT/N/BDI/1900" and power.symbols == [f"G/TBT/N/{c}/{1900 + i}" for i, c in enumerate(EAC)]
+    assert set(groups.groups_of(["G/TBT/N/KEN/1901", "G/TBT/N/EU/2001", "G/TBT/N/UGA/1914"])) == {
+        "G/TBT/N/KEN/1901", "G/TBT/N/UGA/1914"}
     lantern = groups.group_of("G/TBT/N/UGA/1914")
     assert lantern.id == "G/TBT/N/BDI/1910" and groups.group_of("G/TBT/N/EU/2001") is None
     late = store.get("G/TBT/N/KEN/1901").model_copy(update={

@@ -84,3 +84,18 @@ def test_search_export_pages_through_the_whole_history(client, store):
     filtered = client.get("/api/search?member=KEN&limit=1").json()
     assert filtered["total"] == 2 and "member=KEN" in filtered["next"]
     assert client.get("/api/search?limit=0").status_code == 400
+
+
+def test_group_partial_names_the_other_copies_and_the_lead(settings, store):
+    from alerts.grouping import refresh_groups
+    from webapp.templating import templates
+
+    group = refresh_groups(settings, store, [store.get("G/TBT/N/KEN/1901").distribution_date]).group_of(
+        "G/TBT/N/KEN/1901")
+    partial = templates.env.get_template("_group.html")
+    html = partial.render(group=group, notice=store.get("G/TBT/N/KEN/1901"), lang="en")
+    assert html.count('href="/notices/G/TBT/N/') == 5  # four other copies, and the lead holding the review
+    assert "Also notified as" in html and 'reviewed under <a href="/notices/G/TBT/N/BDI/1900">' in html
+    assert partial.render(group=None, notice=store.get("G/TBT/N/EU/2001"), lang="zh").strip() == ""
+    lead_page = partial.render(group=group, notice=store.get("G/TBT/N/BDI/1900"), lang="zh")
+    assert "同文通报" in lead_page and "评议记录见" not in lead_page
