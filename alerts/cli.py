@@ -24,7 +24,9 @@ alerts_app = typer.Typer(
 )
 review_app = typer.Typer(help="The working group's review queue (通报评议).", no_args_is_help=True)
 filters_app = typer.Typer(help="A subscriber's named filters: list, change, remove.", no_args_is_help=True)
-webhooks_app = typer.Typer(help="HTTPS endpoints that receive a filter's matches as signed JSON.", no_args_is_help=True)
+webhooks_app = typer.Typer(
+    help="HTTPS endpoints that receive a filter's matches as signed JSON.", no_args_is_help=True
+)
 
 ExcludeHs = Annotated[
     Optional[list[str]], typer.Option("--exclude-hs", help="HS prefix that vetoes a match (repeatable)")
@@ -118,7 +120,13 @@ def subscribe_command(
     except SubscriptionError as exc:
         raise _fail(str(exc)) from exc
     s = result.subscriber
-    what = "filter added" if result.new_filter else "filter replaced" if result.updated else "filter already present"
+    what = (
+        "filter added"
+        if result.new_filter
+        else "filter replaced"
+        if result.updated
+        else "filter already present"
+    )
     out.print(
         f"{s.email}: {what} #{result.filter.id} ({escape(describe_filter(result.filter))}); {s.lang}, {s.frequency}, "
         f"{s.status}" + ("; a confirmation link was queued" if result.needs_confirmation else ""),
@@ -372,7 +380,9 @@ def filters_update_command(
     name: Annotated[Optional[str], typer.Option("--name", help="new name")] = None,
     exclude_hs: ExcludeHs = None,
     exclude_keyword: ExcludeKeyword = None,
-    clear_exclusions: Annotated[bool, typer.Option("--clear-exclusions", help="drop every exclusion")] = False,
+    clear_exclusions: Annotated[
+        bool, typer.Option("--clear-exclusions", help="drop every exclusion")
+    ] = False,
 ) -> None:
     """Rename a filter or replace its exclusions (change include rules with `subscribe --filter NAME`)."""
     from alerts.run import describe_filter
@@ -422,8 +432,11 @@ def webhooks_add_command(
     except WebhookError as exc:
         raise _fail(str(exc)) from exc
     out.print(f"webhook #{endpoint.id} {endpoint.url} for filter {filter_id}", highlight=False, markup=False)
-    out.print(f"signing secret (verify X-Tbtwatch-Signature with it): {endpoint.secret}", highlight=False,
-              markup=False)
+    out.print(
+        f"signing secret (verify X-Tbtwatch-Signature with it): {endpoint.secret}",
+        highlight=False,
+        markup=False,
+    )
 
 
 @webhooks_app.command("list")
@@ -432,8 +445,11 @@ def webhooks_list_command() -> None:
     from alerts.webhooks import list_endpoints
 
     for e in list_endpoints(_settings()):
-        out.print(f"#{e.id} filter {e.filter_id} {e.status} failures={e.failures} {e.url} {e.last_error or ''}",
-                  highlight=False, markup=False)
+        out.print(
+            f"#{e.id} filter {e.filter_id} {e.status} failures={e.failures} {e.url} {e.last_error or ''}",
+            highlight=False,
+            markup=False,
+        )
 
 
 @webhooks_app.command("remove")

@@ -49,7 +49,9 @@ class WorkCalendar:
     def is_working_day(self, day: dt.date) -> bool:
         if day.year not in self.years and day.year not in self._warned:
             self._warned.add(day.year)
-            log.warning("%s has no holidays for %s: counting weekends only; add the year", self.source, day.year)
+            log.warning(
+                "%s has no holidays for %s: counting weekends only; add the year", self.source, day.year
+            )
         if day in self.workdays:
             return True
         return day.weekday() < 5 and day not in self.holidays
@@ -79,7 +81,9 @@ def load_calendar(path: Path) -> WorkCalendar:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
-        raise CalendarError(f"holidays file {path}: {exc}; set alerts.holidays_file to an existing file") from exc
+        raise CalendarError(
+            f"holidays file {path}: {exc}; set alerts.holidays_file to an existing file"
+        ) from exc
     except (yaml.YAMLError, ValueError) as exc:  # PyYAML raises ValueError for a date like 2026-13-01
         raise CalendarError(f"holidays file {path}: not valid YAML or not a date ({exc})") from exc
     holidays: set[dt.date] = set()
@@ -97,7 +101,9 @@ def load_calendar(path: Path) -> WorkCalendar:
         for value in block.get("workdays") or []:
             day = _day(value, where)
             if day.weekday() < 5:
-                raise CalendarError(f"{where}: working day {day} is a weekday already; list only weekend days")
+                raise CalendarError(
+                    f"{where}: working day {day} is a weekday already; list only weekend days"
+                )
             workdays.add(day)
         if block.get("provisional"):
             provisional.add(year)

@@ -142,10 +142,20 @@ def _summary(entry: FeedEntry, lang: str, members: Members) -> str:
 
 
 _LABELS = {
-    "zh": {"member": "通报成员", "products": "产品", "deadline": "评议截止日期", "level": "预警等级",
-           "followup": "后续文件"},
-    "en": {"member": "Member", "products": "Products", "deadline": "Final date for comments",
-           "level": "Warning level", "followup": "Follow-up"},
+    "zh": {
+        "member": "通报成员",
+        "products": "产品",
+        "deadline": "评议截止日期",
+        "level": "预警等级",
+        "followup": "后续文件",
+    },
+    "en": {
+        "member": "Member",
+        "products": "Products",
+        "deadline": "Final date for comments",
+        "level": "Warning level",
+        "followup": "Follow-up",
+    },
 }
 
 

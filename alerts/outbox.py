@@ -207,7 +207,8 @@ class Outbox:
                     "WHERE id = ? AND state = 'sending'",
                     (
                         f"the sender ({r['claimed_by']}) stopped during delivery; the message may have "
-                        f"arrived. Check the mail log for Message-ID {r['message_id']}; if absent, run "
+                        f"arrived. Check the mail log for Message-ID {r['message_id']} (a webhook: the "
+                        f"receiver's log for X-Tbtwatch-Delivery); if absent, run "
                         f"`tbtwatch alerts requeue {r['id']}`",
                         r["id"],
                     ),
@@ -261,13 +262,14 @@ class Outbox:
             )
         return None
 
-    def release(self, row_id: int) -> None:
-        """Put a claimed row back untried (its attempt is not counted): the sender chose not to try it now."""
+    def defer(self, row_id: int, due: dt.datetime) -> None:
+        """Put a claimed row back untried (the attempt is not counted), due at ``due``: the sender chose not to
+        try it now (its webhook endpoint just failed another message)."""
         with transaction(self.conn) as conn:
             conn.execute(
-                "UPDATE alert_outbox SET state = 'queued', attempts = attempts - 1, claimed_by = NULL "
-                "WHERE id = ? AND state = 'sending'",
-                (row_id,),
+                "UPDATE alert_outbox SET state = 'queued', attempts = attempts - 1, claimed_by = NULL, "
+                "next_attempt_at = ? WHERE id = ? AND state = 'sending'",
+                (stamp(due), row_id),
             )
 
     def carried(self, channel: str, recipient: str, symbols: list[str], item_kind: str) -> set[str]:

@@ -183,6 +183,8 @@ def evaluate_filter(flt: Filter, facts: NoticeFacts) -> list[Evidence] | None:
     notice coded 850710, not one that gives only the whole heading 8507.
     """
     evidence = evaluate_rule(flt.include, facts)
-    if evidence is None or any(evaluate_rule(rule, facts, covering=False) is not None for rule in flt.exclude):
+    if evidence is None or any(
+        evaluate_rule(rule, facts, covering=False) is not None for rule in flt.exclude
+    ):
         return None
     return evidence

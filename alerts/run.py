@@ -18,9 +18,9 @@ from alerts.context import MessageContext, NoticeItem
 from alerts.daybook import Assessed, ItemMaker, effective_deadline, new_notices
 from alerts.delivery import DeliveryReport, deliver
 from alerts.digest import digest_context
+from alerts.grouping import NoticeGroups, refresh_groups
 from alerts.matching import SubscriptionIndex
 from alerts.messages import render, rendered_email
-from alerts.grouping import NoticeGroups, refresh_groups
 from alerts.outbox import Outbox, Rendered
 from alerts.rules import Evidence, Filter, NoticeFacts, Rule
 from alerts.subscriptions import Subscriber
@@ -116,7 +116,9 @@ class Match:
     entry: Assessed
     evidence: list[Evidence] = field(default_factory=list)
     filters: list[Filter] = field(default_factory=list)
-    symbols: list[str] = field(default_factory=list)  # the notice's group, its lead first (or the notice alone)
+    symbols: list[str] = field(
+        default_factory=list
+    )  # the notice's group, its lead first (or the notice alone)
 
     @property
     def filter_names(self) -> list[str]:
@@ -196,14 +198,21 @@ def _queue_webhooks(outbox: Outbox, make: ItemMaker, match: Match, endpoints: di
             def render_webhook(message_id: str, _: list[str], flt=flt, item=item) -> Rendered:
                 return webhooks.payload(
                     message_id=message_id,
-                    filter_info={"id": flt.id, "name": flt.name, "include": flt.include.to_dict(),
-                                 "exclude": [r.to_dict() for r in flt.exclude]},
+                    filter_info={
+                        "id": flt.id,
+                        "name": flt.name,
+                        "include": flt.include.to_dict(),
+                        "exclude": [r.to_dict() for r in flt.exclude],
+                    },
                     notice=notice.model_dump(mode="json"),
                     assessment=match.entry.assessment,
                     group=match.symbols,
-                    extra={"notice_url": item.notice_url, "comment_deadline": item.comment_deadline or None,
-                           "cutoff_date": item.cutoff_date or None,
-                           "evidence": [asdict(e) for e in match.evidence]},
+                    extra={
+                        "notice_url": item.notice_url,
+                        "comment_deadline": item.comment_deadline or None,
+                        "cutoff_date": item.cutoff_date or None,
+                        "evidence": [asdict(e) for e in match.evidence],
+                    },
                 )
 
             row = outbox.enqueue(
@@ -386,7 +395,9 @@ def build_weekly_summary(
 
 def queue_endpoint_disabled(settings: Settings, endpoint: webhooks.Endpoint) -> int | None:
     """Tell a webhook's owner, once, that their endpoint was disabled and why."""
-    owner = next((s for s in subscriptions.list_subscribers(settings) if s.id == endpoint.subscriber_id), None)
+    owner = next(
+        (s for s in subscriptions.list_subscribers(settings) if s.id == endpoint.subscriber_id), None
+    )
     if owner is None or owner.status == "unsubscribed":
         return None
     current = webhooks.get_endpoint(settings, endpoint.id) or endpoint

@@ -162,7 +162,10 @@ def list_subscribers(settings: Settings, status: str | None = None) -> list[Subs
 
 def _filter_name(conn: sqlite3.Connection, subscriber_id: int) -> str:
     """The name an unnamed filter gets: ``default`` for the first, then ``filter 2``, ``filter 3`` ..."""
-    taken = {r["name"] for r in conn.execute("SELECT name FROM alert_filters WHERE subscriber_id = ?", (subscriber_id,))}
+    taken = {
+        r["name"]
+        for r in conn.execute("SELECT name FROM alert_filters WHERE subscriber_id = ?", (subscriber_id,))
+    }
     if "default" not in taken:
         return "default"
     number = len(taken) + 1
@@ -225,10 +228,13 @@ def subscribe(
             if name
             else None
         )
-        existing = named or conn.execute(
-            "SELECT * FROM alert_filters WHERE subscriber_id = ? AND include_rule = ? AND exclude_rules = ?",
-            (sid, include, excludes),
-        ).fetchone()
+        existing = (
+            named
+            or conn.execute(
+                "SELECT * FROM alert_filters WHERE subscriber_id = ? AND include_rule = ? AND exclude_rules = ?",
+                (sid, include, excludes),
+            ).fetchone()
+        )
         if existing is None:
             filter_id = conn.execute(
                 "INSERT INTO alert_filters (subscriber_id, name, include_rule, exclude_rules, created_at) "
@@ -281,7 +287,9 @@ def update_filter(
             (row["subscriber_id"], new_name, filter_id),
         ).fetchone()
         if clash:
-            raise SubscriptionError(f"filter name {new_name!r}: another filter of {email} has it; choose another")
+            raise SubscriptionError(
+                f"filter name {new_name!r}: another filter of {email} has it; choose another"
+            )
         conn.execute(
             "UPDATE alert_filters SET name = ?, include_rule = ?, exclude_rules = ? WHERE id = ?",
             (

@@ -28,7 +28,11 @@ log = logging.getLogger(__name__)
 CONFIRM = "confirm"
 UNSUBSCRIBE = "unsubscribe"
 FEED = "feed"  # a personal filter's Atom feed; the subject is the filter id
-LIFETIMES = {CONFIRM: dt.timedelta(days=7), UNSUBSCRIBE: dt.timedelta(days=400), FEED: dt.timedelta(days=5 * 365)}
+LIFETIMES = {
+    CONFIRM: dt.timedelta(days=7),
+    UNSUBSCRIBE: dt.timedelta(days=400),
+    FEED: dt.timedelta(days=5 * 365),
+}
 
 
 class TokenError(ValueError):

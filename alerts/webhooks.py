@@ -40,7 +40,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from alerts.delivery import DeliveryReport
-from alerts.outbox import Outbox, OutboxRow, Rendered
+from alerts.outbox import FIRST_RETRY, Outbox, OutboxRow, Rendered
+from alerts.subscriptions import connection
 from archive.db import ensure_schema, transaction
 from tbtwatch.settings import Settings
 
@@ -99,13 +100,17 @@ class WebhookPolicy:
         if parts.scheme not in {"https", "http"} or not parts.hostname:
             raise WebhookError(f"endpoint {url!r}: give a full https:// URL")
         if parts.username or parts.password:
-            raise WebhookError(f"endpoint {url!r}: no user or password in the URL; verify our signature instead")
+            raise WebhookError(
+                f"endpoint {url!r}: no user or password in the URL; verify our signature instead"
+            )
         if any(ord(c) < 33 for c in url) or len(url) > 2000:
             raise WebhookError(f"endpoint {url!r}: spaces, control characters or over 2000 characters")
         if self.allow_private:
             return url
         if parts.scheme != "https":
-            raise WebhookError(f"endpoint {url!r}: use https:// (notices and signatures must not travel in clear)")
+            raise WebhookError(
+                f"endpoint {url!r}: use https:// (notices and signatures must not travel in clear)"
+            )
         for address in resolve(parts.hostname):
             ip = ipaddress.ip_address(address.split("%", 1)[0])
             if not ip.is_global or ip.is_multicast:
@@ -139,9 +144,7 @@ def _now() -> str:
 
 
 def _conn(settings: Settings) -> sqlite3.Connection:
-    from alerts.subscriptions import connection  # the subscriber tables this one refers to
-
-    conn = connection(settings)
+    conn = connection(settings)  # the subscriber tables come first: endpoints refer to them
     ensure_schema(conn, "alerts.webhooks", SCHEMA)
     return conn
 
@@ -151,7 +154,12 @@ def _endpoint(row: sqlite3.Row) -> Endpoint:
 
 
 def register(
-    settings: Settings, email: str, filter_id: int, url: str, policy: WebhookPolicy, resolve: Resolver = resolve_host
+    settings: Settings,
+    email: str,
+    filter_id: int,
+    url: str,
+    policy: WebhookPolicy,
+    resolve: Resolver = resolve_host,
 ) -> Endpoint:
     """Attach an endpoint to one of ``email``'s filters (re-registering re-enables it and keeps its secret)."""
     url = policy.check(url, resolve)
@@ -182,7 +190,8 @@ def get_endpoint(settings: Settings, endpoint_id: int) -> Endpoint | None:
 
 def list_endpoints(settings: Settings, subscriber_id: int | None = None) -> list[Endpoint]:
     rows = _conn(settings).execute(
-        "SELECT * FROM alert_webhooks WHERE ? IS NULL OR subscriber_id = ? ORDER BY id", (subscriber_id, subscriber_id)
+        "SELECT * FROM alert_webhooks WHERE ? IS NULL OR subscriber_id = ? ORDER BY id",
+        (subscriber_id, subscriber_id),
     )
     return [_endpoint(r) for r in rows]
 
@@ -218,12 +227,19 @@ def verify_signature(
         age = abs((now if now is not None else time.time()) - int(timestamp))
     except ValueError:
         return False
-    return age <= TOLERANCE.total_seconds() and hmac.compare_digest(signature(secret, timestamp, body), header)
+    return age <= TOLERANCE.total_seconds() and hmac.compare_digest(
+        signature(secret, timestamp, body), header
+    )
 
 
 def payload(
-    *, message_id: str, filter_info: dict[str, Any], notice: dict[str, Any], assessment: dict[str, Any],
-    group: list[str], extra: dict[str, Any],
+    *,
+    message_id: str,
+    filter_info: dict[str, Any],
+    notice: dict[str, Any],
+    assessment: dict[str, Any],
+    group: list[str],
+    extra: dict[str, Any],
 ) -> Rendered:
     """The JSON body (UTF-8, Chinese unescaped) stored in the outbox row."""
     body = {
@@ -249,7 +265,9 @@ class _Failure(Exception):
         self.gone = gone
 
 
-def _post(client: httpx.Client, endpoint: Endpoint, row: OutboxRow, policy: WebhookPolicy, resolve: Resolver) -> None:
+def _post(
+    client: httpx.Client, endpoint: Endpoint, row: OutboxRow, policy: WebhookPolicy, resolve: Resolver
+) -> None:
     try:
         policy.check(endpoint.url, resolve)
     except WebhookError as exc:
@@ -288,15 +306,20 @@ class WebhookSender:
 
     def _record_success(self, endpoint: Endpoint) -> None:
         with transaction(self.conn) as conn:
-            conn.execute("UPDATE alert_webhooks SET failures = 0, last_error = NULL WHERE id = ?", (endpoint.id,))
+            conn.execute(
+                "UPDATE alert_webhooks SET failures = 0, last_error = NULL WHERE id = ?", (endpoint.id,)
+            )
 
     def _record_failure(self, endpoint: Endpoint, error: str, gone: bool) -> bool:
         """Count a failure; True when the endpoint is now disabled."""
         with transaction(self.conn) as conn:
             conn.execute(
-                "UPDATE alert_webhooks SET failures = failures + 1, last_error = ? WHERE id = ?", (error, endpoint.id)
+                "UPDATE alert_webhooks SET failures = failures + 1, last_error = ? WHERE id = ?",
+                (error, endpoint.id),
             )
-            failures = conn.execute("SELECT failures FROM alert_webhooks WHERE id = ?", (endpoint.id,)).fetchone()[0]
+            failures = conn.execute(
+                "SELECT failures FROM alert_webhooks WHERE id = ?", (endpoint.id,)
+            ).fetchone()[0]
             if not (gone or failures >= DISABLE_AFTER):
                 return False
             conn.execute(
@@ -310,7 +333,9 @@ class WebhookSender:
             )
         return True
 
-    def run(self, now: dt.datetime | None = None, limit: int = 10_000) -> tuple[DeliveryReport, list[Endpoint]]:
+    def run(
+        self, now: dt.datetime | None = None, limit: int = 10_000
+    ) -> tuple[DeliveryReport, list[Endpoint]]:
         """Deliver due webhook rows; returns the report and the endpoints disabled in this run."""
         report = DeliveryReport(uncertain=self.outbox.recover_stale(now, CHANNEL))
         disabled: list[Endpoint] = []
@@ -326,7 +351,7 @@ class WebhookSender:
                     report.failed.append((row.id, "endpoint removed or disabled"))
                     continue
                 if endpoint.id in failed_now:
-                    self.outbox.release(row.id)
+                    self.outbox.defer(row.id, (now or dt.datetime.now(dt.timezone.utc)) + FIRST_RETRY)
                     continue
                 try:
                     _post(client, endpoint, row, self.policy, self.resolve)

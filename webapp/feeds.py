@@ -47,9 +47,15 @@ def feed_index(request: Request, res: Annotated[Resources, Depends(resources)]):
     """Every public feed: the catalogue's product lines and the members that have notices in the archive."""
     lang = request_lang(request)
     members = res.store.search(SearchQuery(limit=1, facets=True)).facets.get("member", [])
-    return render(request, "feeds.html", {
-        "L": labels()[lang], "lines": list(res.catalogue) if res.catalogue else [],
-        "members": [(f.value, res.member_name(f.value, lang), f.count) for f in members]})
+    return render(
+        request,
+        "feeds.html",
+        {
+            "L": labels()[lang],
+            "lines": list(res.catalogue) if res.catalogue else [],
+            "members": [(f.value, res.member_name(f.value, lang), f.count) for f in members],
+        },
+    )
 
 
 @router.get("/lines/{line_id}.atom")
@@ -57,7 +63,9 @@ def line_feed(line_id: str, res: Annotated[Resources, Depends(resources)], lang:
     """The newest notices of one catalogue product line."""
     line = res.catalogue.get(line_id) if res.catalogue else None
     if line is None:
-        raise HTTPException(404, f"product line {line_id!r} is not in the catalogue; see /feeds/ for the list")
+        raise HTTPException(
+            404, f"product line {line_id!r} is not in the catalogue; see /feeds/ for the list"
+        )
     return atom_response(feeds.line_feed(res.settings, res.store, line.id, line.name(lang), lang), res)
 
 
@@ -68,12 +76,18 @@ def member_feed(code: str, res: Annotated[Resources, Depends(resources)], lang: 
         member = res.members.resolve(code)
     except MemberError as exc:
         raise HTTPException(404, f"member {code!r}: {exc}") from None
-    return atom_response(feeds.member_feed(res.settings, res.store, member.code, member.name(lang), lang), res)
+    return atom_response(
+        feeds.member_feed(res.settings, res.store, member.code, member.name(lang), lang), res
+    )
 
 
 @router.get("/filters/{filter_id}.atom")
-def filter_feed(filter_id: int, res: Annotated[Resources, Depends(resources)], lang: FeedLang = "zh",
-                token: Annotated[str, Query(max_length=2000, description="the signed token of the feed link")] = ""):
+def filter_feed(
+    filter_id: int,
+    res: Annotated[Resources, Depends(resources)],
+    lang: FeedLang = "zh",
+    token: Annotated[str, Query(max_length=2000, description="the signed token of the feed link")] = "",
+):
     """A personal filter's matches (exclusions applied); the URL's token is the only credential."""
     try:
         flt = feeds.personal_filter(res.settings, filter_id, token)

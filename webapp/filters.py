@@ -47,32 +47,82 @@ def _subscriber(res: Resources, token: str) -> subscriptions.Subscriber:
 def _form_values(flt: Filter | None) -> dict[str, str | list[str]]:
     """A filter as the form shows it (empty for a new one)."""
     if flt is None:
-        return {"name": "", "hs": "", "members": "", "keywords": "", "product_lines": [], "areas": [],
-                "min_level": "none", "exclude_hs": "", "exclude_keywords": ""}
+        return {
+            "name": "",
+            "hs": "",
+            "members": "",
+            "keywords": "",
+            "product_lines": [],
+            "areas": [],
+            "min_level": "none",
+            "exclude_hs": "",
+            "exclude_keywords": "",
+        }
     rule = flt.include
-    return {"name": flt.name, "hs": ", ".join(rule.hs), "members": ", ".join(rule.members),
-            "keywords": ", ".join(rule.keywords), "product_lines": rule.product_lines, "areas": rule.areas,
-            "min_level": rule.min_level, "exclude_hs": ", ".join(h for x in flt.exclude for h in x.hs),
-            "exclude_keywords": ", ".join(k for x in flt.exclude for k in x.keywords)}
+    return {
+        "name": flt.name,
+        "hs": ", ".join(rule.hs),
+        "members": ", ".join(rule.members),
+        "keywords": ", ".join(rule.keywords),
+        "product_lines": rule.product_lines,
+        "areas": rule.areas,
+        "min_level": rule.min_level,
+        "exclude_hs": ", ".join(h for x in flt.exclude for h in x.hs),
+        "exclude_keywords": ", ".join(k for x in flt.exclude for k in x.keywords),
+    }
 
 
-def _page(request: Request, res: Resources, token: str, *, error: str | None = None, notice: str | None = None,
-          secret: str | None = None, values: dict | None = None, status_code: int = 200):
+def _page(
+    request: Request,
+    res: Resources,
+    token: str,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    secret: str | None = None,
+    values: dict | None = None,
+    status_code: int = 200,
+):
     lang = request_lang(request)
     try:
         subscriber = _subscriber(res, token)
     except _Denied as exc:
-        return render(request, "filters.html", {"L": labels()[lang], "error": str(exc), "subscriber": None},
-                      status_code=403)
+        return render(
+            request,
+            "filters.html",
+            {"L": labels()[lang], "error": str(exc), "subscriber": None},
+            status_code=403,
+        )
     hooks = webhooks.list_endpoints(res.settings, subscriber.id)
-    rows = [{"filter": f, "values": _form_values(f), "include": describe_rule(f.include),
-             "exclude": "; ".join(describe_rule(r) for r in f.exclude),
-             "feed": feeds.filter_feed_url(res.settings, f.id or 0, lang),
-             "hooks": [h for h in hooks if h.filter_id == f.id]} for f in subscriber.filters]
-    return render(request, "filters.html", {
-        "L": labels()[lang], "subscriber": subscriber, "rows": rows, "token": token, "error": error,
-        "notice": notice, "secret": secret, "new": values or _form_values(None), "areas": AREAS, "levels": LEVELS,
-        "lines": list(res.catalogue) if res.catalogue else []}, status_code=status_code)
+    rows = [
+        {
+            "filter": f,
+            "values": _form_values(f),
+            "include": describe_rule(f.include),
+            "exclude": "; ".join(describe_rule(r) for r in f.exclude),
+            "feed": feeds.filter_feed_url(res.settings, f.id or 0, lang),
+            "hooks": [h for h in hooks if h.filter_id == f.id],
+        }
+        for f in subscriber.filters
+    ]
+    return render(
+        request,
+        "filters.html",
+        {
+            "L": labels()[lang],
+            "subscriber": subscriber,
+            "rows": rows,
+            "token": token,
+            "error": error,
+            "notice": notice,
+            "secret": secret,
+            "new": values or _form_values(None),
+            "areas": AREAS,
+            "levels": LEVELS,
+            "lines": list(res.catalogue) if res.catalogue else [],
+        },
+        status_code=status_code,
+    )
 
 
 def _back(token: str, done: str) -> RedirectResponse:
@@ -80,43 +130,79 @@ def _back(token: str, done: str) -> RedirectResponse:
 
 
 @router.get("/filters")
-def filters_page(request: Request, res: Annotated[Resources, Depends(resources)], token: str = "", done: str = ""):
+def filters_page(
+    request: Request, res: Annotated[Resources, Depends(resources)], token: str = "", done: str = ""
+):
     lang = request_lang(request)
     notice = {"saved": labels()[lang]["filter_saved"], "deleted": labels()[lang]["filter_deleted"]}.get(done)
     return _page(request, res, token, notice=notice)
 
 
 @router.post("/filters")
-def save_filter(request: Request, res: Annotated[Resources, Depends(resources)], token: Token = "",
-                filter_id: Annotated[str, Form(max_length=20)] = "", name: Annotated[str, Form(max_length=200)] = "",
-                hs: Text = "", members: Text = "", keywords: Text = "",
-                product_lines: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
-                areas: Annotated[list[str], Form()] = [],  # noqa: B006
-                min_level: Annotated[str, Form(max_length=20)] = "none", exclude_hs: Text = "",
-                exclude_keywords: Text = ""):
+def save_filter(
+    request: Request,
+    res: Annotated[Resources, Depends(resources)],
+    token: Token = "",
+    filter_id: Annotated[str, Form(max_length=20)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    hs: Text = "",
+    members: Text = "",
+    keywords: Text = "",
+    product_lines: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
+    areas: Annotated[list[str], Form()] = [],  # noqa: B006
+    min_level: Annotated[str, Form(max_length=20)] = "none",
+    exclude_hs: Text = "",
+    exclude_keywords: Text = "",
+):
     """Add a filter, or change the one ``filter_id`` names (name, include and exclude rules)."""
-    values = {"name": name, "hs": hs, "members": members, "keywords": keywords, "product_lines": product_lines,
-              "areas": areas, "min_level": min_level, "exclude_hs": exclude_hs, "exclude_keywords": exclude_keywords}
+    values = {
+        "name": name,
+        "hs": hs,
+        "members": members,
+        "keywords": keywords,
+        "product_lines": product_lines,
+        "areas": areas,
+        "min_level": min_level,
+        "exclude_hs": exclude_hs,
+        "exclude_keywords": exclude_keywords,
+    }
     try:
         subscriber = _subscriber(res, token)
         vocabulary = Vocabulary(res.settings)
-        include = vocabulary.rule(hs=hs, members=members, keywords=keywords, product_lines=product_lines,
-                                  areas=areas, min_level=min_level)
+        include = vocabulary.rule(
+            hs=hs,
+            members=members,
+            keywords=keywords,
+            product_lines=product_lines,
+            areas=areas,
+            min_level=min_level,
+        )
         exclusion = vocabulary.exclusion(hs=exclude_hs, keywords=exclude_keywords)
         exclude = [exclusion] if exclusion else []
         if filter_id.strip().isdigit():
-            subscriptions.update_filter(res.settings, subscriber.email, int(filter_id), name=name,
-                                        include=include, exclude=exclude)
+            subscriptions.update_filter(
+                res.settings, subscriber.email, int(filter_id), name=name, include=include, exclude=exclude
+            )
         else:
-            subscriptions.subscribe(res.settings, subscriber.email, include, lang=subscriber.lang,
-                                    frequency=subscriber.frequency, name=name, exclude=exclude, source="web")
+            subscriptions.subscribe(
+                res.settings,
+                subscriber.email,
+                include,
+                lang=subscriber.lang,
+                frequency=subscriber.frequency,
+                name=name,
+                exclude=exclude,
+                source="web",
+            )
     except (_Denied, SubscriptionError) as exc:
         return _page(request, res, token, error=str(exc), values=values, status_code=400)
     return _back(token, "saved")
 
 
 @router.post("/filters/{filter_id}/delete")
-def delete_filter(request: Request, filter_id: int, res: Annotated[Resources, Depends(resources)], token: Token = ""):
+def delete_filter(
+    request: Request, filter_id: int, res: Annotated[Resources, Depends(resources)], token: Token = ""
+):
     try:
         subscriptions.remove_filter(res.settings, _subscriber(res, token).email, filter_id)
     except (_Denied, SubscriptionError) as exc:
@@ -125,21 +211,28 @@ def delete_filter(request: Request, filter_id: int, res: Annotated[Resources, De
 
 
 @router.post("/filters/{filter_id}/webhooks")
-def add_webhook(request: Request, filter_id: int, res: Annotated[Resources, Depends(resources)], token: Token = "",
-                url: Text = ""):
+def add_webhook(
+    request: Request,
+    filter_id: int,
+    res: Annotated[Resources, Depends(resources)],
+    token: Token = "",
+    url: Text = "",
+):
     """Register an endpoint; the page shows its signing secret once."""
     try:
         subscriber = _subscriber(res, token)
-        endpoint = webhooks.register(res.settings, subscriber.email, filter_id, url,
-                                     webhooks.WebhookPolicy.from_settings(res.settings))
+        endpoint = webhooks.register(
+            res.settings, subscriber.email, filter_id, url, webhooks.WebhookPolicy.from_settings(res.settings)
+        )
     except (_Denied, webhooks.WebhookError) as exc:
         return _page(request, res, token, error=str(exc), status_code=400)
     return _page(request, res, token, secret=endpoint.secret)
 
 
 @router.post("/filters/webhooks/{endpoint_id}/delete")
-def delete_webhook(request: Request, endpoint_id: int, res: Annotated[Resources, Depends(resources)],
-                   token: Token = ""):
+def delete_webhook(
+    request: Request, endpoint_id: int, res: Annotated[Resources, Depends(resources)], token: Token = ""
+):
     try:
         subscriber = _subscriber(res, token)
         endpoint = webhooks.get_endpoint(res.settings, endpoint_id)

@@ -45,8 +45,14 @@ def eac_copies(number: int, text: dict, day: str) -> list[dict]:
     """One text notified separately by the five EAC members (each under its own symbol), as ePing lists them."""
     names = {"BDI": "Burundi", "KEN": "Kenya", "RWA": "Rwanda", "TZA": "Tanzania", "UGA": "Uganda"}
     return [
-        {"symbol": f"G/TBT/N/{code}/{number + i}", "member": names[code], "distribution_date": day,
-         "comment_deadline": days(60), "language": "en", **text}
+        {
+            "symbol": f"G/TBT/N/{code}/{number + i}",
+            "member": names[code],
+            "distribution_date": day,
+            "comment_deadline": days(60),
+            "language": "en",
+            **text,
+        }
         for i, code in enumerate(EAC)
     ]
 
@@ -62,9 +68,13 @@ NOTICES = [
         "description": "Sets labelling, carbon footprint and due-diligence requirements for lithium-ion batteries.",
         "products": "Lithium-ion accumulators (HS 8507.60)",
         "hs_codes": ["850760"],
-        "translations": {"zh": {"title": "关于轻型交通工具用可充电锂离子电池的法规草案",
-                                "description": "规定锂离子电池的标签、碳足迹和尽职调查要求。",
-                                "products": "锂离子蓄电池（HS 8507.60）"}},
+        "translations": {
+            "zh": {
+                "title": "关于轻型交通工具用可充电锂离子电池的法规草案",
+                "description": "规定锂离子电池的标签、碳足迹和尽职调查要求。",
+                "products": "锂离子蓄电池（HS 8507.60）",
+            }
+        },
         "url": "https://docs.example.org/G/TBT/N/EU/2001.pdf",
     },
     {
@@ -94,14 +104,24 @@ NOTICES = [
 ]
 
 ASSESSMENTS = [
-    assessment("G/TBT/N/EU/2001", "high", [("lithium_batteries", 0.95, "Lithium-ion accumulators")],
-               hs_given=["850760"]),
-    assessment("G/TBT/N/EU/2002", "medium", [("lithium_batteries", 0.4, "accumulators")], hs_given=["850710"]),
+    assessment(
+        "G/TBT/N/EU/2001",
+        "high",
+        [("lithium_batteries", 0.95, "Lithium-ion accumulators")],
+        hs_given=["850760"],
+    ),
+    assessment(
+        "G/TBT/N/EU/2002", "medium", [("lithium_batteries", 0.4, "accumulators")], hs_given=["850710"]
+    ),
     assessment("G/TBT/N/SAU/1400", "medium", [("e_cigarettes", 0.9, "电子烟")], hs_given=["854340"]),
-    *[assessment(n["symbol"], "medium", [("power_banks", 0.8, "power banks")], hs_given=["850760"])
-      for n in NOTICES[3:8]],
-    *[assessment(n["symbol"], "low", [("led_lighting", 0.6, "solar lanterns")], hs_given=["851310"])
-      for n in NOTICES[8:13]],
+    *[
+        assessment(n["symbol"], "medium", [("power_banks", 0.8, "power banks")], hs_given=["850760"])
+        for n in NOTICES[3:8]
+    ],
+    *[
+        assessment(n["symbol"], "low", [("led_lighting", 0.6, "solar lanterns")], hs_given=["851310"])
+        for n in NOTICES[8:13]
+    ],
 ]
 
 
@@ -169,7 +189,7 @@ def receiver():
             """Quiet."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/tbt"
     yield state

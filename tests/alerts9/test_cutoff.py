@@ -82,15 +82,27 @@ def test_bad_holidays_file_is_named(tmp_path, text, message):
 
 def test_digest_review_queue_and_reminders_show_the_cutoff(settings, store, monkeypatch):
     monkeypatch.setattr(settings.alerts, "working_group", ["wg@example.org"])
-    notice = notice_from_dict({
-        "symbol": "G/TBT/N/USA/3100", "member": "United States", "language": "en",
-        "distribution_date": "2026-02-02", "comment_deadline": "2026-03-05",
-        "title": "Energy conservation standards for external power supplies",
-        "description": "Amends efficiency levels.", "products": "Power supplies (HS 8504.40)",
-        "hs_codes": ["850440"]})
+    notice = notice_from_dict(
+        {
+            "symbol": "G/TBT/N/USA/3100",
+            "member": "United States",
+            "language": "en",
+            "distribution_date": "2026-02-02",
+            "comment_deadline": "2026-03-05",
+            "title": "Energy conservation standards for external power supplies",
+            "description": "Amends efficiency levels.",
+            "products": "Power supplies (HS 8504.40)",
+            "hs_codes": ["850440"],
+        }
+    )
     store.upsert([notice])
-    store.put_assessments([assessment(notice.symbol, "medium", [("chargers_power_supplies", 0.9, "power")],
-                                      assessed_on="2026-03-02")])
+    store.put_assessments(
+        [
+            assessment(
+                notice.symbol, "medium", [("chargers_power_supplies", 0.9, "power")], assessed_on="2026-03-02"
+            )
+        ]
+    )
     day = D(2026, 3, 2)
     path = run.build_digest(settings, day, store=store, deliver_now=False)
     html = path.read_text(encoding="utf-8")

@@ -31,7 +31,10 @@ def test_line_feed_is_valid_atom_with_stable_ids_links_and_chinese(client):
     parsed = parse(client.get("/feeds/lines/lithium_batteries.atom?lang=zh"))
     assert parsed.feed.id == "urn:tbtwatch:feed:line:lithium_batteries"
     assert parsed.feed.title == "tbtwatch · 锂电池"
-    assert any(link.rel == "self" and "/feeds/lines/lithium_batteries.atom" in link.href for link in parsed.feed.links)
+    assert any(
+        link.rel == "self" and "/feeds/lines/lithium_batteries.atom" in link.href
+        for link in parsed.feed.links
+    )
     entries = {e.id: e for e in parsed.entries}
     entry = entries["urn:tbtwatch:notice:G/TBT/N/EU/2001"]
     assert entry.title == "G/TBT/N/EU/2001 关于轻型交通工具用可充电锂离子电池的法规草案"
@@ -39,7 +42,8 @@ def test_line_feed_is_valid_atom_with_stable_ids_links_and_chinese(client):
     assert entry.updated_parsed[:3] == (2026, 3, 2) and entry.published_parsed[:3] == (2026, 3, 2)
     assert entry.link == "http://127.0.0.1:8000/notices/G/TBT/N/EU/2001"
     assert [link.href for link in entry.links if link.rel == "related"] == [
-        "https://docs.example.org/G/TBT/N/EU/2001.pdf"]
+        "https://docs.example.org/G/TBT/N/EU/2001.pdf"
+    ]
     assert {t.term for t in entry.tags} >= {"850760", "lithium_batteries"}
     assert entry.author == "欧盟"
     english = parse(client.get("/feeds/lines/lithium_batteries.atom?lang=en"))
@@ -49,10 +53,17 @@ def test_line_feed_is_valid_atom_with_stable_ids_links_and_chinese(client):
 
 def test_updated_moves_when_an_addendum_arrives_and_the_id_stays(client, store):
     before = {e.id: e for e in parse(client.get("/feeds/members/EU.atom")).entries}
-    addendum = notice_from_dict({
-        "symbol": "G/TBT/N/EU/2001/Add.1", "member": "European Union", "language": "en",
-        "distribution_date": (DAY + dt.timedelta(days=20)).isoformat(), "comment_deadline": "2026-06-30",
-        "title": "Comment period extended", "description": "The final date for comments is extended."})
+    addendum = notice_from_dict(
+        {
+            "symbol": "G/TBT/N/EU/2001/Add.1",
+            "member": "European Union",
+            "language": "en",
+            "distribution_date": (DAY + dt.timedelta(days=20)).isoformat(),
+            "comment_deadline": "2026-06-30",
+            "title": "Comment period extended",
+            "description": "The final date for comments is extended.",
+        }
+    )
     store.upsert([addendum])
     after = parse(client.get("/feeds/members/EU.atom?lang=en"))
     entries = {e.id: e for e in after.entries}
@@ -83,8 +94,14 @@ def test_index_lists_every_public_feed(client):
 
 def test_personal_filter_feed_needs_its_token_and_applies_exclusions(client, settings):
     vocabulary = Vocabulary(settings)
-    result = subscriptions.subscribe(settings, "a@example.org", vocabulary.rule(hs="8507"), name="EU batteries",
-                                     exclude=[vocabulary.exclusion(keywords="lead-acid")], confirmed=True)
+    result = subscriptions.subscribe(
+        settings,
+        "a@example.org",
+        vocabulary.rule(hs="8507"),
+        name="EU batteries",
+        exclude=[vocabulary.exclusion(keywords="lead-acid")],
+        confirmed=True,
+    )
     other = subscriptions.subscribe(settings, "b@example.org", Rule(hs=["85"]), confirmed=True)
     url = feeds.filter_feed_url(settings, result.filter.id, "en")
     path = url.removeprefix(settings.alerts.base_url)
@@ -103,10 +120,18 @@ def test_personal_filter_feed_needs_its_token_and_applies_exclusions(client, set
 
 
 def test_crawled_control_characters_and_markup_cannot_break_the_feed(client, store):
-    hostile = notice_from_dict({
-        "symbol": "G/TBT/N/EU/2050", "member": "European Union", "language": "en",
-        "distribution_date": DAY.isoformat(), "title": "Batteries <script>alert(1)</script> \x00\x1b[31m & more",
-        "description": "]]></summary><entry>injected</entry>", "products": "Batteries", "hs_codes": ["850760"]})
+    hostile = notice_from_dict(
+        {
+            "symbol": "G/TBT/N/EU/2050",
+            "member": "European Union",
+            "language": "en",
+            "distribution_date": DAY.isoformat(),
+            "title": "Batteries <script>alert(1)</script> \x00\x1b[31m & more",
+            "description": "]]></summary><entry>injected</entry>",
+            "products": "Batteries",
+            "hs_codes": ["850760"],
+        }
+    )
     store.upsert([hostile])
     store.put_assessments([assessment(hostile.symbol, "low", [("lithium_batteries", 0.5, "Batteries")])])
     parsed = parse(client.get("/feeds/members/EU.atom?lang=en"))
@@ -123,7 +148,15 @@ def response_bytes(client) -> bytes:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_render_atom_without_entries_is_still_valid(settings, store, lang):
-    feed = feeds.Feed(id="urn:tbtwatch:feed:test", title="空 empty", self_url="http://x/feeds/t.atom",
-                      page_url="http://x/", entries=[], lang=lang)
-    parsed = feedparser.parse(feeds.render_atom(feed, base_url="http://x", members=Vocabulary(settings).members))
+    feed = feeds.Feed(
+        id="urn:tbtwatch:feed:test",
+        title="空 empty",
+        self_url="http://x/feeds/t.atom",
+        page_url="http://x/",
+        entries=[],
+        lang=lang,
+    )
+    parsed = feedparser.parse(
+        feeds.render_atom(feed, base_url="http://x", members=Vocabulary(settings).members)
+    )
     assert not parsed.bozo and parsed.feed.title == "空 empty" and parsed.entries == []

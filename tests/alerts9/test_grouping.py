@@ -32,8 +32,15 @@ def member_copy(notice: Notice, symbol: str, keep: float = 1.0) -> Notice:
     """Another member's copy of a joint text, as that member files it; ``keep`` cuts the description the way
     portals store excerpts."""
     cut = notice.description[: int(len(notice.description) * keep)]
-    return notice.model_copy(update={"symbol": symbol, "symbols": [symbol], "member": "",
-                                     "member_code": symbol.split("/")[3], "description": cut})
+    return notice.model_copy(
+        update={
+            "symbol": symbol,
+            "symbols": [symbol],
+            "member": "",
+            "member_code": symbol.split("/")[3],
+            "description": cut,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +60,14 @@ def test_threshold_sits_in_the_measured_gap(measured, capsys):
     lowest_positive = min(min(v) for v in positives.values())
     highest_negative, a, b = negatives[0]
     with capsys.disabled():
-        print(f"\n  positives: {sum(map(len, positives.values()))} pairs; minimum by cut: "
-              + ", ".join(f"{k:.0%} {min(v):.3f}" for k, v in positives.items()))
-        print(f"  negatives: {len(negatives)} pairs; highest {highest_negative:.3f} ({a.symbol} vs {b.symbol}), "
-              f"then {negatives[1][0]:.3f} ({negatives[1][1].symbol} vs {negatives[1][2].symbol})")
+        print(
+            f"\n  positives: {sum(map(len, positives.values()))} pairs; minimum by cut: "
+            + ", ".join(f"{k:.0%} {min(v):.3f}" for k, v in positives.items())
+        )
+        print(
+            f"  negatives: {len(negatives)} pairs; highest {highest_negative:.3f} ({a.symbol} vs {b.symbol}), "
+            f"then {negatives[1][0]:.3f} ({negatives[1][1].symbol} vs {negatives[1][2].symbol})"
+        )
     assert sum(map(len, positives.values())) >= 200 and len(negatives) >= 2500
     assert highest_negative < SIMILARITY_THRESHOLD <= lowest_positive
     margin = min(SIMILARITY_THRESHOLD - highest_negative, lowest_positive - SIMILARITY_THRESHOLD)
@@ -95,27 +106,42 @@ def test_declared_joint_symbols_group_even_before_the_copies_arrive(real_notices
 
 
 def test_window_kind_and_area_limit_grouping():
-    base = {"title": "Portable power banks — Specification", "language": "en",
-            "description": "Safety requirements for power banks " * 5, "products": "Power banks"}
+    base = {
+        "title": "Portable power banks — Specification",
+        "language": "en",
+        "description": "Safety requirements for power banks " * 5,
+        "products": "Power banks",
+    }
     make = lambda symbol, day: notice_from_dict({**base, "symbol": symbol, "distribution_date": day})  # noqa: E731
     assert find_groups([make("G/TBT/N/KEN/1", "2026-03-02"), make("G/TBT/N/UGA/1", "2026-03-05")]).groups
     assert not find_groups([make("G/TBT/N/KEN/1", "2026-03-02"), make("G/TBT/N/UGA/1", "2026-03-06")]).groups
     assert not find_groups([make("G/TBT/N/KEN/1", "2026-03-02"), make("G/SPS/N/UGA/1", "2026-03-02")]).groups
-    assert not find_groups([make("G/TBT/N/KEN/1", "2026-03-02"), make("G/TBT/N/UGA/1/Add.1", "2026-03-02")]).groups
+    assert not find_groups(
+        [make("G/TBT/N/KEN/1", "2026-03-02"), make("G/TBT/N/UGA/1/Add.1", "2026-03-02")]
+    ).groups
     assert not find_groups([make("G/TBT/N/KEN/1", "2026-03-02"), make("G/TBT/N/KEN/2", "2026-03-02")]).groups
 
 
 def test_groups_are_stored_and_keep_their_id_when_a_late_copy_arrives(settings, store):
     groups = refresh_groups(settings, store, [DAY])
     power = groups.group_of("G/TBT/N/KEN/1901")
-    assert power.id == "G/TBT/N/BDI/1900" and power.symbols == [f"G/TBT/N/{c}/{1900 + i}" for i, c in enumerate(EAC)]
+    assert power.id == "G/TBT/N/BDI/1900" and power.symbols == [
+        f"G/TBT/N/{c}/{1900 + i}" for i, c in enumerate(EAC)
+    ]
     assert set(groups.groups_of(["G/TBT/N/KEN/1901", "G/TBT/N/EU/2001", "G/TBT/N/UGA/1914"])) == {
-        "G/TBT/N/KEN/1901", "G/TBT/N/UGA/1914"}
+        "G/TBT/N/KEN/1901",
+        "G/TBT/N/UGA/1914",
+    }
     lantern = groups.group_of("G/TBT/N/UGA/1914")
     assert lantern.id == "G/TBT/N/BDI/1910" and groups.group_of("G/TBT/N/EU/2001") is None
-    late = store.get("G/TBT/N/KEN/1901").model_copy(update={
-        "symbol": "G/TBT/N/SSD/50", "symbols": [], "member_code": "SSD",
-        "distribution_date": DAY + dt.timedelta(days=2)})
+    late = store.get("G/TBT/N/KEN/1901").model_copy(
+        update={
+            "symbol": "G/TBT/N/SSD/50",
+            "symbols": [],
+            "member_code": "SSD",
+            "distribution_date": DAY + dt.timedelta(days=2),
+        }
+    )
     store.upsert([late])
     refreshed = refresh_groups(settings, store, [DAY + dt.timedelta(days=2)]).group_of("G/TBT/N/SSD/50")
     assert refreshed.id == "G/TBT/N/BDI/1900" and len(refreshed.symbols) == 6
@@ -124,7 +150,9 @@ def test_groups_are_stored_and_keep_their_id_when_a_late_copy_arrives(settings, 
 
 def test_one_alert_one_digest_entry_one_review_per_group(smtp_server, settings, store, monkeypatch):
     monkeypatch.setattr(settings.alerts, "working_group", ["wg@example.org"])
-    subscriptions.subscribe(settings, "a@example.org", Rule(members=["KEN", "UGA"]), lang="en", confirmed=True)
+    subscriptions.subscribe(
+        settings, "a@example.org", Rule(members=["KEN", "UGA"]), lang="en", confirmed=True
+    )
     run.send_alerts(settings, DAY, store=store)
     subjects = sorted(m.message["Subject"] for m in smtp_server.messages)
     assert len(subjects) == 2, subjects  # power banks and solar lanterns, not 2 x 2 member copies
@@ -136,19 +164,35 @@ def test_one_alert_one_digest_entry_one_review_per_group(smtp_server, settings, 
     symbols = [item.symbol for group in context.groups for item in group.items]
     assert symbols.count("G/TBT/N/BDI/1900") == 1 and not any("KEN/19" in s for s in symbols)
     queued = {r.symbol for r in reviews.list_reviews(settings)}
-    assert "G/TBT/N/BDI/1900" in queued and not queued & {f"G/TBT/N/{c}/190{i}" for i, c in enumerate(EAC) if i}
+    assert "G/TBT/N/BDI/1900" in queued and not queued & {
+        f"G/TBT/N/{c}/190{i}" for i, c in enumerate(EAC) if i
+    }
     row = next(r for r in context.review_queue if r.symbol == "G/TBT/N/BDI/1900")
     assert row.joint_symbols == [f"G/TBT/N/{c}/{1900 + i}" for i, c in enumerate(EAC)][1:]
 
 
 def test_a_busy_day_of_joint_filings_is_grouped_text_by_text():
     """24 texts x 5 members on one day (as in July 2024), the texts differing in a few words only."""
-    texts = [f"This Draft East African Standard specifies requirements for product number {i} of kind "
-             f"{'abcdefghijklmnopqrstuvwx'[i]} including sampling and test methods for {i * 7} items" for i in range(24)]
-    notices = [notice_from_dict({"symbol": f"G/TBT/N/{c}/{100 + i}", "distribution_date": "2024-07-15",
-                                 "title": f"DEAS {900 + i}:2024 product {i}", "description": t,
-                                 "products": f"product {i}", "language": "en"})
-               for i, t in enumerate(texts) for c in EAC]
+    texts = [
+        f"This Draft East African Standard specifies requirements for product number {i} of kind "
+        f"{'abcdefghijklmnopqrstuvwx'[i]} including sampling and test methods for {i * 7} items"
+        for i in range(24)
+    ]
+    notices = [
+        notice_from_dict(
+            {
+                "symbol": f"G/TBT/N/{c}/{100 + i}",
+                "distribution_date": "2024-07-15",
+                "title": f"DEAS {900 + i}:2024 product {i}",
+                "description": t,
+                "products": f"product {i}",
+                "language": "en",
+            }
+        )
+        for i, t in enumerate(texts)
+        for c in EAC
+    ]
     found = find_groups(notices)
     assert sorted(map(sorted, found.groups)) == sorted(
-        sorted(f"G/TBT/N/{c}/{100 + i}" for c in EAC) for i in range(24))
+        sorted(f"G/TBT/N/{c}/{100 + i}" for c in EAC) for i in range(24)
+    )

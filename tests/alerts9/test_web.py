@@ -16,27 +16,46 @@ def _csrf(page: str) -> str:
 
 
 def test_filters_page_adds_changes_and_deletes_filters(client, settings):
-    subscriptions.subscribe(settings, "web@example.org", Rule(hs=["8507"]), name="EU batteries", confirmed=True)
+    subscriptions.subscribe(
+        settings, "web@example.org", Rule(hs=["8507"]), name="EU batteries", confirmed=True
+    )
     token = tokens.make_token(settings, tokens.UNSUBSCRIBE, "web@example.org")
     page = client.get(f"/filters?token={token}&lang=en")
     assert page.status_code == 200 and "EU batteries" in page.text and "/feeds/filters/" in page.text
-    form = {"csrf_token": _csrf(page.text), "token": token, "name": "海湾电子烟", "keywords": "电子烟",
-            "members": "SAU, ARE", "exclude_keywords": "尼古丁贴片", "min_level": "none"}
+    form = {
+        "csrf_token": _csrf(page.text),
+        "token": token,
+        "name": "海湾电子烟",
+        "keywords": "电子烟",
+        "members": "SAU, ARE",
+        "exclude_keywords": "尼古丁贴片",
+        "min_level": "none",
+    }
     added = client.post("/filters", data=form, follow_redirects=False)
     assert added.status_code == 303 and added.headers["location"].startswith("/filters?token=")
-    gulf = {f.name: f for f in subscriptions.get_subscriber(settings, "web@example.org").filters}["海湾电子烟"]
+    gulf = {f.name: f for f in subscriptions.get_subscriber(settings, "web@example.org").filters}[
+        "海湾电子烟"
+    ]
     assert gulf.include.members == ["SAU", "ARE"] and gulf.exclude[0].keywords == ["尼古丁贴片"]
-    changed = client.post("/filters", data={**form, "filter_id": str(gulf.id), "name": "Gulf e-cigarettes",
-                                            "exclude_keywords": ""}, follow_redirects=False)
+    changed = client.post(
+        "/filters",
+        data={**form, "filter_id": str(gulf.id), "name": "Gulf e-cigarettes", "exclude_keywords": ""},
+        follow_redirects=False,
+    )
     assert changed.status_code == 303
     gulf = subscriptions.find_filter(settings, gulf.id)[1]
     assert gulf.name == "Gulf e-cigarettes" and gulf.exclude == []
     bad = client.post("/filters", data={**form, "hs": "8599", "members": "Atlantis"})
     assert bad.status_code == 400 and "8599" in bad.text and "Atlantis" in bad.text
-    deleted = client.post(f"/filters/{gulf.id}/delete", data={"csrf_token": form["csrf_token"], "token": token},
-                          follow_redirects=False)
+    deleted = client.post(
+        f"/filters/{gulf.id}/delete",
+        data={"csrf_token": form["csrf_token"], "token": token},
+        follow_redirects=False,
+    )
     assert deleted.status_code == 303
-    assert [f.name for f in subscriptions.get_subscriber(settings, "web@example.org").filters] == ["EU batteries"]
+    assert [f.name for f in subscriptions.get_subscriber(settings, "web@example.org").filters] == [
+        "EU batteries"
+    ]
 
 
 def test_filters_page_refuses_forged_tokens_and_missing_csrf(client, settings):
@@ -54,11 +73,17 @@ def test_webhook_registration_refuses_loopback_on_the_public_form(client, settin
     result = subscriptions.subscribe(settings, "web@example.org", Rule(hs=["8507"]), confirmed=True)
     token = tokens.make_token(settings, tokens.UNSUBSCRIBE, "web@example.org")
     csrf = _csrf(client.get(f"/filters?token={token}").text)
-    refused = client.post(f"/filters/{result.filter.id}/webhooks",
-                          data={"csrf_token": csrf, "token": token, "url": "https://127.0.0.1:9/x"})
-    assert refused.status_code == 400 and "loopback" in refused.text and webhooks.list_endpoints(settings) == []
-    accepted = client.post(f"/filters/{result.filter.id}/webhooks",
-                           data={"csrf_token": csrf, "token": token, "url": "https://93.184.215.14/hooks"})
+    refused = client.post(
+        f"/filters/{result.filter.id}/webhooks",
+        data={"csrf_token": csrf, "token": token, "url": "https://127.0.0.1:9/x"},
+    )
+    assert (
+        refused.status_code == 400 and "loopback" in refused.text and webhooks.list_endpoints(settings) == []
+    )
+    accepted = client.post(
+        f"/filters/{result.filter.id}/webhooks",
+        data={"csrf_token": csrf, "token": token, "url": "https://93.184.215.14/hooks"},
+    )
     (endpoint,) = webhooks.list_endpoints(settings)
     assert accepted.status_code == 200 and endpoint.secret in accepted.text  # shown once, on this answer
 
@@ -78,7 +103,9 @@ def test_search_export_pages_through_the_whole_history(client, store):
     assert last["next"] is None and len(last["hits"]) == 1
     rows = []
     for offset in range(0, total, 5):
-        text = client.get(f"/api/search?sort=date&format=csv&limit=5&offset={offset}").content.decode("utf-8-sig")
+        text = client.get(f"/api/search?sort=date&format=csv&limit=5&offset={offset}").content.decode(
+            "utf-8-sig"
+        )
         rows += [r["symbol"] for r in csv.DictReader(io.StringIO(text))]
     assert rows == seen  # CSV pages give the same order and the same notices
     filtered = client.get("/api/search?member=KEN&limit=1").json()
@@ -91,7 +118,8 @@ def test_group_partial_names_the_other_copies_and_the_lead(settings, store):
     from webapp.templating import templates
 
     group = refresh_groups(settings, store, [store.get("G/TBT/N/KEN/1901").distribution_date]).group_of(
-        "G/TBT/N/KEN/1901")
+        "G/TBT/N/KEN/1901"
+    )
     partial = templates.env.get_template("_group.html")
     html = partial.render(group=group, notice=store.get("G/TBT/N/KEN/1901"), lang="en")
     assert html.count('href="/notices/G/TBT/N/') == 5  # four other copies, and the lead holding the review

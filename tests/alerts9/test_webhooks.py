@@ -34,15 +34,26 @@ def test_delivery_is_signed_json_the_receiver_can_verify(settings, store, receiv
     by_symbol = {d.json["notice"]["symbol"]: d for d in receiver.received}
     delivery = by_symbol["G/TBT/N/EU/2001"]
     headers = delivery.headers
-    assert verify_signature(endpoint.secret, headers["X-Tbtwatch-Timestamp"], delivery.body,
-                            headers["X-Tbtwatch-Signature"])
-    assert not verify_signature("another secret", headers["X-Tbtwatch-Timestamp"], delivery.body,
-                                headers["X-Tbtwatch-Signature"])
-    assert not verify_signature(endpoint.secret, headers["X-Tbtwatch-Timestamp"], delivery.body + b" ",
-                                headers["X-Tbtwatch-Signature"])
+    assert verify_signature(
+        endpoint.secret, headers["X-Tbtwatch-Timestamp"], delivery.body, headers["X-Tbtwatch-Signature"]
+    )
+    assert not verify_signature(
+        "another secret", headers["X-Tbtwatch-Timestamp"], delivery.body, headers["X-Tbtwatch-Signature"]
+    )
+    assert not verify_signature(
+        endpoint.secret,
+        headers["X-Tbtwatch-Timestamp"],
+        delivery.body + b" ",
+        headers["X-Tbtwatch-Signature"],
+    )
     stale = int(headers["X-Tbtwatch-Timestamp"]) + 3600
-    assert not verify_signature(endpoint.secret, headers["X-Tbtwatch-Timestamp"], delivery.body,
-                                headers["X-Tbtwatch-Signature"], now=stale)
+    assert not verify_signature(
+        endpoint.secret,
+        headers["X-Tbtwatch-Timestamp"],
+        delivery.body,
+        headers["X-Tbtwatch-Signature"],
+        now=stale,
+    )
     body = delivery.json
     assert body["filter"]["name"] == "EU batteries" and body["assessment"]["level"] == "high"
     assert body["notice"]["translations"]["zh"]["title"].startswith("关于轻型交通工具")
@@ -70,12 +81,25 @@ def test_retries_after_failures_then_recovers_and_never_repeats(settings, store,
     assert again.queued == [] and len(receiver.received) == 3
 
 
+def test_a_failing_endpoint_is_not_hammered_within_one_run(settings, store, receiver):
+    _hooked(settings, receiver.url, Rule(hs=["8507"], members=["EU"]))  # two notices: two messages
+    receiver.answers = [500]
+    report = run.send_alerts(settings, DAY, store=store, webhook_policy=TESTS)
+    assert len(receiver.received) == 1 and len(report.webhooks.retrying) == 1
+    rows = Outbox(settings).rows(kind="notice")
+    assert [r.state for r in rows] == ["queued", "queued"] and sorted(r.attempts for r in rows) == [0, 1]
+    run.deliver_all(settings, now=_later(5), webhook_policy=TESTS)
+    assert len(receiver.received) == 3 and {r.state for r in Outbox(settings).rows(kind="notice")} == {"sent"}
+
+
 def test_one_post_per_group_of_joint_copies(settings, store, receiver):
     _hooked(settings, receiver.url, Rule(keywords=["power banks"]))
     run.send_alerts(settings, DAY, store=store, webhook_policy=TESTS)
     (delivery,) = receiver.received
-    assert delivery.json["group"] == [f"G/TBT/N/{c}/{n}" for c, n in
-                                      [("BDI", 1900), ("KEN", 1901), ("RWA", 1902), ("TZA", 1903), ("UGA", 1904)]]
+    assert delivery.json["group"] == [
+        f"G/TBT/N/{c}/{n}"
+        for c, n in [("BDI", 1900), ("KEN", 1901), ("RWA", 1902), ("TZA", 1903), ("UGA", 1904)]
+    ]
 
 
 def test_dead_endpoint_is_disabled_and_its_owner_told(smtp_server, settings, store, receiver):
@@ -83,11 +107,13 @@ def test_dead_endpoint_is_disabled_and_its_owner_told(smtp_server, settings, sto
     receiver.answers = [500] * webhooks.DISABLE_AFTER
     run.send_alerts(settings, DAY, store=store, webhook_policy=TESTS)
     for attempt in range(1, webhooks.DISABLE_AFTER):
-        run.deliver_all(settings, now=_later(2 ** attempt * 60), webhook_policy=TESTS)
+        run.deliver_all(settings, now=_later(2**attempt * 60), webhook_policy=TESTS)
     disabled = webhooks.get_endpoint(settings, endpoint.id)
     assert disabled.status == "disabled" and disabled.failures == webhooks.DISABLE_AFTER
     assert len(receiver.received) == webhooks.DISABLE_AFTER
-    (notice_mail,) = [m for m in smtp_server.messages if "webhook endpoint was disabled" in m.message["Subject"]]
+    (notice_mail,) = [
+        m for m in smtp_server.messages if "webhook endpoint was disabled" in m.message["Subject"]
+    ]
     assert receiver.url in notice_mail.message.get_body(("plain",)).get_content()
     assert notice_mail.rcpt_tos == ["ops@example.org"]
     run.deliver_all(settings, now=_later(60 * 24), webhook_policy=TESTS)  # nothing more goes to it
@@ -100,7 +126,10 @@ def test_gone_disables_at_once(settings, store, receiver):
     report = run.send_alerts(settings, DAY, store=store, webhook_policy=TESTS)
     assert webhooks.get_endpoint(settings, endpoint.id).status == "disabled"
     assert len(receiver.received) == 1 and len(report.webhooks.failed) == 1
-    assert [r.state for r in Outbox(settings).rows(kind="notice")] == ["failed", "failed"]  # the other one too
+    assert [r.state for r in Outbox(settings).rows(kind="notice")] == [
+        "failed",
+        "failed",
+    ]  # the other one too
 
 
 @pytest.mark.parametrize(
@@ -132,9 +161,12 @@ def test_production_accepts_a_public_https_host_and_rechecks_before_each_post(se
     # a name that resolved publicly at registration but points inside at delivery time (DNS rebinding)
     answers = {"hooks.example.net": ["93.184.215.14"]}
     resolver = lambda host: answers[host]  # noqa: E731
-    result = subscriptions.subscribe(settings, "x@example.org", Rule(hs=["8507"], members=["EU"]), confirmed=True)
-    endpoint = webhooks.register(settings, "x@example.org", result.filter.id, "https://hooks.example.net/h",
-                                 PRODUCTION, resolver)
+    result = subscriptions.subscribe(
+        settings, "x@example.org", Rule(hs=["8507"], members=["EU"]), confirmed=True
+    )
+    endpoint = webhooks.register(
+        settings, "x@example.org", result.filter.id, "https://hooks.example.net/h", PRODUCTION, resolver
+    )
     answers["hooks.example.net"] = ["127.0.0.1"]
     run.send_alerts(settings, DAY, store=store, deliver_now=False)
     report, _ = webhooks.WebhookSender(settings, PRODUCTION, resolver).run()
@@ -145,4 +177,6 @@ def test_production_accepts_a_public_https_host_and_rechecks_before_each_post(se
 def test_registration_refuses_other_peoples_filters(settings):
     mine = subscriptions.subscribe(settings, "me@example.org", Rule(hs=["8507"]), confirmed=True)
     with pytest.raises(WebhookError, match="no filter"):
-        webhooks.register(settings, "someone@example.org", mine.filter.id, "https://93.184.215.14/h", PRODUCTION)
+        webhooks.register(
+            settings, "someone@example.org", mine.filter.id, "https://93.184.215.14/h", PRODUCTION
+        )
