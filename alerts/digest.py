@@ -111,15 +111,16 @@ def digest_context(
     day = max(days)
     refresh_groups(settings, store, days)
     make = ItemMaker(settings, store, day)
-    todays = one_per_group(new_notices(store, days), make.groups)
     followups, relevant = [], []
-    for entry in todays:
+    for entry in new_notices(store, days):
         base = entry.notice.base_symbol
-        base_review = reviews.get_review(settings, base) if base else None
+        base_review = reviews.get_review(settings, make.groups.lead_of(base)) if base else None
         if base_review is not None and base_review.status != "no_action":
             followups.append(entry)
         elif entry.relevant:
             relevant.append(entry)
+    counted = relevant  # the counts count every member's copy; the entries below show each group once
+    followups, relevant = one_per_group(followups, make.groups), one_per_group(relevant, make.groups)
     for entry in relevant:
         reviews.open_review(settings, make.groups.lead_of(entry.notice.symbol))
 
@@ -144,7 +145,7 @@ def digest_context(
     follow_items = []
     for entry in followups:
         item = make(entry)
-        review = reviews.get_review(settings, entry.notice.base_symbol or "")
+        review = reviews.get_review(settings, make.groups.lead_of(entry.notice.base_symbol or ""))
         item.review_status, item.review_owner = (review.status, review.owner) if review else ("", "")
         follow_items.append(item)
     trend, peak = trend_bars(store, day)
@@ -156,7 +157,7 @@ def digest_context(
         base_url=settings.alerts.base_url,
         groups=groups,
         followups=sorted(follow_items, key=_deadline_key),
-        counts=_counts(relevant, make),
+        counts=_counts(counted, make),
         trend=trend,
         trend_max=peak,
         review_queue=_review_queue(settings, store, make),

@@ -163,6 +163,8 @@ def test_one_alert_one_digest_entry_one_review_per_group(smtp_server, settings, 
     context = digest_context(settings, store, [DAY], [])
     symbols = [item.symbol for group in context.groups for item in group.items]
     assert symbols.count("G/TBT/N/BDI/1900") == 1 and not any("KEN/19" in s for s in symbols)
+    member_counts = {row.label: row.count for row in context.counts if row.dimension == "member"}
+    assert member_counts["肯尼亚 (KEN)"] == 2  # counts count every member's copy (power banks, lanterns)
     queued = {r.symbol for r in reviews.list_reviews(settings)}
     assert "G/TBT/N/BDI/1900" in queued and not queued & {
         f"G/TBT/N/{c}/190{i}" for i, c in enumerate(EAC) if i
@@ -196,3 +198,18 @@ def test_a_busy_day_of_joint_filings_is_grouped_text_by_text():
     assert sorted(map(sorted, found.groups)) == sorted(
         sorted(f"G/TBT/N/{c}/{100 + i}" for c in EAC) for i in range(24)
     )
+
+
+def test_an_addendum_of_any_copy_follows_the_groups_review(settings, store):
+    refresh_groups(settings, store, [DAY])
+    reviews.update_review(settings, "G/TBT/N/BDI/1900", status="under_review", owner="李工")
+    later = DAY + dt.timedelta(days=10)
+    addendum = notice_from_dict({
+        "symbol": "G/TBT/N/KEN/1901/Add.1", "member": "Kenya", "language": "en",
+        "distribution_date": later.isoformat(), "comment_deadline": (later + dt.timedelta(days=30)).isoformat(),
+        "title": "Comment period extended", "description": "Kenya extends the comment period."})
+    store.upsert([addendum])
+    context = digest_context(settings, store, [later], [])
+    (item,) = context.followups
+    assert item.symbol == "G/TBT/N/KEN/1901/Add.1"
+    assert (item.review_status, item.review_owner) == ("under_review", "李工")
