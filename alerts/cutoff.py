@@ -25,12 +25,11 @@ from pathlib import Path
 import yaml
 
 from crawlers.dates import deadline_from
-from tbtwatch.settings import PROJECT_ROOT, Settings
+from tbtwatch.settings import Settings
 
 log = logging.getLogger(__name__)
 
 CUTOFF_WORKING_DAYS = 3
-DEFAULT_HOLIDAYS_FILE = Path("config/holidays.yaml")
 
 
 class CalendarError(ValueError):
@@ -82,7 +81,7 @@ def load_calendar(path: Path) -> WorkCalendar:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise CalendarError(
-            f"holidays file {path}: {exc}; set alerts.holidays_file to an existing file"
+            f"holidays file {path}: {exc}; set paths.holidays (TBTWATCH_PATHS_HOLIDAYS) to an existing file"
         ) from exc
     except (yaml.YAMLError, ValueError) as exc:  # PyYAML raises ValueError for a date like 2026-13-01
         raise CalendarError(f"holidays file {path}: not valid YAML or not a date ({exc})") from exc
@@ -112,19 +111,12 @@ def load_calendar(path: Path) -> WorkCalendar:
     )
 
 
-def holidays_file(settings: Settings) -> Path:
-    """``alerts.holidays_file`` when the settings have it, else ``config/holidays.yaml`` (project-relative)."""
-    path = Path(getattr(settings.alerts, "holidays_file", None) or DEFAULT_HOLIDAYS_FILE)
-    return path if path.is_absolute() else PROJECT_ROOT / path
-
-
 def cutoff_working_days(settings: Settings) -> int:
-    """``alerts.cutoff_working_days`` when the settings have it, else ``CUTOFF_WORKING_DAYS``."""
-    return int(getattr(settings.alerts, "cutoff_working_days", CUTOFF_WORKING_DAYS))
+    return settings.alerts.cutoff_working_days
 
 
 def calendar_for(settings: Settings) -> WorkCalendar:
-    return load_calendar(holidays_file(settings))
+    return load_calendar(settings.paths.holidays)
 
 
 def cutoff_date(

@@ -91,7 +91,7 @@ class WebhookPolicy:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "WebhookPolicy":
-        return cls(allow_private=bool(getattr(settings.alerts, "webhooks_allow_private", False)))
+        return cls(allow_private=settings.alerts.webhooks_allow_private)
 
     def check(self, url: str, resolve: Resolver = resolve_host) -> str:
         """``url`` if it may receive webhooks, else ``WebhookError`` saying why."""

@@ -31,6 +31,7 @@ class Paths:
     catalogue: Path = Path("config/catalogue/shenzhen.yaml")
     sources: Path = Path("config/sources.yaml")
     members: Path = Path("config/members.yaml")
+    holidays: Path = Path("config/holidays.yaml")
 
 
 @dataclass
@@ -61,6 +62,8 @@ class Alerts:
     working_group: list[str] = field(default_factory=list)
     reminder_days: list[int] = field(default_factory=lambda: [14, 3])
     timezone: str = "Asia/Shanghai"
+    cutoff_working_days: int = 3  # internal comment cut-off: working days before the final date
+    webhooks_allow_private: bool = False  # loopback/private/plain-http endpoints: closed networks and tests only
 
 
 @dataclass
