@@ -287,26 +287,33 @@ def _alerts_run(stage: str, *names: str) -> Any:
 
 
 def _queue_and_deliver(stage: str, settings: Settings, queue: Callable[[Any], int | None]) -> StageResult:
-    """Queue a stage's messages in the outbox (``queue`` returns how many, if it knows), then deliver what is due.
+    """Queue a stage's messages in the outbox (``queue`` returns how many, if it knows), then deliver what is due:
+    webhooks, then e-mail, both reported.
 
     Delivery covers earlier messages that are due for a retry too; the outbox
     sends each message at most once, so a re-run queues and sends nothing new.
+    E-mail that failed fails the stage (the mail set-up needs the operator); a
+    webhook that failed does not, since the endpoint is the subscriber's (its
+    owner is told when it gets disabled), but it is counted and named here.
     """
     def body() -> StageResult:
-        run = _alerts_run(stage, "deliver_outbox")
+        run = _alerts_run(stage, "deliver_all")
         queued = queue(run)
-        delivery = run.deliver_outbox(settings)
+        delivery, hooks = run.deliver_all(settings)
         counts = {"sent": len(delivery.sent), "retrying": len(delivery.retrying),
-                  "failed": len(delivery.failed), "uncertain": len(delivery.uncertain)}
-        summary = f"delivery: {delivery.summary()}"
+                  "failed": len(delivery.failed), "uncertain": len(delivery.uncertain),
+                  "webhooks_sent": len(hooks.sent), "webhooks_retrying": len(hooks.retrying),
+                  "webhooks_failed": len(hooks.failed), "webhooks_uncertain": len(hooks.uncertain)}
+        summary = f"e-mail: {delivery.summary()}"
         if queued is not None:
             counts["queued"] = queued
             summary = f"{queued} messages queued; {summary}"
         if delivery.where:
             summary += f" ({delivery.where})"
+        summary += f"; webhooks: {hooks.summary()}"
         if delivery.failed or delivery.stopped:
             return StageResult(stage, FAILED, summary, counts)
-        return StageResult(stage, DONE if queued or delivery.sent else NOTHING, summary, counts)
+        return StageResult(stage, DONE if queued or delivery.sent or hooks.sent else NOTHING, summary, counts)
     return run_stage(stage, body)
 
 

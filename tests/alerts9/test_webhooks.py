@@ -180,3 +180,20 @@ def test_registration_refuses_other_peoples_filters(settings):
         webhooks.register(
             settings, "someone@example.org", mine.filter.id, "https://93.184.215.14/h", PRODUCTION
         )
+
+
+def test_the_pipelines_alerts_stage_reports_webhook_deliveries(settings, store, receiver, monkeypatch):
+    from tbtwatch import pipeline
+    from tbtwatch.settings import get_settings
+
+    _hooked(settings, receiver.url, Rule(hs=["8507"], members=["EU"]))  # two notices: two POSTs
+    monkeypatch.setenv("TBTWATCH_ALERTS_WEBHOOKS_ALLOW_PRIVATE", "true")
+    get_settings.cache_clear()
+    receiver.answers = [200, 500]
+    result = pipeline.send_immediate_alerts(get_settings(), DAY)
+    assert len(receiver.received) == 2
+    assert result.status == pipeline.DONE, result.summary  # a subscriber's failing endpoint is not a failed stage
+    assert result.counts["webhooks_sent"] == 1 and result.counts["webhooks_retrying"] == 1
+    assert "webhooks: 1 sent, 1 to retry" in result.summary
+    again = pipeline.send_immediate_alerts(get_settings(), DAY)  # the retry is not due yet: nothing is sent
+    assert again.counts["webhooks_sent"] == 0 and again.status == pipeline.NOTHING and len(receiver.received) == 2
