@@ -16,7 +16,8 @@ from archive.base import NoticeStore, QueryError, open_store
 from tbtwatch.settings import Settings, get_settings
 from webapp.deps import Resources
 from webapp.routes import api, auth, pages, review, subscriptions
-from webapp.security import CsrfError, LoginRequired, SecurityHeaders, login_url, session_secret
+from webapp.ratelimit import RateLimited, default_limiters
+from webapp.security import CsrfError, HeadAsGet, LoginRequired, SecurityHeaders, login_url, session_secret
 from webapp.templating import render
 
 STATIC = Path(__file__).with_name("static")
@@ -27,11 +28,13 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _problem(request: Request, status: int, detail: str):
+def _problem(request: Request, status: int, detail: str, headers: dict[str, str] | None = None):
     """An error as JSON for the API, as a page for people."""
     if _is_api(request):
-        return JSONResponse({"detail": detail}, status_code=status)
-    return render(request, "error.html", {"status": status, "detail": detail}, status_code=status)
+        return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+    response = render(request, "error.html", {"status": status, "detail": detail}, status_code=status)
+    response.headers.update(headers or {})
+    return response
 
 
 def _validation_detail(exc: RequestValidationError) -> str:
@@ -62,6 +65,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _problem(request, 403, "this form expired or was not sent from this site: reload the page and "
                                       "submit it again")
 
+    @app.exception_handler(RateLimited)
+    async def rate_limited(request: Request, exc: RateLimited):
+        return _problem(request, 429, str(exc), {"retry-after": str(exc.retry_after)})
+
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired):
         return RedirectResponse(login_url(exc.next_url), status_code=303)
@@ -84,10 +91,12 @@ def create_app(settings: Settings | None = None, store: NoticeStore | None = Non
         description="Search WTO TBT/SPS notifications, read one with its assessment and history, "
                     "and subscribe to alerts. Texts are as notified (untrusted: escape them when shown).")
     app.state.resources = Resources(settings, store or open_store(settings))
+    app.state.rate_limits = default_limiters()
     app.add_middleware(SessionMiddleware, secret_key=session_secret(load_secret(settings)),
                        session_cookie="tbtwatch_session", max_age=SESSION_HOURS * 3600, same_site="lax",
                        https_only=settings.alerts.base_url.startswith("https://"))
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (pages, auth, review, subscriptions, api):
         app.include_router(module.router)

@@ -5,8 +5,12 @@
   carry tokens in their URLs).
 - Sessions are a signed cookie (Starlette's ``SessionMiddleware``, itsdangerous),
   holding the user's name, the interface language and a per-session CSRF token.
+  The token is made only when a page actually renders a form (``LazyCsrfToken``),
+  so reading pages sets no cookie at all (caches and privacy both gain).
 - Every POST of an HTML form is checked against that token (``csrf_protect``,
   attached to each HTML router); the token is rotated at login.
+- HEAD is answered like GET without the body (``HeadAsGet``): link checkers and
+  monitors probe with HEAD, and FastAPI's GET routes would otherwise say 405.
 """
 
 from __future__ import annotations
@@ -53,6 +57,25 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class HeadAsGet:
+    """Pure ASGI middleware: a HEAD request runs the GET route and the body is dropped (headers kept)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
 def session_secret(signing_secret: bytes) -> str:
     """A key for session cookies derived from the alerts signing secret, so one secret serves both uses."""
     return hmac.new(signing_secret, b"tbtwatch web session", hashlib.sha256).hexdigest()
@@ -65,6 +88,16 @@ class CsrfError(Exception):
 class LoginRequired(Exception):
     def __init__(self, next_url: str):
         self.next_url = next_url
+
+
+class LazyCsrfToken:
+    """The CSRF token as templates print it: the session gets one only when a form is rendered."""
+
+    def __init__(self, request: Request):
+        self.request = request
+
+    def __str__(self) -> str:
+        return csrf_token(self.request)
 
 
 def csrf_token(request: Request) -> str:

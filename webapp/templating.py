@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 from archive.base import MARK_END, MARK_START
 from webapp.i18n import Translator, request_lang
-from webapp.security import csrf_token, current_user
+from webapp.security import LazyCsrfToken, current_user
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -22,9 +22,12 @@ def highlight(text: str | None) -> Markup:
     """Escape the (untrusted) text first, then turn the store's private-use marks into ``<mark>`` tags.
 
     The marks are single characters that escaping leaves alone and no tag can
-    contain, so the only markup in the result is ``<mark>``/``</mark>``.
+    contain, so the only markup in the result is ``<mark>``/``</mark>``. Marks that
+    touch are merged: a backend that highlights Chinese character by character
+    (Elasticsearch's standard tokenizer on an English field) still shows 电池 as
+    one marked word, not 电 and 池 apart.
     """
-    escaped = str(escape(text or ""))
+    escaped = str(escape(text or "")).replace(MARK_END + MARK_START, "")
     return Markup(escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))
 
 
@@ -58,7 +61,7 @@ templates = Jinja2Templates(env=_environment())
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200):
     """Render a page with what every page needs: language, labels, CSRF token, user."""
     lang = request_lang(request)
-    base = {"request": request, "lang": lang, "t": Translator(lang), "csrf_token": csrf_token(request),
+    base = {"request": request, "lang": lang, "t": Translator(lang), "csrf_token": LazyCsrfToken(request),
             "user": current_user(request), "query_with": lambda **kw: query_with(request, **kw),
             "other_lang": "en" if lang == "zh" else "zh"}
     return templates.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status_code)

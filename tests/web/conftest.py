@@ -6,6 +6,10 @@ time budget); tests that change state use symbols or addresses of their own.
 
 from __future__ import annotations
 
+import shutil
+import threading
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 from webtools import ASSESSMENTS, NOTICES, PASSWORD
@@ -53,3 +57,59 @@ def client(app):
     """A fresh browser-like client (own cookies) per test."""
     with TestClient(app, base_url="http://127.0.0.1") as c:
         yield c
+
+
+# -- a real browser against a real server (used by the browser tests of several modules) ----------------
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def server(app):
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start within 10 s")
+        time.sleep(0.02)
+    port = srv.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium; `make test` does it as root)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python client is not installed")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def problems() -> list[str]:
+    """Console errors, uncaught exceptions, CSP violations and dialogs of the test's page."""
+    return []
+
+
+@pytest.fixture
+def page(browser, server, problems):
+    context = browser.new_context(base_url=server, accept_downloads=True, locale="en-US")
+    context.set_default_timeout(5000)
+    tab = context.new_page()
+    tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: problems.append(str(e)))
+    tab.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    yield tab
+    context.close()
+    assert not problems, f"console errors, CSP violations or dialogs: {problems}"

@@ -1,76 +1,21 @@
 """The web app in a real headless Chromium (Debian's package, driven by Playwright's Python client).
 
-One uvicorn server on a free loopback port and one browser for the module; a new
-browser context (own cookies) per test. Every page is also watched for
-Content-Security-Policy violations and script errors: the pages must work under
-the CSP with no inline script or style.
+The browser fixtures (``conftest.py``) run one uvicorn server on a free loopback
+port and one browser per module, a new browser context (own cookies) per test,
+and watch every page for Content-Security-Policy violations and script errors:
+the pages must work under the CSP with no inline script or style.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import shutil
-import threading
 import time
 
 import pytest
 from webtools import PASSWORD, XSS_TITLE, link_in, outbox_messages
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def server(app):
-    import uvicorn
-
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start within 10 s")
-        time.sleep(0.02)
-    port = srv.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium; `make test` does it as root)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python client is not installed")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def problems() -> list[str]:
-    """Console errors, uncaught exceptions, CSP violations and dialogs of the test's page."""
-    return []
-
-
-@pytest.fixture
-def page(browser, server, problems):
-    context = browser.new_context(base_url=server, accept_downloads=True, locale="en-US")
-    context.set_default_timeout(5000)
-    tab = context.new_page()
-    tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    tab.on("pageerror", lambda e: problems.append(str(e)))
-    tab.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-    yield tab
-    context.close()
-    assert not problems, f"console errors, CSP violations or dialogs: {problems}"
 
 
 def test_search_in_english_with_highlights(page):
@@ -154,7 +99,7 @@ def test_login_and_change_a_review_status(page):
     row.locator("button[type=submit]").click()
     page.wait_for_load_state()
     row = page.locator("tr[data-symbol='G/TBT/N/EU/1132']")
-    assert "Comment drafted" in row.locator("td").nth(4).inner_text()
+    assert "Comment drafted" in row.locator("td.status").inner_text()
     page.goto("/notices/G/TBT/N/EU/1132")
     assert "draft sent to the ministry (alice)" in page.inner_text("pre.notes")
 

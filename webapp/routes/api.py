@@ -17,6 +17,7 @@ from alerts.validation import SubscriptionError
 from tbtwatch.symbols import SymbolError, normalise_symbol
 from webapp.deps import Resources, resources
 from webapp.exports import hit_json
+from webapp.ratelimit import rate_limited
 from webapp.params import Paging, SearchParams
 from webapp.routes.pages import export_response
 from webapp.routes.subscriptions import sign_up
@@ -103,7 +104,10 @@ class SubscriptionOut(BaseModel):
     confirmation_sent: bool
 
 
-@router.post("/subscriptions", status_code=202, response_model=SubscriptionOut, responses=ERRORS)
+@router.post("/subscriptions", status_code=202, response_model=SubscriptionOut,
+             responses={**ERRORS, 429: {"model": Problem, "description": "too many sign-ups from one address "
+                                                                     "(10 a minute); see Retry-After"}},
+             dependencies=[Depends(rate_limited("subscribe"))])
 def api_subscribe(body: SubscriptionIn, background: BackgroundTasks, res: Annotated[Resources, Depends(resources)]):
     """Subscribe an address; a new address gets a confirmation link by email and stays pending until it is used."""
     try:

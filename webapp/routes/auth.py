@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
 from webapp.deps import Resources, resources
+from webapp.ratelimit import rate_limited
 from webapp.security import csrf_protect, rotate_csrf, safe_next
 from webapp.templating import render
 
@@ -19,7 +20,7 @@ def login_form(request: Request, next: str = "/review"):
     return render(request, "login.html", {"next": safe_next(next), "error": None})
 
 
-@router.post("/login")
+@router.post("/login", dependencies=[Depends(rate_limited("login"))])
 def login(request: Request, res: Annotated[Resources, Depends(resources)],
           name: Annotated[str, Form(max_length=64)] = "", password: Annotated[str, Form(max_length=256)] = "",
           next: Annotated[str, Form()] = "/review"):

@@ -11,10 +11,12 @@ from fastapi.responses import StreamingResponse
 
 from alerts import reviews
 from alerts.context import safe_links
+from alerts.grouping import NoticeGroups
 from archive.base import QueryError, SearchResult
 from archive.query import MAX_LIMIT
 from tbtwatch.symbols import SymbolError, normalise_symbol
 from webapp import stats
+from webapp.deadlines import Deadlines
 from webapp.deps import Resources, resources
 from webapp.exports import EXPORT_MAX, csv_rows, iter_hits, json_lines
 from webapp.params import Paging, SearchParams
@@ -47,9 +49,12 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends()], pa
         error = str(exc)
     page = offset // limit + 1
     pages = max(1, -(-result.total // limit))
+    symbols = [h.notice.symbol for h in result.hits]
+    groups = NoticeGroups(res.settings).groups_of(symbols) if symbols else {}  # one look-up for the page
     return render(request, "search.html", {
         "params": params, "result": result, "error": error, "page": page, "pages": pages, "limit": limit,
-        "res": res, "levels": ("high", "medium", "low", "none")}, status_code=400 if error else 200)
+        "groups": groups, "res": res, "levels": ("high", "medium", "low", "none")},
+        status_code=400 if error else 200)
 
 
 def export_response(res: Resources, params: SearchParams, fmt: str, limit: int = EXPORT_MAX, offset: int = 0):
@@ -89,6 +94,7 @@ def notice_page(request: Request, symbol: str, res: Annotated[Resources, Depends
     return render(request, "notice.html", {
         "notice": notice, "assessment": res.store.get_assessment(symbol), "history": res.store.history(symbol),
         "links": safe_links(notice.urls), "review": reviews.get_review(settings, symbol),
+        "deadline": Deadlines(settings, res.store).of(notice), "group": NoticeGroups(settings).group_of(symbol),
         "review_log": reviews.review_log(settings, symbol) if logged_in else [], "statuses": reviews.STATUSES,
         "res": res, "today": dt.date.today()})
 

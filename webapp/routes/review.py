@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 
 from alerts import reviews
 from tbtwatch.symbols import SymbolError, normalise_symbol
+from webapp.deadlines import Deadlines
 from webapp.deps import Resources, resources
 from webapp.security import csrf_protect, require_user, safe_next
 from webapp.templating import render
@@ -34,12 +35,12 @@ def review_queue(request: Request, user: Annotated[str, Depends(require_user)],
             chosen = (reviews.parse_status(status),)
         except reviews.ReviewError as exc:
             raise HTTPException(400, str(exc)) from None
+    deadlines = Deadlines(res.settings, res.store)
     rows = []
     for review in reviews.list_reviews(res.settings, chosen):
         notice = res.store.get(review.symbol)
-        rows.append((review, notice))
-    rows.sort(key=lambda r: ((r[1].comment_deadline if r[1] and r[1].comment_deadline else FAR_FUTURE),
-                             r[0].symbol))
+        rows.append((review, notice, deadlines.of(notice) if notice else None))
+    rows.sort(key=lambda r: (r[2].effective if r[2] and r[2].effective else FAR_FUTURE, r[0].symbol))
     counts = {s: 0 for s in reviews.STATUSES}
     for review in reviews.list_reviews(res.settings):
         counts[review.status] += 1

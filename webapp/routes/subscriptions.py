@@ -20,6 +20,7 @@ from alerts import run, subscriptions, tokens
 from alerts.rules import AREAS, FREQUENCIES, LANGUAGES, LEVELS
 from alerts.validation import SubscriptionError, Vocabulary, validate_email
 from webapp.deps import Resources, resources
+from webapp.ratelimit import rate_limited
 from webapp.security import check_csrf, csrf_protect
 from webapp.templating import render
 
@@ -59,7 +60,7 @@ def subscribe_form(request: Request, res: Annotated[Resources, Depends(resources
     return render(request, "subscribe.html", {"values": values, "error": None, **_choices(res)})
 
 
-@router.post("/subscribe")
+@router.post("/subscribe", dependencies=[Depends(rate_limited("subscribe"))])
 def subscribe(request: Request, background: BackgroundTasks, res: Annotated[Resources, Depends(resources)],
               email: Annotated[str, Form(max_length=254)] = "", hs: Annotated[str, Form(max_length=2000)] = "",
               members: Annotated[str, Form(max_length=2000)] = "",
