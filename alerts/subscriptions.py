@@ -323,6 +323,26 @@ def find_filter(settings: Settings, filter_id: int) -> tuple[Subscriber, Filter]
     return subscriber, next(f for f in subscriber.filters if f.id == filter_id)
 
 
+def update_preferences(
+    settings: Settings, email: str, *, lang: str | None = None, frequency: str | None = None
+) -> Subscriber:
+    """Change the language or frequency of every alert to ``email`` (what is not given stays)."""
+    lang = check_language(lang) if lang is not None else None
+    frequency = check_frequency(frequency) if frequency is not None else None
+    conn = connection(settings)
+    with transaction(conn):
+        changed = conn.execute(
+            "UPDATE alert_subscribers SET lang = COALESCE(?, lang), frequency = COALESCE(?, frequency) "
+            "WHERE email = ?",
+            (lang, frequency, email.strip()),
+        ).rowcount
+    if not changed:
+        raise SubscriptionError(f"{email} has no subscription (see `tbtwatch subscriptions list`)")
+    subscriber = get_subscriber(settings, email)
+    assert subscriber is not None
+    return subscriber
+
+
 _STATUS_UPDATES = {
     "active": "UPDATE alert_subscribers SET status = 'active', confirmed_at = ? WHERE email = ?",
     "unsubscribed": "UPDATE alert_subscribers SET status = 'unsubscribed', unsubscribed_at = ? WHERE email = ?",
