@@ -38,6 +38,7 @@ class Assessment:
     relevant: bool
     level: str
     reasons: list[str]
+    reasons_zh: list[str]
     assessed_on: dt.date
     notice_hash: str
     measure_type: str = ""
@@ -53,6 +54,7 @@ class Assessment:
             "relevant": self.relevant,
             "level": self.level,
             "reasons": list(self.reasons),
+            "reasons_zh": list(self.reasons_zh),
             "assessed_on": self.assessed_on.isoformat(),
             "notice_hash": self.notice_hash,
         }

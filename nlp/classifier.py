@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
+from itertools import islice
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,8 @@ from nlp.assessment import Assessment, Evidence, LineMatch
 from nlp.catalogue import Catalogue, load_catalogue
 from nlp.doctext import CODES_GIVEN_KEY, TEXT_KEY
 from nlp.inferrer import merge_rankings
-from nlp.levels import LevelRules
+from nlp.levels import LEVELS, LevelRules, line_name
+from nlp.reasons import Named, Reason, ReasonTexts
 from nlp.training import InferenceConfig, build_heading_model
 from tbtwatch.hs import HSNomenclature, load_nomenclature
 from tbtwatch.members import Members, default_members
@@ -44,15 +46,19 @@ class NoticeDocText:
     lang: str
     text: str
     starts: list[int]
-    fields: list[str]
+    fields: list[str]  # "products", "translations.en.title", ...
+    names: list[str]  # the bare field names: "products", "title", ...
+
+    def field_index(self, offset: int) -> int:
+        return max(0, bisect_right(self.starts, offset) - 1)
 
     def field_at(self, offset: int) -> str:
-        return self.fields[max(0, bisect_right(self.starts, offset) - 1)]
+        return self.fields[self.field_index(offset)]
 
 
 def notice_doc_texts(notice: Notice) -> list[NoticeDocText]:
     """The notice's fields grouped by pipeline language ("en" or "zh"), own language first."""
-    parts: dict[str, list[tuple[str, str]]] = {}
+    parts: dict[str, list[tuple[str, str, str]]] = {}
     sources = [(notice.language, "", notice.text())] + [
         (lang, f"translations.{lang}.", text) for lang, text in notice.translations.items()]
     for lang, prefix, local in sources:
@@ -60,14 +66,15 @@ def notice_doc_texts(notice: Notice) -> list[NoticeDocText]:
         for name in TEXT_FIELDS:
             value = getattr(local, name)
             if value:
-                parts.setdefault(group, []).append((prefix + name, value))
+                parts.setdefault(group, []).append((prefix + name, name, value))
     out = []
     for lang, fields in parts.items():
         starts, pos = [], 0
-        for _, value in fields:
+        for _, _, value in fields:
             starts.append(pos)
             pos += len(value) + 2
-        out.append(NoticeDocText(lang, "\n\n".join(v for _, v in fields), starts, [f for f, _ in fields]))
+        out.append(NoticeDocText(lang, "\n\n".join(v for _, _, v in fields), starts, [f for f, _, _ in fields],
+                                 [n for _, n, _ in fields]))
     return out
 
 
@@ -109,27 +116,50 @@ class Classifier:
         self.nomenclature = load_nomenclature(str(settings.paths.hs_nomenclature))
         self.rules = rules or LevelRules.load(_config_file(self.catalogue, "levels.yaml"))
         self.inference = InferenceConfig.load(_config_file(self.catalogue, "hs_inference.yaml"), PROJECT_ROOT)
+        self.reason_texts = ReasonTexts.load(_config_file(self.catalogue, "reasons.yaml"))
+        self.reason_texts.require_labels("measure", self.rules.measure)
+        self.reason_texts.require_labels("kind", self.rules.kind)
+        self.reason_texts.require_labels("level", LEVELS)
         self.members = members or default_members()
         self.batch_size = batch_size
         self.pipelines = build_pipelines(self.catalogue, self.nomenclature, self.inference)
-        self._member_weights: dict[str, float | None] = {}
+        self._members: dict[str, tuple[Named, float | None]] = {}
+        self._field_strength = {name: self.rules.matching.get(name, self.rules.matching["description"])
+                                for name in TEXT_FIELDS}
 
     # -- public API ----------------------------------------------------------------------
     def assess(self, notice: Notice, today: dt.date | None = None) -> Assessment:
         return self.assess_many([notice], today)[0]
 
-    def assess_many(self, notices: Sequence[Notice], today: dt.date | None = None) -> list[Assessment]:
-        """Assess a batch; every notice's texts go through ``nlp.pipe`` together."""
+    def assess_many(self, notices: Sequence[Notice], today: dt.date | None = None, *,
+                    hashes: Sequence[str] | None = None) -> list[Assessment]:
+        """Assess notices in batches of ``batch_size``; each batch's texts go through ``nlp.pipe`` together.
+
+        A batch's docs are dropped once it is assessed, so memory (and the garbage
+        collector's work) stays bounded however many notices come in. ``hashes``:
+        the notices' ``content_hash()`` values when the caller already has them (the
+        archive stores them); otherwise each is computed here.
+        """
+        if hashes is not None and len(hashes) != len(notices):
+            raise ValueError(f"assess_many: {len(hashes)} hashes given for {len(notices)} notices")
         today = today or dt.date.today()
+        out: list[Assessment] = []
+        for start in range(0, len(notices), self.batch_size):
+            end = start + self.batch_size
+            out += self._assess_batch(notices[start:end], hashes[start:end] if hashes is not None else None, today)
+        return out
+
+    def _assess_batch(self, notices: Sequence[Notice], hashes: Sequence[str] | None,
+                      today: dt.date) -> list[Assessment]:
         texts = [notice_doc_texts(n) for n in notices]
         docs: dict[tuple[int, str], Doc] = {}
         for lang, pipeline in self.pipelines.items():
             keys = [(i, t) for i, ts in enumerate(texts) for t in ts if t.lang == lang]
-            made = (self._make_doc(pipeline, t.text, bool(notices[i].hs_codes)) for i, t in keys)
-            for (i, t), doc in zip(keys, pipeline.pipe(made,
-                                                       batch_size=self.batch_size)):
+            made = [self._make_doc(pipeline, t.text, bool(notices[i].hs_codes)) for i, t in keys]
+            for (i, t), doc in zip(keys, pipeline.pipe(made, batch_size=self.batch_size)):
                 docs[(i, t.lang)] = doc
-        return [self._assessment(n, [(t, docs[(i, t.lang)]) for t in texts[i]], today)
+        return [self._assessment(n, [(t, docs[(i, t.lang)]) for t in texts[i]], today,
+                                 hashes[i] if hashes is not None else n.content_hash())
                 for i, n in enumerate(notices)]
 
     @staticmethod
@@ -140,61 +170,72 @@ class Classifier:
         return doc
 
     # -- combining the annotations -------------------------------------------------------
-    def _assessment(self, notice: Notice, docs: list[tuple[NoticeDocText, Doc]], today: dt.date) -> Assessment:
+    def _assessment(self, notice: Notice, docs: list[tuple[NoticeDocText, Doc]], today: dt.date,
+                    notice_hash: str) -> Assessment:
         matching = self.rules.matching
-        evidence: dict[str, dict[Evidence, float]] = {}
+        # line id -> {(field, text): strength}; Evidence objects are made only for what is output
+        found: dict[str, dict[tuple[str, str], float]] = {}
 
-        def add(line_id: str, ev: Evidence, strength: float) -> None:
-            found = evidence.setdefault(line_id, {})
-            found[ev] = max(strength, found.get(ev, 0.0))
+        def add(line_id: str, where: tuple[str, str], strength: float) -> None:
+            pieces = found.get(line_id)
+            if pieces is None:
+                found[line_id] = {where: strength}
+            elif pieces.get(where, -1.0) < strength:
+                pieces[where] = strength
 
         hs_given = list(notice.hs_codes)
-        code_evidence = {c: Evidence("hs_codes", c) for c in hs_given}
+        code_evidence = {c: ("hs_codes", c) for c in hs_given}
         excluded: list[tuple[tuple[str, ...], str]] = []
+        rankings = []
         for text, doc in docs:
             annotations = doc._
-            for m in annotations.tbt_codes or []:
+            for m in annotations.tbt_codes or ():
                 if m.kind == "hs" and not m.excluded and m.code not in code_evidence:
                     hs_given.append(m.code)
-                    code_evidence[m.code] = Evidence(text.field_at(m.start), text.text[m.start:m.end])
-            for m in annotations.tbt_terms or []:
+                    code_evidence[m.code] = (text.field_at(m.start), text.text[m.start:m.end])
+            for m in annotations.tbt_terms or ():
                 if m.excluded:
                     excluded.append((m.line_ids, m.text))
                     continue
-                field = text.field_at(m.start)
-                strength = matching.get(field.rsplit(".", 1)[-1], matching["description"])
+                at = text.field_index(m.start)
+                where = (text.fields[at], m.text)
+                strength = self._field_strength[text.names[at]]
                 for line_id in m.line_ids:
-                    add(line_id, Evidence(field, m.text), strength)
+                    add(line_id, where, strength)
+            rankings.append(annotations.tbt_headings or [])
         for code in hs_given:
             for line, prefix in self.catalogue.lines_for_code(code):
                 add(line.id, code_evidence[code], matching["hs_code" if code.startswith(prefix) else "hs_broad"])
-        inferred = merge_rankings([doc._.tbt_headings or [] for _, doc in docs])
+        inferred = merge_rankings(rankings)
         if not hs_given:
             for code, score in inferred[: int(matching["inferred_top"])]:
                 if score >= matching["inferred_min_score"]:
                     for line, _ in self.catalogue.lines_for_code(code):
-                        add(line.id, Evidence("hs_inferred", code), matching["inferred_factor"] * score)
-        lines = sorted((LineMatch(line_id, round(_combine(found.values()), 3), tuple(list(found)[:MAX_EVIDENCE]))
-                        for line_id, found in evidence.items()), key=lambda m: (-m.score, m.id))
-        level, reasons, measure = self.rules.decide(notice, lines, self.catalogue,
-                                                    self._member_weight(notice), today)
+                        add(line.id, ("hs_inferred", code), matching["inferred_factor"] * score)
+        lines = sorted((LineMatch(line_id, round(_combine(pieces.values()), 3),
+                                  tuple(Evidence(f, t) for f, t in islice(pieces, MAX_EVIDENCE)))
+                        for line_id, pieces in found.items()), key=lambda m: (-m.score, m.id))
+        member, member_weight = self._member(notice)
+        level, reasons, measure = self.rules.decide(notice, lines, self.catalogue, member, member_weight, today)
         matched = {m.id for m in lines if m.score >= self.rules.relevance_threshold}
         for line_ids, text in excluded:
-            dropped = [i for i in line_ids if i not in matched]
+            dropped = [line_name(self.catalogue, i) for i in line_ids if i not in matched]
             if dropped:
-                reasons.append(f"not counted for {', '.join(dropped)}: \"{text}\" is in an exclusion clause")
+                reasons.append(Reason("excluded", {"lines": dropped, "text": text}))
         return Assessment(symbol=notice.symbol, hs_given=hs_given, hs_inferred=inferred, product_lines=lines,
-                          relevant=bool(matched), level=level, reasons=reasons, assessed_on=today,
-                          notice_hash=notice.content_hash(), measure_type=measure,
-                          excluded_terms=[t for _, t in excluded])
+                          relevant=bool(matched), level=level, reasons=self.reason_texts.render(reasons, "en"),
+                          reasons_zh=self.reason_texts.render(reasons, "zh"), assessed_on=today,
+                          notice_hash=notice_hash, measure_type=measure, excluded_terms=[t for _, t in excluded])
 
-    def _member_weight(self, notice: Notice) -> float | None:
+    def _member(self, notice: Notice) -> tuple[Named, float | None]:
+        """The notifying member's names and market weight (None when config/members.yaml does not know it)."""
         key = notice.member_code or notice.member
-        if key not in self._member_weights:
+        if key not in self._members:
             member = self.members.get(notice.member_code) if notice.member_code else None
             member = member or self.members.find(notice.member)
-            self._member_weights[key] = member.weight if member else None
-        return self._member_weights[key]
+            self._members[key] = ((Named(member.name_en, member.name_zh), member.weight) if member
+                                  else (Named(key), None))
+        return self._members[key]
 
 
 def _combine(strengths: Iterable[float]) -> float:

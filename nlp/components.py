@@ -28,7 +28,7 @@ from nlp.codes import CodeMention, extract_codes
 from nlp.doctext import CODES_GIVEN_KEY, doc_lower, doc_scopes, doc_text
 from nlp.inferrer import HeadingModel
 from nlp.scopes import covering_scope
-from nlp.terms import english_plurals, english_variants, is_acronym_term, trie_regex
+from nlp.terms import TermScanner, english_plurals, english_variants, is_acronym_term, trie_regex
 
 for _name in ("tbt_codes", "tbt_terms", "tbt_headings"):
     if not Doc.has_extension(_name):
@@ -127,7 +127,7 @@ def make_catalogue_matcher(nlp: Language, name: str) -> "CatalogueMatcher":
 
 
 class CatalogueMatcher:
-    """Finds the catalogue's terms: English on lemmas (PhraseMatcher), Chinese by a trie scan.
+    """Finds the catalogue's terms: English on lemmas (PhraseMatcher), Chinese with a ``TermScanner``.
 
     Upper-case terms (LED, PCB) are matched on the exact form, since their lower
     case is another word. In Chinese text, English terms are found by a
@@ -143,10 +143,9 @@ class CatalogueMatcher:
         self.line_ids: dict[str, tuple[str, ...]] = {}
         self._lemma_matcher: PhraseMatcher | None = None
         self._orth_matcher: PhraseMatcher | None = None
-        self._zh_regex = None
+        self._zh_scanner: TermScanner | None = None
         self._en_regex = None
         self._en_regex_terms: dict[str, str] = {}
-        self._zh_terms: dict[str, str] = {}
 
     def initialize(self, get_examples=None, *, nlp: Language | None = None,
                    catalogue: Catalogue | None = None) -> None:
@@ -160,8 +159,7 @@ class CatalogueMatcher:
         self.line_ids = {term: tuple(dict.fromkeys(ids)) for term, ids in owners.items()}
         english = [t for line in catalogue.lines for t in line.terms_en]
         chinese = [t for line in catalogue.lines for t in line.terms_zh]
-        self._zh_terms = {t.lower(): t for t in chinese}
-        self._zh_regex = trie_regex(chinese)
+        self._zh_scanner = TermScanner(chinese) if chinese else None
         self._en_regex_terms = {v.lower(): t for t in english for v in
                                 (p for e in english_variants(t) for p in english_plurals(e))}
         self._en_regex = trie_regex(list(self._en_regex_terms), word_bounded=True)
@@ -188,8 +186,8 @@ class CatalogueMatcher:
         elif self._en_regex is not None:
             found += [(m.start(), m.end(), self._en_regex_terms[m.group(1)]) for m in self._en_regex.finditer(lower)
                       if not (m.start() and lower[m.start() - 1].isascii() and lower[m.start() - 1].isalnum())]
-        if self._zh_regex is not None:
-            found += [(m.start(), m.end(), self._zh_terms[m.group(1)]) for m in self._zh_regex.finditer(lower)]
+        if self._zh_scanner is not None:
+            found += self._zh_scanner.find(lower)
         if not found:
             return []
         scopes = doc_scopes(doc)
@@ -202,7 +200,7 @@ class CatalogueMatcher:
         doc.spans["tbt_terms"] = [s for s in spans if s is not None]
 
     def __call__(self, doc: Doc) -> Doc:
-        if self._zh_regex is None and self._lemma_matcher is None:
+        if self._zh_scanner is None and self._lemma_matcher is None:
             raise ComponentNotInitialised(f"{self.name}: initialize it with the catalogue first")
         self.set_annotations(doc, self.match(doc))
         return doc
@@ -243,7 +241,7 @@ class HSHeadingInferrer:
         if self.model is None:
             raise ComponentNotInitialised(f"{self.name}: initialize it with a HeadingModel first")
         todo = [i for i, d in enumerate(docs) if not _gives_codes(d)]
-        ranked = self.model.rank([self.model.doc_features(docs[i]) for i in todo], self.top_k)
+        ranked = self.model.rank_docs([docs[i] for i in todo], self.top_k)
         out: list[list[tuple[str, float]]] = [[] for _ in docs]
         for i, ranking in zip(todo, ranked):
             out[i] = ranking

@@ -24,14 +24,22 @@ from nlp.doctext import doc_text
 _CJK_FIRST, _CJK_LAST = 0x3400, 0x9FFF
 
 
-def bigram_keys(text: str) -> np.ndarray:
-    """Keys of adjacent CJK character pairs in ``text`` (code point pairs packed in 42 bits)."""
-    if not text:
-        return np.zeros(0, dtype=np.uint64)
-    cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+
+
+def _pairs(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position, key) of each pair of adjacent CJK characters (code points packed in 42 bits)."""
     cjk = (cps >= _CJK_FIRST) & (cps <= _CJK_LAST)
     pair = cjk[:-1] & cjk[1:]
-    return (cps[:-1][pair] << np.uint64(21)) | cps[1:][pair]
+    return np.flatnonzero(pair), (cps[:-1][pair] << np.uint64(21)) | cps[1:][pair]
+
+
+def bigram_keys(text: str) -> np.ndarray:
+    """Keys of adjacent CJK character pairs in ``text``."""
+    if not text:
+        return np.zeros(0, dtype=np.uint64)
+    return _pairs(_code_points(text))[1]
 
 
 def lemma_keys(doc: Doc) -> np.ndarray:
@@ -43,8 +51,25 @@ def lemma_keys(doc: Doc) -> np.ndarray:
     return arr[keep, 0].astype(np.uint64)
 
 
-def doc_keys(doc: Doc) -> np.ndarray:
-    return np.unique(np.concatenate([lemma_keys(doc), bigram_keys(doc_text(doc))]))
+def batch_keys(docs: Sequence[Doc]) -> tuple[np.ndarray, np.ndarray]:
+    """(doc index, key) of every feature of a batch of docs: lemmas and CJK character pairs.
+
+    The texts are scanned for pairs as one array (joined by a newline, which pairs
+    with nothing): a few numpy calls per batch instead of a few per doc.
+    """
+    texts = [doc_text(d) for d in docs]
+    if not texts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
+    positions, pair_keys = _pairs(_code_points("\n".join(texts)))
+    doc_starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
+    owners = [np.searchsorted(doc_starts, positions, side="right") - 1]
+    keys = [pair_keys]
+    for i, doc in enumerate(docs):
+        lemmas = lemma_keys(doc)
+        if len(lemmas):
+            owners.append(np.full(len(lemmas), i))
+            keys.append(lemmas)
+    return np.concatenate(owners).astype(np.int64), np.concatenate(keys)
 
 
 @dataclass
@@ -133,22 +158,35 @@ class HeadingModel:
 
     def feature_ids(self, keys: np.ndarray) -> np.ndarray:
         """Known features among ``keys`` (unique), as indices."""
-        if not len(keys) or not len(self.keys):
-            return np.zeros(0, dtype=np.int64)
-        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
-        ids = at[self.keys[at] == keys]
-        return np.unique(ids[self.idf[ids] > 0])
+        return self.batch_features(np.zeros(len(keys), dtype=np.int64), keys)[1]
 
-    def doc_features(self, doc: Doc) -> np.ndarray:
-        return self.feature_ids(doc_keys(doc))
+    def batch_features(self, owners: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(doc index, feature index) pairs of the known features among (doc index, key) pairs,
+        unique and sorted by doc, then feature."""
+        if not len(keys) or not len(self.keys):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        known = self.keys[at] == keys
+        ids, owners = at[known], owners[known]
+        useful = self.idf[ids] > 0
+        width = len(self.keys)
+        pairs = np.unique(owners[useful] * width + ids[useful])
+        return pairs // width, pairs % width
+
+    def rank_docs(self, docs: Sequence[Doc], top_k: int = 10) -> list[list[tuple[str, float]]]:
+        """Best ``top_k`` headings for each doc (features found for the whole batch at once)."""
+        owners, features = self.batch_features(*batch_keys(docs))
+        return self._rank(owners, features, len(docs), top_k)
 
     def rank(self, features: Sequence[np.ndarray], top_k: int = 10) -> list[list[tuple[str, float]]]:
         """Best ``top_k`` headings with scores in [0, 1] for each feature set."""
-        n_docs = len(features)
+        owners = np.repeat(np.arange(len(features)), [len(f) for f in features])
+        flat = np.concatenate(features) if len(features) else np.zeros(0, np.int64)
+        return self._rank(owners, flat, len(features), top_k)
+
+    def _rank(self, doc_index: np.ndarray, flat: np.ndarray, n_docs: int, top_k: int) -> list[list[tuple[str, float]]]:
         if not n_docs:
             return []
-        doc_index = np.repeat(np.arange(n_docs), [len(f) for f in features])
-        flat = np.concatenate(features) if n_docs else np.zeros(0, np.int64)
         qnorm = np.sqrt(np.bincount(doc_index, weights=self.idf[flat] ** 2, minlength=n_docs))
         qnorm[qnorm == 0] = 1.0
         heads = self._heads.scores(doc_index, flat, n_docs) / qnorm[:, None]

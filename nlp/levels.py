@@ -20,12 +20,10 @@ import yaml
 
 from nlp.assessment import LineMatch
 from nlp.catalogue import Catalogue
+from nlp.reasons import Count, Named, Reason
 from tbtwatch.model import Notice
 
 LEVELS = ("high", "medium", "low", "none")
-MEASURE_LABELS = {"mandatory_regulation": "mandatory technical regulation",
-                  "conformity_assessment": "conformity assessment procedure",
-                  "voluntary_standard": "voluntary standard", "sps_measure": "SPS measure"}
 
 
 @dataclass
@@ -82,9 +80,9 @@ class LevelRules:
 
     # -- the factors -------------------------------------------------------------------
     def measure_type(self, notice: Notice) -> tuple[str, str]:
-        """(measure type, the cue that decided it) from the notice's area and wording."""
+        """(measure type, the cue in the text that decided it; "" when the area or the default decided)."""
         if notice.area == "SPS":
-            return "sps_measure", "SPS notification"
+            return "sps_measure", ""
         text = _notice_words(notice)
         for measure in ("conformity_assessment", "voluntary_standard"):
             pattern = self._cue(measure, self.measure_cues.get(measure, []))
@@ -101,25 +99,27 @@ class LevelRules:
                 return "addendum_deadline_only"
         return kind
 
-    def deadline_factor(self, deadline: dt.date | None, today: dt.date) -> tuple[float, str]:
+    def deadline_factor(self, deadline: dt.date | None, today: dt.date) -> tuple[float, Reason]:
         if deadline is None:
-            return self.deadline["unknown"], "no final date for comments given"
+            return self.deadline["unknown"], Reason("deadline_unknown", {})
         days = (deadline - today).days
         if days < 0:
-            return self.deadline["closed"], f"comment period closed on {deadline.isoformat()} ({-days} days ago)"
-        if days <= self.deadline["urgent_days"]:
-            return self.deadline["urgent"], f"only {days} days left to comment (until {deadline.isoformat()})"
-        return self.deadline["open"], f"{days} days left to comment (until {deadline.isoformat()})"
+            return self.deadline["closed"], Reason("deadline_closed", {"date": deadline.isoformat(), "days": Count(-days)})
+        code = "deadline_urgent" if days <= self.deadline["urgent_days"] else "deadline_open"
+        return self.deadline[code.removeprefix("deadline_")], Reason(code, {"date": deadline.isoformat(),
+                                                                             "days": Count(days)})
 
-    def decide(self, notice: Notice, lines: list[LineMatch], catalogue: Catalogue, member_weight: float | None,
-               today: dt.date) -> tuple[str, list[str], str]:
+    def decide(self, notice: Notice, lines: list[LineMatch], catalogue: Catalogue, member: Named,
+               member_weight: float | None, today: dt.date) -> tuple[str, list[Reason], str]:
         """(level, reasons, measure type) for a notice and its matched product lines.
 
-        The measure type of a notice that matches nothing is not worked out ("").
+        ``member`` names the notifying member; ``member_weight`` is None when
+        config/members.yaml does not know it. The measure type of a notice that
+        matches nothing is not worked out ("").
         """
         relevant = [m for m in lines if m.score >= self.relevance_threshold]
         if not relevant:
-            return "none", ["no catalogue product line matched"], ""
+            return "none", [Reason("no_match", {})], ""
         measure, cue = self.measure_type(notice)
 
         def strength(m: LineMatch) -> float:
@@ -129,26 +129,32 @@ class LevelRules:
 
         best = max(relevant, key=strength)
         line = catalogue.get(best.id)
-        reasons = [f"matches product line {best.id} ({line.name_en if line else best.id}) with score "
-                   f"{best.score:.2f}, export exposure {line.weight if line else 0.5:.1f}"]
+        reasons = [Reason("product_line", {"line": line_name(catalogue, best.id), "score": best.score,
+                                           "exposure": line.weight if line else 0.5})]
         if len(relevant) > 1:
-            reasons.append("also matches " + ", ".join(m.id for m in relevant if m is not best))
-        reasons.append(f"measure: {MEASURE_LABELS[measure]}" + (f" (\"{cue}\")" if cue else ""))
+            reasons.append(Reason("also_matches", {"lines": [line_name(catalogue, m.id) for m in relevant
+                                                             if m is not best]}))
+        reasons.append(Reason("measure_cue", {"measure": measure, "cue": cue}) if cue
+                       else Reason("measure", {"measure": measure}))
         kind = self.notice_kind(notice)
-        reasons.append("kind: " + {"addendum_deadline_only": "addendum that only extends the comment period",
-                                   "regular": "new regular notification"}.get(kind, kind))
+        reasons.append(Reason("kind", {"kind": kind}))
         known = member_weight is not None
         weight = member_weight if known else self.member_unknown_weight
-        reasons.append(f"market: {notice.member_code or notice.member} weight {weight:.1f}"
-                       + ("" if known else " (member not in config/members.yaml)"))
+        reasons.append(Reason("market" if known else "market_unknown", {"member": member, "weight": weight}))
         deadline, deadline_reason = self.deadline_factor(notice.comment_deadline, today)
         reasons.append(deadline_reason)
         score = (strength(best) * self.measure[measure] * self.kind.get(kind, 1.0)
                  * (self.member_floor + (1 - self.member_floor) * weight) * deadline)
         level = ("high" if score >= self.thresholds["high"] else
                  "medium" if score >= self.thresholds["medium"] else "low")
-        reasons.append(f"score {score:.2f} -> {level}")
+        reasons.append(Reason("score", {"score": score, "level": level}))
         return level, reasons, measure
+
+
+def line_name(catalogue: Catalogue, line_id: str) -> Named:
+    """A product line's names (its id when the catalogue no longer has it)."""
+    line = catalogue.get(line_id)
+    return Named(line.name_en, line.name_zh) if line else Named(line_id)
 
 
 def _notice_words(notice: Notice) -> str:

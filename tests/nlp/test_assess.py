@@ -8,8 +8,8 @@ from nlp import Assessment, assess
 from tbtwatch.model import LocalText
 
 
-KEYS = {"symbol", "hs_given", "hs_inferred", "product_lines", "relevant", "level", "reasons", "assessed_on",
-        "notice_hash"}
+KEYS = {"symbol", "hs_given", "hs_inferred", "product_lines", "relevant", "level", "reasons", "reasons_zh",
+        "assessed_on", "notice_hash"}
 
 
 def test_to_dict_has_exactly_the_contract_shape(classifier, make_notice, today):

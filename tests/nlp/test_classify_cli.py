@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from nlp.cli import classify_stream
 from tbtwatch.cli import app
 
-KEYS = {"symbol", "hs_given", "hs_inferred", "product_lines", "relevant", "level", "reasons", "assessed_on",
-        "notice_hash"}
+KEYS = {"symbol", "hs_given", "hs_inferred", "product_lines", "relevant", "level", "reasons", "reasons_zh",
+        "assessed_on", "notice_hash"}
 
 
 def lines_in(*records) -> str:

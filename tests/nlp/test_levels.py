@@ -26,27 +26,29 @@ ORDER = {"none": 0, "low": 1, "medium": 2, "high": 3}
 def test_a_relevant_new_regulation_from_a_big_market_is_high(classifier, make_notice, today):
     lvl, reasons = level(classifier, make_notice, today, title=BATTERY)
     assert lvl == "high"
-    assert any("lithium_batteries" in r for r in reasons)
-    assert "measure: mandatory technical regulation" in reasons
-    assert "kind: new regular notification" in reasons
-    assert "market: USA weight 1.0" in reasons
+    assert reasons[0].startswith("Matches the product line Lithium")
+    assert "Measure type: mandatory technical regulation" in reasons
+    assert "Notice kind: new regular notification" in reasons
+    assert "Market: United States (weight 1.0)" in reasons
     assert "40 days left to comment (until 2026-04-11)" in reasons
 
 
 def test_not_relevant_is_none(classifier, make_notice, today):
     lvl, reasons = level(classifier, make_notice, today, title="Maximum residue limits for pesticides in cereals")
-    assert (lvl, reasons) == ("none", ["no catalogue product line matched"])
+    assert (lvl, reasons) == ("none", ["No product line of the catalogue matches"])
 
 
 @pytest.mark.parametrize("change, reason", [
     ({"symbol": "G/TBT/N/USA/9001/Add.1", "description": "The comment period is extended until 30 May."},
-     "kind: addendum that only extends the comment period"),
-    ({"symbol": "G/TBT/N/KEN/9001", "member": "Kenya"}, "market: KEN weight {KEN}"),
-    ({"symbol": "G/TBT/N/XYZ/9001", "member": "Nowhere"}, "market: XYZ weight 0.3 (member not in config/members.yaml)"),
+     "Notice kind: addendum that only extends the comment period"),
+    ({"symbol": "G/TBT/N/KEN/9001", "member": "Kenya"}, "Market: Kenya (weight {KEN})"),
+    ({"symbol": "G/TBT/N/XYZ/9001", "member": "Nowhere"},
+     "Market: XYZ (weight 0.3; the member is not in config/members.yaml)"),
     ({"comment_deadline": "2026-02-27"},  # three days before the `today` fixture
-     "comment period closed on 2026-02-27 (3 days ago)"),
-    ({"symbol": "G/SPS/N/USA/9001"}, "measure: SPS measure (\"SPS notification\")"),
-    ({"description": "Voluntary standard for battery safety."}, "measure: voluntary standard (\"voluntary standard\")"),
+     "The comment period closed on 2026-02-27 (3 days ago)"),
+    ({"symbol": "G/SPS/N/USA/9001"}, "Measure type: SPS measure"),
+    ({"description": "Voluntary standard for battery safety."},
+     "Measure type: voluntary standard (the text says \"voluntary standard\")"),
 ])
 def test_each_factor_lowers_the_level_and_says_why(classifier, change, reason, make_notice, today):
     base, _ = level(classifier, make_notice, today, title=BATTERY)
@@ -67,12 +69,13 @@ def test_an_addendum_with_new_content_counts_more_than_a_deadline_extension(clas
 def test_conformity_assessment_cues_in_chinese(classifier, make_notice, today):
     a = classifier.assess(make_notice(title="锂电池产品强制性认证实施规则", language="zh"), today=today)
     assert a.measure_type == "conformity_assessment"
-    assert "measure: conformity assessment procedure (\"认证\")" in a.reasons
+    assert "Measure type: conformity assessment procedure (the text says \"认证\")" in a.reasons
+    assert "措施类型：合格评定程序（依据文中“认证”）" in a.reasons_zh
 
 
 def test_few_days_left_is_urgent(classifier, make_notice, today):
     a = classifier.assess(make_notice(title=BATTERY, comment_deadline="2026-03-09"), today=today)
-    assert "only 7 days left to comment (until 2026-03-09)" in a.reasons
+    assert "Only 7 days left to comment (until 2026-03-09)" in a.reasons
 
 
 def test_rules_file_loads_and_rejects_unknown_keys(tmp_path):
