@@ -13,8 +13,10 @@ signed token is the proof there, as the CSRF token is for the browser's form.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
+from fastapi.responses import RedirectResponse
 
 from alerts import run, subscriptions, tokens
 from alerts.rules import AREAS, FREQUENCIES, LANGUAGES, LEVELS
@@ -106,14 +108,41 @@ def confirm(request: Request, res: Annotated[Resources, Depends(resources)],
                                             "done": subscriber, "manage_url": manage})
 
 
-@router.get("/subscriptions/manage")
-def manage(request: Request, res: Annotated[Resources, Depends(resources)], token: str = ""):
-    claims, error = _claims(res, token, tokens.UNSUBSCRIBE)
+def _manage_page(request: Request, res: Resources, token: str, *, saved: bool = False, error: str | None = None):
+    """The subscriber's settings and filters (name, include and exclude rules), with links to change them."""
+    claims, denied = _claims(res, token, tokens.UNSUBSCRIBE)
     subscriber = subscriptions.get_subscriber(res.settings, claims.subject) if claims else None
     if claims and subscriber is None:
-        error = "this link is for an address that has no subscription"
-    return render(request, "manage.html", {"token": token, "subscriber": subscriber, "error": error,
-                                           "describe": run.describe_rule}, status_code=400 if error else 200)
+        denied = "this link is for an address that has no subscription"
+    filters = [{"name": f.name, "include": run.describe_rule(f.include),
+                "exclude": "; ".join(run.describe_rule(r) for r in f.exclude)}
+               for f in (subscriber.filters if subscriber else [])]
+    return render(request, "manage.html", {
+        "token": token, "subscriber": subscriber, "filters": filters, "error": denied or error, "saved": saved,
+        "filters_url": "/filters?token=" + quote(token), "languages": LANGUAGES, "frequencies": FREQUENCIES},
+        status_code=400 if denied or error else 200)
+
+
+@router.get("/subscriptions/manage")
+def manage(request: Request, res: Annotated[Resources, Depends(resources)], token: str = "", done: str = ""):
+    return _manage_page(request, res, token, saved=done == "saved")
+
+
+@router.post("/subscriptions/manage")
+def change_preferences(request: Request, res: Annotated[Resources, Depends(resources)],
+                       token: Annotated[str, Form(max_length=2000)] = "",
+                       lang: Annotated[str, Form(max_length=10)] = "",
+                       frequency: Annotated[str, Form(max_length=20)] = ""):
+    """Change the language and frequency of every alert to the address the signed link names."""
+    claims, error = _claims(res, token, tokens.UNSUBSCRIBE)
+    if claims is None:
+        return _manage_page(request, res, token)
+    try:
+        subscriptions.update_preferences(res.settings, claims.subject, lang=lang or None,
+                                         frequency=frequency or None)
+    except SubscriptionError as exc:
+        return _manage_page(request, res, token, error=str(exc))
+    return RedirectResponse(f"/subscriptions/manage?token={quote(token)}&done=saved", status_code=303)
 
 
 @router.get("/unsubscribe")
