@@ -8,27 +8,28 @@ the build. Crawled text arrives here raw; the HTML templates escape it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from alerts.rules import Evidence
+from alerts.rules import Evidence, level_rank, required_level
 from tbtwatch.members import Members
 from tbtwatch.model import Notice
 from tbtwatch.symbols import SymbolError, parse_symbol
 
 
-@dataclass
+@dataclass(frozen=True)
 class MatchLine:
     """One reason the notice concerns the reader: a code, a product line, a keyword, a market."""
 
     kind: str = "hs"  # hs | product_line | keyword | member | area | level
-    label: str = ""
-    detail: str = ""
+    label: str = ""  # level: the notice's level
+    detail: str = ""  # level: the reader's minimum
 
 
-@dataclass
+@dataclass(frozen=True)
 class JointEntry:
     """Another member's copy of the same text (a near-duplicate group, see ``alerts.grouping``)."""
 
@@ -62,7 +63,8 @@ class NoticeItem:
     days_left: int | None = None
     cutoff_date: str = ""  # the working group's internal cut-off (alerts.cutoff)
     level: str = "none"
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # the classifier's reasons for the level, in English
+    reasons_zh: list[str] = field(default_factory=list)  # the same in Chinese, same order (absent in old assessments)
     matches: list[MatchLine] = field(default_factory=list)
     product_lines: list[str] = field(default_factory=list)
     hs_codes: list[str] = field(default_factory=list)
@@ -85,6 +87,10 @@ class NoticeItem:
 
     def member_in(self, lang: str) -> str:
         return (self.member_zh if lang == "zh" else self.member_en) or self.member_en or self.member_code
+
+    def reasons_in(self, lang: str) -> list[str]:
+        """The Chinese reasons in a Chinese part when the assessment has them, else the English ones."""
+        return self.reasons_zh if lang == "zh" and self.reasons_zh else self.reasons
 
 
 @dataclass
@@ -145,6 +151,7 @@ class MessageContext:
     counts: list[CountRow] = field(default_factory=list)
     trend: list[TrendBar] = field(default_factory=list)
     trend_max: int = 0
+    trend_table: bool = False  # the digest e-mail: the trend as a table too (mail clients that drop inline SVG)
     review_queue: list[ReviewRow] = field(default_factory=list)
     failed_sources: list[str] = field(default_factory=list)
     endpoint_url: str = ""  # webhook_disabled: the endpoint and its last error
@@ -170,13 +177,23 @@ def _texts(notice: Notice, lang: str) -> tuple[str, str, str]:
     return text.title, text.description, text.products
 
 
-def _match_lines(evidence: list[Evidence], line_names: dict[str, tuple[str, str]]) -> list[MatchLine]:
-    lines = []
+def _match_lines(
+    evidence: list[Evidence], line_names: dict[str, tuple[str, str]], level: str
+) -> list[MatchLine]:
+    """One line per evidence, except the level: one line, the notice's level against the highest minimum
+    among the reader's filters (the copies of a group, each with its own level, are shown as this notice)."""
+    lines, minimum = [], ""
     for e in evidence:
+        if e.kind == "level":
+            required = required_level(e)
+            minimum = required if level_rank(required) > level_rank(minimum) else minimum
+            continue
         label = e.value
         if e.kind == "product_line" and e.value in line_names:
             label = " / ".join(n for n in line_names[e.value] if n)
         lines.append(MatchLine(e.kind, label, e.detail))
+    if minimum:
+        lines.append(MatchLine("level", level, minimum))
     return lines
 
 
@@ -223,7 +240,8 @@ def notice_item(
         cutoff_date=cutoff.isoformat() if cutoff else "",
         level=assessment.get("level") or "none",
         reasons=list(assessment.get("reasons", [])),
-        matches=_match_lines(evidence or [], line_names),
+        reasons_zh=list(assessment.get("reasons_zh") or []),
+        matches=_match_lines(evidence or [], line_names, assessment.get("level") or "none"),
         product_lines=[" / ".join(n for n in line_names.get(i, (i, "")) if n) for i in lines],
         hs_codes=list(
             dict.fromkeys(
@@ -238,6 +256,18 @@ def notice_item(
         document_urls=safe_links(notice.urls),
         filters=list(filters or []),
         joint=[joint_entry(symbol, members, base_url) for symbol in joint or []],
+    )
+
+
+def for_reader(
+    item: NoticeItem,
+    evidence: list[Evidence],
+    line_names: dict[str, tuple[str, str]],
+    filters: list[str] | None = None,
+) -> NoticeItem:
+    """A copy of a notice's item with one reader's evidence and filters (the rest is shared, not copied)."""
+    return dataclasses.replace(
+        item, matches=_match_lines(evidence, line_names, item.level), filters=list(filters or [])
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from alerts.context import NoticeItem, notice_item
+from alerts.context import NoticeItem, for_reader, notice_item
 from alerts.cutoff import WorkCalendar, calendar_for, cutoff_date, cutoff_working_days
 from alerts.grouping import NoticeGroups
 from alerts.rules import Evidence
@@ -71,7 +71,8 @@ def effective_deadline(store: NoticeStore, notice: Notice) -> dt.date | None:
 
 @dataclass
 class ItemMaker:
-    """Builds ``NoticeItem``s for one run: the reference data is loaded once."""
+    """Builds ``NoticeItem``s for one run: the reference data is loaded once, and each notice's item (its
+    deadline after extensions, cut-off, group) is built once and copied per reader with their evidence."""
 
     settings: Settings
     store: NoticeStore
@@ -79,31 +80,52 @@ class ItemMaker:
     vocabulary: Vocabulary = field(init=False)
     calendar: WorkCalendar = field(init=False)
     groups: NoticeGroups = field(init=False)
+    _items: dict[str, NoticeItem] = field(init=False, default_factory=dict)
+    _deadlines: dict[str, dt.date | None] = field(init=False, default_factory=dict)
+    _entries: dict[str, Assessed | None] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.vocabulary = Vocabulary(self.settings)
         self.calendar = calendar_for(self.settings)
         self.groups = NoticeGroups(self.settings)
 
+    def entry(self, symbol: str) -> Assessed | None:
+        """The archived notice with its assessment, read once per run (None when not archived)."""
+        if symbol not in self._entries:
+            notice = self.store.get(symbol)
+            self._entries[symbol] = Assessed(notice, self.store.get_assessment(symbol) or {}) if notice else None
+        return self._entries[symbol]
+
+    def deadline(self, notice: Notice) -> dt.date | None:
+        """``effective_deadline``, read once per run and notice."""
+        if notice.symbol not in self._deadlines:
+            self._deadlines[notice.symbol] = effective_deadline(self.store, notice)
+        return self._deadlines[notice.symbol]
+
     def __call__(
         self, entry: Assessed, evidence: list[Evidence] | None = None, filters: list[str] | None = None
     ) -> NoticeItem:
-        """The item for one notice: its deadline after extensions, the cut-off, and its group's other symbols."""
-        deadline = effective_deadline(self.store, entry.notice)
-        group = self.groups.group_of(entry.notice.symbol)
-        return notice_item(
-            entry.notice,
-            entry.assessment,
-            day=self.day,
-            base_url=self.settings.alerts.base_url,
-            members=self.vocabulary.members,
-            line_names=self.vocabulary.line_names or {},
-            evidence=evidence,
-            deadline=deadline,
-            cutoff=cutoff_date(deadline, self.calendar, cutoff_working_days(self.settings)),
-            filters=filters,
-            joint=group.others(entry.notice.symbol) if group else [],
-        )
+        """The item for one notice and reader (a fresh copy: callers may set its review fields)."""
+        symbol = entry.notice.symbol
+        if symbol not in self._items:
+            deadline = self.deadline(entry.notice)
+            group = self.groups.group_of(symbol)
+            self._items[symbol] = notice_item(
+                entry.notice,
+                entry.assessment,
+                day=self.day,
+                base_url=self.settings.alerts.base_url,
+                members=self.vocabulary.members,
+                line_names=self.line_names,
+                deadline=deadline,
+                cutoff=cutoff_date(deadline, self.calendar, cutoff_working_days(self.settings)),
+                joint=group.others(symbol) if group else [],
+            )
+        return for_reader(self._items[symbol], evidence or [], self.line_names, filters)
+
+    @property
+    def line_names(self) -> dict[str, tuple[str, str]]:
+        return self.vocabulary.line_names or {}
 
     def line_name(self, line_id: str) -> tuple[str, str]:
-        return (self.vocabulary.line_names or {}).get(line_id, (line_id, line_id))
+        return self.line_names.get(line_id, (line_id, line_id))

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from alerts import reviews
 from alerts.context import CountRow, DigestGroup, MessageContext, ReviewRow, TrendBar, notice_url
 from alerts.cutoff import cutoff_date, cutoff_working_days
-from alerts.daybook import Assessed, ItemMaker, assessed_between, effective_deadline, new_notices
+from alerts.daybook import Assessed, ItemMaker, assessed_between, new_notices
 from alerts.grouping import NoticeGroups, refresh_groups
 from alerts.rules import level_rank
 from archive.base import NoticeStore
@@ -69,12 +69,13 @@ def _counts(entries: list[Assessed], make: ItemMaker) -> list[CountRow]:
     return rows
 
 
-def _review_queue(settings, store: NoticeStore, make: ItemMaker) -> list[ReviewRow]:
+def _review_queue(settings, make: ItemMaker) -> list[ReviewRow]:
     day = make.day
     rows = []
     for review in reviews.list_reviews(settings, reviews.OPEN_STATUSES):
-        notice = store.get(review.symbol)
-        deadline = effective_deadline(store, notice) if notice else None
+        entry = make.entry(review.symbol)
+        notice = entry.notice if entry else None
+        deadline = make.deadline(notice) if notice else None
         group = make.groups.group_of(review.symbol)
         rows.append(
             ReviewRow(
@@ -160,6 +161,6 @@ def digest_context(
         counts=_counts(counted, make),
         trend=trend,
         trend_max=peak,
-        review_queue=_review_queue(settings, store, make),
+        review_queue=_review_queue(settings, make),
         failed_sources=list(failed_sources),
     )

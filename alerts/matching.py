@@ -74,7 +74,7 @@ class SubscriptionIndex:
     def _keywords_in(self, facts: NoticeFacts) -> list[str]:
         """Keywords the notice contains: Latin ones looked up by the notice's words, Chinese ones by search."""
         maybe = {k for word in set(facts.words.split()) for k in self._latin_by_first_word.get(word, ())}
-        return [k for k in (*maybe, *self._cjk_keywords) if facts.keyword_snippet(k) is not None]
+        return [k for k in (*maybe, *self._cjk_keywords) if facts.has_keyword(k)]
 
     def match(self, facts: NoticeFacts) -> list[FilterMatch]:
         """Every filter the notice meets, with the evidence, in filter order."""

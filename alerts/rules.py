@@ -25,8 +25,16 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _NON_WORD = re.compile(r"[^\w\u3400-\u9fff]+")
 
 
+AT_LEAST = ">= "  # a level evidence's detail: ">= medium", the filter's minimum
+
+
 def level_rank(level: str | None) -> int:
     return LEVELS.index(level) if level in LEVELS else 0
+
+
+def required_level(evidence: Evidence) -> str:
+    """The filter's minimum level that a level evidence records (``evaluate_rule`` writes it)."""
+    return evidence.detail.removeprefix(AT_LEAST)
 
 
 def normalise_keyword(text: str) -> str:
@@ -92,6 +100,7 @@ class NoticeFacts:
     lines: dict[str, dict[str, Any]]  # product line id -> the assessment's entry (score, evidence)
     words: str  # " word word ... " for English keyword matching
     compact: str  # case-folded text without spaces, for Chinese keyword matching
+    contexts: dict[str, str] = field(default_factory=dict, repr=False)  # keyword -> window of original text
 
     @property
     def level(self) -> str:
@@ -109,15 +118,67 @@ class NoticeFacts:
         text = normalise_keyword(notice.all_text())
         return cls(notice, assessment, codes, lines, f" {text} ", text.replace(" ", ""))
 
-    def keyword_snippet(self, keyword: str) -> str | None:
-        """The words around ``keyword`` if the notice contains it (whole words for Latin script)."""
+    def has_keyword(self, keyword: str) -> bool:
+        """Whether the notice contains ``keyword`` (whole words for Latin script), on the normalised text."""
         if is_cjk(keyword):
-            at = self.compact.find(keyword.replace(" ", ""))
-            return None if at < 0 else self.compact[max(0, at - 12) : at + len(keyword) + 12]
-        at = self.words.find(f" {keyword} ")
-        if at < 0:
-            return None
-        return self.words[max(0, at - 40) : at + len(keyword) + 40].strip()
+            return keyword.replace(" ", "") in self.compact
+        return f" {keyword} " in self.words
+
+    def keyword_context(self, keyword: str) -> str:
+        """A short window of the notice's own text around ``keyword`` (for people: "…Toys - Safety
+        requirements…", not the normalised form matching works on); remembered per keyword."""
+        if keyword not in self.contexts:
+            self.contexts[keyword] = keyword_window(self.notice.all_text(), keyword)
+        return self.contexts[keyword]
+
+
+KEYWORD_WINDOW = {"latin": 40, "cjk": 14}  # characters shown either side of a keyword
+
+
+def _keyword_pattern(keyword: str) -> re.Pattern[str]:
+    """``keyword`` (in its normalised form) as it may appear in original text: any case, any punctuation or
+    spacing between its words (Latin, whole words) or characters (Chinese, as ``compact`` drops them)."""
+    if is_cjk(keyword):
+        return re.compile(r"\W*".join(re.escape(c) for c in keyword.replace(" ", "")), re.IGNORECASE)
+    body = r"\W+".join(re.escape(w) for w in keyword.split(" "))
+    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
+
+
+def _word_cut(text: str, at: int, limit: int, step: int) -> int:
+    """Move a cut that falls inside a Latin word or number outwards to the space (or line end) before (step
+    -1) or after (step 1) it, when one is within 15 characters; Chinese text may be cut anywhere."""
+    if at == limit or not (text[at - 1 : at + 1].isascii() and text[at - 1 : at + 1].isalnum()):
+        return at
+    if step < 0:
+        space = text.rfind(" ", limit, at)
+        edge = limit if space < 0 else space + 1
+    else:
+        space = text.find(" ", at, limit)
+        edge = limit if space < 0 else space
+    return edge if abs(at - edge) < 15 else at
+
+
+def keyword_window(text: str, keyword: str) -> str:
+    """The line of ``text`` holding ``keyword``, cut to a few words either side, "…" where cut.
+
+    Searched in the text as written, then in its NFKC form (full-width letters such as ＬＥＤ), which is
+    then what is shown; the keyword itself when neither holds it (cannot happen for a matched notice).
+    """
+    pattern = _keyword_pattern(keyword)
+    found = pattern.search(text)
+    if found is None:
+        text = unicodedata.normalize("NFKC", text)
+        found = pattern.search(text)
+    if found is None:
+        return keyword
+    width = KEYWORD_WINDOW["cjk" if is_cjk(keyword) else "latin"]
+    line_start = text.rfind("\n", 0, found.start()) + 1
+    line_end = text.find("\n", found.end())
+    line_end = len(text) if line_end < 0 else line_end
+    start, end = max(line_start, found.start() - width), min(line_end, found.end() + width)
+    start, end = _word_cut(text, start, line_start, -1), _word_cut(text, end, line_end, 1)
+    window = text[start:end].strip()
+    return f"{'…' if start > line_start else ''}{window}{'…' if end < line_end else ''}"
 
 
 def _hs_evidence(rule: Rule, facts: NoticeFacts, covering: bool = True) -> list[Evidence]:
@@ -147,9 +208,8 @@ def _topic_evidence(rule: Rule, facts: NoticeFacts, covering: bool = True) -> li
                 Evidence("product_line", line_id, texts or f"score {float(entry.get('score', 0)):.2f}")
             )
     for keyword in rule.keywords:
-        snippet = facts.keyword_snippet(keyword)
-        if snippet is not None:
-            found.append(Evidence("keyword", keyword, snippet))
+        if facts.has_keyword(keyword):
+            found.append(Evidence("keyword", keyword, facts.keyword_context(keyword)))
     return found
 
 
@@ -172,7 +232,7 @@ def evaluate_rule(rule: Rule, facts: NoticeFacts, covering: bool = True) -> list
     if rule.areas:
         evidence.append(Evidence("area", notice.area or ""))
     if level_rank(rule.min_level):
-        evidence.append(Evidence("level", facts.level, f">= {rule.min_level}"))
+        evidence.append(Evidence("level", facts.level, f"{AT_LEAST}{rule.min_level}"))
     return evidence
 
 

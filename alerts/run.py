@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from alerts import reviews, subscriptions, webhooks
 from alerts.context import MessageContext, NoticeItem
-from alerts.daybook import Assessed, ItemMaker, effective_deadline, new_notices
+from alerts.daybook import Assessed, ItemMaker, new_notices
 from alerts.delivery import DeliveryReport, deliver
 from alerts.digest import digest_context
 from alerts.grouping import NoticeGroups, refresh_groups
@@ -285,18 +285,18 @@ def _reminder_threshold(days_left: int, thresholds: Iterable[int]) -> int | None
 
 
 def _due_reminders(
-    settings: Settings, store: NoticeStore, make: ItemMaker, symbols: list[str], day: dt.date
+    settings: Settings, make: ItemMaker, symbols: list[str], day: dt.date
 ) -> dict[int, dict[str, NoticeItem]]:
     """Reminder threshold -> the notices among ``symbols`` whose final date for comments it has reached."""
     due: dict[int, dict[str, NoticeItem]] = defaultdict(dict)
     for symbol in symbols:
-        notice = store.get(symbol)
-        deadline = effective_deadline(store, notice) if notice else None
-        if notice is None or deadline is None:
+        entry = make.entry(symbol)
+        deadline = make.deadline(entry.notice) if entry else None
+        if entry is None or deadline is None:
             continue
         threshold = _reminder_threshold((deadline - day).days, settings.alerts.reminder_days)
         if threshold is not None:
-            due[threshold][symbol] = make(Assessed(notice, store.get_assessment(symbol) or {}))
+            due[threshold][symbol] = make(entry)
     return due
 
 
@@ -313,7 +313,7 @@ def send_reminders(
     queue = [r.symbol for r in reviews.list_reviews(settings, reviews.OPEN_STATUSES)]
     audiences += [(address, queue, None) for address in settings.alerts.working_group]
     for recipient, symbols, subscriber in audiences:
-        due = _due_reminders(settings, store, make, symbols, day)
+        due = _due_reminders(settings, make, symbols, day)
         for threshold, items in due.items():
             if subscriber is not None:
                 context = _message_context(
@@ -362,8 +362,8 @@ def _write_report(
     for address in settings.alerts.working_group:
 
         def render_report(message_id: str, _: list[str], address=address) -> Rendered:
-            context.recipient = address
-            return rendered_email("digest", context, sender=settings.smtp.sender, message_id=message_id)
+            emailed = replace(context, recipient=address, trend_table=True)  # clients that drop inline SVG
+            return rendered_email("digest", emailed, sender=settings.smtp.sender, message_id=message_id)
 
         outbox.enqueue(recipient=address, dedup_key=context.day, kind=kind, render=render_report)
     if deliver_now and settings.alerts.working_group:

@@ -189,3 +189,15 @@ def test_cli_alerts_digest_review_remind(store, settings):
     bad = runner.invoke(app, ["review", "set", "G/TBT/N/EU/1100", "--status", "maybe"])
     assert bad.exit_code == 2 and "maybe" in bad.output
     assert runner.invoke(app, ["remind", "--date", "2026-03-02"]).exit_code == 0
+
+
+def test_digest_email_has_the_trend_as_a_table_too(store, group, smtp_server):
+    """Some mail clients drop inline SVG: the e-mail also carries the 12 weekly counts as a table."""
+    path = run.build_digest(group, DAY, store=store)
+    mailed = smtp_server.messages[0].message.get_body(("html",)).get_content()
+    table = section(mailed, "<h2>近12周相关通报数量").split("</svg>", 1)[1]
+    weeks = re.findall(r"<td>(\d\d-\d\d)</td>", table)
+    counts = re.findall(r"<td>(\d+)</td>", table.split("</tr>", 1)[1])
+    assert len(weeks) == 12 and weeks[-1] == "02-24" and counts[-1] == "4" and sum(map(int, counts)) == 6
+    assert "周起始日" in table
+    assert "周起始日" not in path.read_text(encoding="utf-8")  # the HTML file keeps the chart alone

@@ -104,3 +104,28 @@ def test_index_gives_the_brute_force_answer():
         total += len(got)
         assert len(index.candidates(facts)) < len(filters)  # the index prunes
     assert total > 50  # the random filters do match things, so the comparison means something
+
+
+@pytest.mark.parametrize(
+    "symbol, keyword, shown",
+    [
+        # the notice's own words around the match, not the normalised "due diligence and labelling ..."
+        ("G/TBT/N/EU/1100", "due diligence", "The draft sets due-diligence and labelling requirements for rechargeable…"),
+        ("G/TBT/N/EU/1100", "锂离子", "关于电动自行车锂离子电池安全的法规草案"),
+        ("G/TBT/N/KEN/1500", "chargers", "Requirements for mobile phone chargers & <b>cables</b>; not leading anything."),
+    ],
+)
+def test_keyword_evidence_shows_a_window_of_the_original_text(symbol, keyword, shown):
+    (evidence,) = evaluate_filter(Filter(Rule(keywords=[keyword])), FACTS[symbol])
+    assert evidence.kind == "keyword" and evidence.detail == shown
+
+
+def test_keyword_window_cuts_at_words_and_stays_on_the_line():
+    from alerts.rules import keyword_window
+
+    text = "Toys; dolls\nDEAS 1234: 2025, Toys - Safety requirements - Part 1: Mechanical and physical properties"
+    assert keyword_window(text, "safety requirements") == (
+        "DEAS 1234: 2025, Toys - Safety requirements - Part 1: Mechanical and physical properties"
+    )
+    assert keyword_window(text, "mechanical") == "…2025, Toys - Safety requirements - Part 1: Mechanical and physical properties"
+    assert keyword_window("ＬＥＤ lamps", "led lamps") == "LED lamps"  # found in the NFKC form

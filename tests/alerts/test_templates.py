@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import email
 from email.policy import default as default_policy
 
@@ -56,6 +57,10 @@ def _fill(cls, tag: str, expectations: list[tuple[str, str]]):
             continue
         if key in NOT_SHOWN:
             continue
+        if f.name == "trend_table":  # a switch: shows the trend's table (labelled) in the digest e-mail
+            values[f.name] = True
+            expectations.append((f"{cls.__name__}.{f.name}", labels()["en"]["trend_table"]))
+            continue
         if f.name in {"days_left", "count", "reminder_days", "trend_max"}:
             values[f.name] = 4321
         elif f.name in {"x", "y", "height"}:
@@ -79,6 +84,7 @@ def _fill(cls, tag: str, expectations: list[tuple[str, str]]):
             values[f.name] = [_fill(ReviewRow, "r", expectations)]
         elif f.name in {
             "reasons",
+            "reasons_zh",
             "product_lines",
             "hs_codes",
             "filters_summary",
@@ -186,3 +192,42 @@ def test_only_web_links_from_crawled_data():
             "https:///nohost",
         ]
     ) == ["https://docs.wto.org/x.pdf", "http://a.org"]
+
+
+def test_one_level_line_the_notices_level_against_the_readers_minimum():
+    """Copies of a group each brought their own level; the reader sees this notice's level once."""
+    from alerts.context import notice_item
+    from alerts.rules import Evidence
+    from tbtwatch.members import default_members
+    from tbtwatch.model import notice_from_dict
+
+    notice = notice_from_dict({"symbol": "G/TBT/N/BDI/560", "member": "Burundi", "title": "Toys", "language": "en"})
+    evidence = [Evidence("level", "low", ">= low"), Evidence("level", "medium", ">= low"), Evidence("level", "low", ">= none")]
+    item = notice_item(
+        notice, {"level": "low"}, day=dt.date(2025, 7, 22), base_url="", members=default_members(), line_names={},
+        evidence=evidence,
+    )
+    assert item.matches == [MatchLine("level", "low", "low")]
+    _, text, html = render("alert", MessageContext(languages=["zh", "en"], items=[item]))
+    assert "  - 预警等级 低 (您设定的最低等级: 低)\n" in text and "  - Warning level low (your minimum: low)\n" in text
+    assert text.count("预警等级 ") == 1 and "medium" not in text and ">=" not in text
+    assert "<li>Warning level <strong>low</strong> (your minimum: low)</li>" in html
+
+
+def test_chinese_parts_show_the_chinese_reasons_when_the_assessment_has_them():
+    both = NoticeItem(symbol="G/TBT/N/EU/1", reasons=["EU market weight 1.0"], reasons_zh=["欧盟市场权重 1.0"])
+    _, text, html = render("alert", MessageContext(languages=["zh", "en"], items=[both]))
+    zh, en = text.split("New WTO notifications", 1)
+    assert "  - 欧盟市场权重 1.0" in zh and "EU market weight" not in zh
+    assert "  - EU market weight 1.0" in en and "欧盟市场权重" not in en
+    assert "<li>欧盟市场权重 1.0</li>" in html and "<li>EU market weight 1.0</li>" in html
+    older = NoticeItem(symbol="G/TBT/N/EU/1", reasons=["EU market weight 1.0"])  # assessed before reasons_zh
+    assert "  - EU market weight 1.0" in render("reminder", MessageContext(languages=["zh"], items=[older]))[1]
+
+
+def test_alert_subject_names_the_notice_once_in_both_languages():
+    item = NoticeItem(symbol="G/TBT/N/BDI/560", member_zh="布隆迪", member_en="Burundi", title_en="T" * 100)
+    subject, _, _ = render("alert", MessageContext(languages=["zh", "en"], items=[item]))
+    assert subject == f"[TBT/SPS 通报预警] 通报预警 / Alert: 布隆迪 / Burundi G/TBT/N/BDI/560 {'T' * 79}…"
+    subject, _, _ = render("alert", MessageContext(languages=["en"], items=[item, item], day="2025-07-22"))
+    assert subject == "[TBT/SPS notification alert] Alert: 2 notifications · 2025-07-22"
