@@ -44,7 +44,7 @@ SEARCHES = [("/api/search", {"q": "battery"}), ("/api/search", {"q": "电池"}),
             ("/search", {"q": "电动玩具"}), ("/search", {"q": "chargers", "hs": "85"})]
 
 UPSERTER = textwrap.dedent(f"""
-    import sys
+    import sys, time
     from archive.sqlite_store import SqliteStore
     from tbtwatch.model import notice_from_dict
 
@@ -62,6 +62,7 @@ UPSERTER = textwrap.dedent(f"""
     for batch in range({BATCHES}):
         store.upsert([notice_from_dict(notice(batch * {PER_BATCH} + i + {FIRST})) for i in range({PER_BATCH})])
         print(batch, flush=True)
+        time.sleep(0.02)  # a crawl's pace between pages (pacing, not synchronisation): other writers get turns
 """)
 
 # Classifies whatever is pending, pass after pass, while the upserter writes; one last pass after "done".
