@@ -1,21 +1,25 @@
 """CSV and JSON exports of a whole result set, streamed page by page.
 
 An export follows the search's own order and stops at ``EXPORT_MAX`` rows
-(Elasticsearch cannot page past 10,000 hits; the response says when the set
-was cut). CSV cells that a spreadsheet would run as a formula are prefixed with
+(Elasticsearch cannot page past 10,000 hits; the response's ``Link: rel="next"``
+header says when the set was cut, and ``X-Total-Count`` how large it is). A
+date-ordered export continues each internal page after the previous page's last
+notice (``webapp.paging``), so notices arriving during a long download neither
+repeat nor push others out. CSV cells that a spreadsheet would run as a formula are prefixed with
 an apostrophe: crawled text is untrusted there too.
 """
 
 from __future__ import annotations
 
 import csv
-import dataclasses
+import datetime as dt
 import io
 import json
 from collections.abc import Iterator
 
 from archive.base import Hit, NoticeStore, SearchQuery
 from archive.jsonl import CSV_FIELDS, notice_csv_row
+from webapp.paging import Cursor, pages
 from webapp.templating import plain
 
 EXPORT_MAX = 10_000
@@ -24,17 +28,20 @@ EXPORT_FIELDS = [*CSV_FIELDS, "level", "url"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def iter_hits(store: NoticeStore, query: SearchQuery, limit: int = EXPORT_MAX) -> Iterator[Hit]:
-    """Every hit of ``query`` from its offset on, at most ``limit``."""
+def iter_hits(store: NoticeStore, query: SearchQuery, limit: int = EXPORT_MAX,
+              after: Cursor | None = None) -> Iterator[Hit]:
+    """Every hit of ``query`` from its offset (or after the cursor) on, at most ``limit``."""
     sent = 0
-    offset = query.offset
-    while sent < limit:
-        page = store.search(dataclasses.replace(query, offset=offset, limit=min(PAGE, limit - sent), facets=False))
-        yield from page.hits
-        sent += len(page.hits)
-        offset += len(page.hits)
-        if len(page.hits) < PAGE or offset >= page.total:
+    for page in pages(store, query, min(PAGE, limit), after):
+        for hit in page[: limit - sent]:
+            yield hit
+        sent += len(page)
+        if sent >= limit:
             return
+
+
+def export_filename(fmt: str) -> str:
+    return f"tbtwatch-{dt.date.today().isoformat()}.{fmt}"
 
 
 def notice_url(base_url: str, symbol: str) -> str:
@@ -45,8 +52,9 @@ def _cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def csv_rows(hits: Iterator[Hit], base_url: str) -> Iterator[str]:
-    """The CSV text, a row at a time (UTF-8 with a BOM so Excel shows Chinese correctly)."""
+def csv_rows(hits: Iterator[Hit], base_url: str, *, bom: bool = True) -> Iterator[str]:
+    """The CSV text, a row at a time, in UTF-8; the first page of a set starts with a BOM so that Excel shows
+    Chinese correctly (later pages go without, so pages can be concatenated into one file)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, lineterminator="\r\n")
 
@@ -57,7 +65,7 @@ def csv_rows(hits: Iterator[Hit], base_url: str) -> Iterator[str]:
         return text
 
     writer.writeheader()
-    yield "\ufeff" + flush()
+    yield ("\ufeff" if bom else "") + flush()
     for hit in hits:
         row = notice_csv_row(hit.notice)
         row.update(level=hit.level or "", url=notice_url(base_url, hit.notice.symbol))

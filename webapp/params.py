@@ -14,6 +14,7 @@ from fastapi import Query
 
 from archive.base import QueryError, SearchQuery
 from archive.query import MAX_LIMIT, build_query
+from webapp.paging import Cursor
 
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"", "0", "false", "no", "off"}
@@ -85,15 +86,28 @@ class SearchParams:
 
 
 class Paging:
-    """``limit``/``offset`` for the API (and ``page`` for the HTML result list)."""
+    """``limit``/``offset`` or the ``after`` cursor for the API (and ``page`` for the HTML result list)."""
 
     def __init__(
         self,
         limit: Annotated[str, Query(description=f"results per page, 1 to {MAX_LIMIT}")] = "",
-        offset: Annotated[str, Query(description="results to skip")] = "",
+        offset: Annotated[str, Query(description="results to skip (pages can shift when notices arrive between "
+                                                 "requests: follow `next`, which uses `after` where it can)")] = "",
         page: Annotated[str, Query(description="page number (HTML pages), from 1")] = "",
+        after: Annotated[str, Query(max_length=200, description=(
+            "date-ordered results only: continue after this notice (`<day>~<symbol>`, as in the `next` link); "
+            "pages do not shift when notices arrive"))] = "",
     ):
         self.raw = (limit, offset, page)
+        self.after = after
+
+    def cursor(self) -> Cursor | None:
+        """The ``after`` cursor, if given (not together with ``offset`` or ``page``)."""
+        if not self.after.strip():
+            return None
+        if any(v.strip() for v in self.raw[1:]):
+            raise QueryError("after= continues a walk by itself: leave out offset and page")
+        return Cursor.parse(self.after)
 
     def resolve(self, default_limit: int = 20) -> tuple[int, int]:
         limit_s, offset_s, page_s = self.raw

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from alerts import reviews
 from alerts.validation import SubscriptionError
 from tbtwatch.symbols import SymbolError, normalise_symbol
 from webapp.deps import Resources, resources
-from webapp.exports import hit_json
+from webapp.exports import csv_rows, export_filename, hit_json
 from webapp.ratelimit import rate_limited
 from webapp.params import Paging, SearchParams
-from webapp.routes.pages import export_response
+from webapp.results import result_page
 from webapp.routes.subscriptions import sign_up
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -34,27 +34,43 @@ ERRORS = {400: {"model": Problem, "description": "a parameter the archive cannot
           422: {"model": Problem, "description": "a parameter or body of the wrong form"}}
 
 
-@router.get("/search", responses={**ERRORS, 200: {"description": "hits as JSON, or CSV with format=csv",
-                                                  "content": {"text/csv": {}}}})
-def api_search(request: Request, params: Annotated[SearchParams, Depends()], paging: Annotated[Paging, Depends()],
-               res: Annotated[Resources, Depends(resources)],
+SEARCH_DOC = """Full-text search with filters, a page at a time (JSON, or CSV with ``format=csv``).
+
+``total`` (header ``X-Total-Count``) counts the whole result set; ``next`` (header ``Link: <...>; rel="next"``)
+is the URL of the following page, null on the last.
+
+**Paging while notices arrive.** ``offset`` counts from the top of the result set, so a notice that arrives
+between two requests shifts every later page by one: a walk by ``offset`` can return a notice twice. For
+date-ordered results (``sort=date``, or a search without words) ``next`` therefore continues with the
+cursor ``after=<day>~<symbol>`` (the last notice of the page) instead: each page starts right after the
+previous one's last notice, so following ``next`` returns every notice that existed when the walk began
+exactly once, and a notice arriving meanwhile at most once. Relevance-ranked pages use ``offset`` (ranks
+change as notices arrive); to export reliably, ask for ``sort=date``. The CSV's UTF-8 BOM (for Excel)
+is only on the first page, so pages can be concatenated."""
+
+
+@router.get("/search", description=SEARCH_DOC, responses={
+    **ERRORS, 200: {"description": "hits as JSON, or CSV with format=csv", "content": {"text/csv": {}},
+                    "headers": {"X-Total-Count": {"description": "size of the whole result set",
+                                                  "schema": {"type": "integer"}},
+                                "Link": {"description": '`<next page URL>; rel="next"`, absent on the last page',
+                                         "schema": {"type": "string"}}}}})
+def api_search(request: Request, response: Response, params: Annotated[SearchParams, Depends()],
+               paging: Annotated[Paging, Depends()], res: Annotated[Resources, Depends(resources)],
                format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv")] = "json",
                facets: Annotated[bool, Query(description="include facet counts")] = False):
-    """Full-text search with filters; ``next`` is the URL of the following page (null on the last)."""
-    limit, offset = paging.resolve()
-    if format == "csv":
-        return export_response(res, params, "csv", limit=limit, offset=offset)
-    result = res.store.search(params.query(limit=limit, offset=offset, facets=facets))
+    page = result_page(request, res, params, paging, facets=facets and format == "json")
     base_url = res.settings.alerts.base_url
-    following = None
-    if offset + len(result.hits) < result.total:
-        following = str(request.url.remove_query_params(["page", "offset"]).include_query_params(
-            offset=offset + limit, limit=limit))
-    body = {"total": result.total, "offset": offset, "limit": limit, "next": following,
-            "hits": [hit_json(h, base_url) for h in result.hits]}
+    if format == "csv":
+        text = "".join(csv_rows(iter(page.hits), base_url, bom=page.offset == 0))
+        return Response(text, media_type="text/csv; charset=utf-8", headers={
+            **page.headers, "content-disposition": f'attachment; filename="{export_filename("csv")}"'})
+    response.headers.update(page.headers)
+    body = {"total": page.total, "offset": page.offset, "limit": page.limit, "next": page.next_url,
+            "hits": [hit_json(h, base_url) for h in page.hits]}
     if facets:
         body["facets"] = {name: [{"value": f.value, "count": f.count} for f in values]
-                          for name, values in result.facets.items()}
+                          for name, values in page.facets.items()}
     return body
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
+import dataclasses
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from alerts import reviews
@@ -18,8 +18,9 @@ from tbtwatch.symbols import SymbolError, normalise_symbol
 from webapp import stats
 from webapp.deadlines import Deadlines
 from webapp.deps import Resources, resources
-from webapp.exports import EXPORT_MAX, csv_rows, iter_hits, json_lines
-from webapp.params import Paging, SearchParams
+from webapp.exports import EXPORT_MAX, csv_rows, export_filename, iter_hits, json_lines
+from webapp.params import Paging, SearchParams, parse_int
+from webapp.results import next_url
 from webapp.security import csrf_protect, current_user
 from webapp.templating import render
 
@@ -57,27 +58,35 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends()], pa
         status_code=400 if error else 200)
 
 
-def export_response(res: Resources, params: SearchParams, fmt: str, limit: int = EXPORT_MAX, offset: int = 0):
-    """A streamed CSV or JSON file of the result set; the query is run once before streaming so errors are 400s."""
-    query = params.query(limit=min(limit, MAX_LIMIT), offset=offset)  # iter_hits pages through the set
-    hits = iter_hits(res.store, query, min(limit, EXPORT_MAX))
-    first = list(itertools.islice(hits, 1))  # runs the first page now: a bad query fails before any byte is sent
-    all_hits = itertools.chain(first, hits)
+def export_response(request: Request, res: Resources, params: SearchParams, fmt: str, offset: int = 0):
+    """The result set from ``offset`` (at most ``EXPORT_MAX`` rows) as a streamed CSV or JSON file.
+
+    The count runs before streaming, so a bad query is a 400 and not a broken file. A set larger than
+    ``EXPORT_MAX`` gets a ``Link: rel="next"`` to the rest (``offset``: use the API's date-ordered
+    pages to walk a large set while notices arrive).
+    """
+    query = params.query(limit=MAX_LIMIT, offset=offset)
+    total = res.store.search(dataclasses.replace(query, limit=1, offset=0)).total
     base_url = res.settings.alerts.base_url
-    stamp = dt.date.today().isoformat()
+    headers = {"x-total-count": str(total),
+               "content-disposition": f'attachment; filename="{export_filename(fmt)}"'}
+    if total > offset + EXPORT_MAX:
+        headers["link"] = f'<{next_url(request, base_url, offset=offset + EXPORT_MAX)}>; rel="next"'
+    hits = iter_hits(res.store, query, EXPORT_MAX)
     if fmt == "csv":
-        body, media = csv_rows(all_hits, base_url), "text/csv; charset=utf-8"
+        body, media = csv_rows(hits, base_url, bom=offset == 0), "text/csv; charset=utf-8"
     else:
-        body, media = json_lines(all_hits, base_url), "application/json"
-    return StreamingResponse(body, media_type=media, headers={
-        "content-disposition": f'attachment; filename="tbtwatch-{stamp}.{fmt}"'})
+        body, media = json_lines(hits, base_url), "application/json"
+    return StreamingResponse(body, media_type=media, headers=headers)
 
 
 @router.get("/export.{fmt}")
-def export(fmt: str, params: Annotated[SearchParams, Depends()], res: Annotated[Resources, Depends(resources)]):
+def export(request: Request, fmt: str, params: Annotated[SearchParams, Depends()],
+           res: Annotated[Resources, Depends(resources)],
+           offset: Annotated[str, Query(description="rows to skip (the next link of a cut export)")] = ""):
     if fmt not in {"csv", "json"}:
         raise HTTPException(404, f"no export format {fmt!r}: use export.csv or export.json")
-    return export_response(res, params, fmt)
+    return export_response(request, res, params, fmt, parse_int("offset", offset, 0))
 
 
 @router.get("/notices/{symbol:path}")
