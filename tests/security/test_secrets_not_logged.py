@@ -4,7 +4,8 @@ The whole offline day (crawl with the ePing API key, classify, alerts and the di
 server that requires AUTH) runs as the command line does, with every secret set to a distinctive value;
 then stdout, stderr, every file under TBTWATCH_HOME (the archive, its WAL, raw pages, the digest, ...)
 except ``secret.key``, and every message the server received are searched for each value. A refused
-login is also checked: its error, as shown and as stored in the outbox, does not echo the password.
+login is also checked: its error, as shown and as stored in the outbox, does not echo the password; and
+a signing secret generated into ``secret.key`` (none configured) appears nowhere else.
 """
 
 from __future__ import annotations
@@ -86,6 +87,12 @@ def leaks(texts: dict[str, bytes], secrets: dict[str, str]) -> list[str]:
             if value.encode() in blob]
 
 
+def streams(runs: dict[str, subprocess.CompletedProcess]) -> dict[str, bytes]:
+    """``{"<command> stdout": bytes, "<command> stderr": bytes}`` for every command run."""
+    return {f"{name} {stream}": getattr(result, stream).encode() for name, result in runs.items()
+            for stream in ("stdout", "stderr")}
+
+
 def written_files(home: Path) -> dict[str, bytes]:
     return {str(p.relative_to(home)): p.read_bytes() for p in sorted(home.rglob("*"))
             if p.is_file() and p.name != "secret.key"}
@@ -104,8 +111,7 @@ def test_a_full_offline_day_with_smtp_auth_leaks_no_secret(tmp_path, smtp_auth):
     assert inbox.received and all(ok for _, ok in inbox.logins)  # the mail really went through an AUTH login
     assert "ok     eping_api" in runs["daily --offline"].stdout  # the API key was used, not skipped
 
-    output = {f"{name} {stream}": getattr(result, stream).encode() for name, result in runs.items()
-              for stream in ("stdout", "stderr")}
+    output = streams(runs)
     files = written_files(home)
     assert "archive.sqlite3" in files and any(name.startswith("digests/") for name in files)
     mail = {f"message {i}": raw for i, raw in enumerate(inbox.received)}
@@ -125,6 +131,21 @@ def test_a_refused_smtp_login_does_not_echo_the_password(tmp_path, smtp_auth):
     with sqlite3.connect(home / "archive.sqlite3") as conn:
         [(error,)] = conn.execute("SELECT last_error FROM alert_outbox").fetchall()
     assert error.startswith("535 ")  # the server's refusal is recorded in its own words, and nothing more
-    output = {f"{name} {stream}": getattr(result, stream).encode() for name, result in runs.items()
-              for stream in ("stdout", "stderr")}
+    output = streams(runs)
     assert leaks({**output, **written_files(home)}, {**SECRETS, "the wrong password": wrong}) == []
+
+
+@pytest.mark.timeout(120)
+def test_a_generated_signing_secret_stays_in_its_key_file(tmp_path, smtp_auth):
+    inbox, port = smtp_auth
+    home = tmp_path / "home"
+    env = cli_env(home, port)
+    del env["TBTWATCH_SECRET"]  # no secret configured: the first token generates secret.key
+    runs = {"subscribe": tbtwatch(env, "subscribe", "new@example.org", "--hs", "8507"),
+            "alerts deliver": tbtwatch(env, "alerts", "deliver")}
+    assert runs["alerts deliver"].returncode == 0 and len(inbox.received) == 1  # the confirm link, signed
+    generated = (home / "secret.key").read_text().strip()
+    assert len(generated) >= 32
+    output = streams(runs)
+    assert leaks({**output, **written_files(home), "the confirm message": inbox.received[0]},
+                 {"the generated secret": generated}) == []
