@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 MARK_START = "\ue000"
 MARK_END = "\ue001"
 
-FACET_FIELDS = ("member", "area", "hs_chapter", "objective", "year", "level")
+FACET_FIELDS = ("member", "area", "hs_chapter", "objective", "year", "level", "product_line")
 
 
 class QueryError(ValueError):

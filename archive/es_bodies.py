@@ -36,7 +36,7 @@ MAX_RESULT_WINDOW = 10_000  # Elasticsearch's default index.max_result_window: f
 TEMPLATE_PRIORITY = 200  # above Elasticsearch's built-in templates (100) in case a name ever overlaps
 FACET_SOURCES = {  # facet name (archive.base.FACET_FIELDS) -> keyword field aggregated
     "member": "member_code", "area": "area", "hs_chapter": "hs2", "objective": "objectives",
-    "year": "year", "level": "level",
+    "year": "year", "level": "level", "product_line": "product_lines",
 }
 
 _KEYWORD = {"type": "keyword"}

@@ -92,12 +92,12 @@ class FacetColumns:
         if epoch != self._epoch:  # a new or rebuilt index: start again
             self._reset(epoch)
         since = "+seq" if self._seq < 0 else "seq"  # a first load reads the table in order, not via the seq index
-        rows = conn.execute(f"SELECT id, key, area, member, level, chapters, objectives FROM search_docs "
+        rows = conn.execute(f"SELECT id, key, area, member, level, chapters, objectives, lines FROM search_docs "
                             f"WHERE {since} > ?", (self._seq,)).fetchall()
         self._seq = seq
         if not rows:
             return
-        ids, keys, areas, members, levels, chapters, objectives = (list(c) for c in zip(*rows))
+        ids, keys, areas, members, levels, chapters, objectives, lines = (list(c) for c in zip(*rows))
         ids_array = np.array(ids, dtype=np.int64)
         self._columns["area"].assign(ids_array, [[v] for v in areas])
         self._columns["member"].assign(ids_array, [[v] for v in members])
@@ -105,6 +105,7 @@ class FacetColumns:
         self._columns["hs_chapter"].assign(ids_array, [c.split() for c in chapters])
         self._columns["objective"].assign(ids_array, [json.loads(o) if o != "[]" else [] for o in objectives])
         self._columns["year"].assign(ids_array, [[str(d.year)] if d else [] for d in map(key_day, keys)])
+        self._columns["product_line"].assign(ids_array, [line_ids.split() for line_ids in lines])
         if len(self._key_of) <= ids_array.max():
             grown = np.full(max(int(ids_array.max()) + 1, 2 * len(self._key_of)), _NONE, dtype=np.int64)
             grown[: len(self._key_of)] = self._key_of

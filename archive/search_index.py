@@ -12,7 +12,7 @@ Three choices make search at WTO-history scale (100,000 notices) fast:
   prefix, objectives), so ``members=EU`` is one more doclist intersected inside FTS5 and BM25 then
   ranks only the notices that pass. User text is confined to the text columns, so no query can
   reach a tag.
-* **What is not text** (comment deadline, assessment level, HS chapters, objectives) is kept in
+* **What is not text** (comment deadline, assessment level and product lines, HS chapters, objectives) is kept in
   ``search_docs``, one narrow row per notice, with a change sequence so that facet counts can be
   read from in-memory columns (``archive.facet_columns``) and kept current cheaply.
 """
@@ -36,7 +36,7 @@ SLOT_BITS = 12  # slots per distribution day: WTO members file 10-120 documents 
 SLOTS = 1 << SLOT_BITS
 DATED = 1 << 32  # keys below this are undated notices, keyed by notice id (so they come last)
 MAX_KEY = (1 << 63) - 1
-SEARCH_VERSION = 1  # bump when the layout below changes: the index is rebuilt from the notices
+SEARCH_VERSION = 2  # bump when the layout below changes: the index is rebuilt from the notices
 TEXT_COLUMNS = ("title", "products", "description", "translations")
 BM25_WEIGHTS = (5.0, 3.0, 1.0, 2.0, 0.0)  # the text columns, then tags (which never score)
 BM25 = f"bm25(notices_fts, {', '.join(str(w) for w in BM25_WEIGHTS)})"
@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS search_docs (
     member TEXT NOT NULL,
     deadline TEXT,                   -- comment deadline, ISO
     level TEXT,                      -- assessment level, NULL before classification
+    lines TEXT NOT NULL DEFAULT '',  -- the assessment's product line ids, space separated
     chapters TEXT NOT NULL,          -- distinct HS chapters, space separated
     objectives TEXT NOT NULL,        -- JSON list
     seq INTEGER NOT NULL             -- search_state.seq of the write that last changed the row
@@ -178,12 +179,13 @@ class IndexBatch:
         self._added.append((key, index_text(f"{notice.symbol} {notice.title}"), index_text(notice.products),
                             index_text(notice.description), index_text(translations), notice_tags(notice)))
         self.conn.execute(
-            """INSERT INTO search_docs (id, key, area, member, deadline, chapters, objectives, level, seq)
-               VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT level FROM assessments WHERE symbol = ?), ?)
+            """INSERT INTO search_docs (id, key, area, member, deadline, chapters, objectives, level, lines, seq)
+               VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT level FROM assessments WHERE symbol = ?),
+                       (SELECT coalesce(group_concat(line_id, ' '), '') FROM assessment_lines WHERE symbol = ?), ?)
                ON CONFLICT (id) DO UPDATE SET key = excluded.key, area = excluded.area, member = excluded.member,
                    deadline = excluded.deadline, chapters = excluded.chapters, objectives = excluded.objectives,
-                   level = excluded.level, seq = excluded.seq""",
-            (notice_id, key, *_doc_row(notice), notice.symbol, self.seq))
+                   level = excluded.level, lines = excluded.lines, seq = excluded.seq""",
+            (notice_id, key, *_doc_row(notice), notice.symbol, notice.symbol, self.seq))
 
     def __len__(self) -> int:
         return len(self._added)
@@ -196,9 +198,10 @@ class IndexBatch:
         self._deleted, self._added = [], []
 
 
-def set_level(conn: sqlite3.Connection, symbol: str, level: str, seq: int) -> None:
-    conn.execute("UPDATE search_docs SET level = ?, seq = ? WHERE id = (SELECT id FROM notices WHERE symbol = ?)",
-                 (level, seq, symbol))
+def set_assessment(conn: sqlite3.Connection, symbol: str, level: str, lines: Iterable[str], seq: int) -> None:
+    """Copy an assessment's level and product lines into the notice's search row (for filters and facets)."""
+    conn.execute("UPDATE search_docs SET level = ?, lines = ?, seq = ? "
+                 "WHERE id = (SELECT id FROM notices WHERE symbol = ?)", (level, " ".join(lines), seq, symbol))
 
 
 def _statements(script: str) -> list[str]:

@@ -26,7 +26,7 @@ from archive.base import (
 from archive.db import ensure_schema, thread_connection, transaction
 from archive.facet_columns import facet_columns
 from archive.search_index import (
-    BM25, IndexBatch, ensure_current, key_range, match_expression, next_seq, rebuild, set_level,
+    BM25, IndexBatch, ensure_current, key_range, match_expression, next_seq, rebuild, set_assessment,
 )
 from archive.text import Term, fts_expression, highlight, highlighter, parse_query
 from tbtwatch.model import Notice, merge_notice
@@ -206,10 +206,11 @@ class SqliteStore(NoticeStore):
                            assessed_at = excluded.assessed_at""",
                     (symbol, a.get("notice_hash"), a.get("level", "none"), int(bool(a.get("relevant"))),
                      json.dumps(a, ensure_ascii=False, default=str), now))
-                set_level(conn, symbol, a.get("level", "none"), seq)
+                lines = list(dict.fromkeys(str(p["id"]) for p in a.get("product_lines", [])))
+                set_assessment(conn, symbol, a.get("level", "none"), lines, seq)
                 conn.execute("DELETE FROM assessment_lines WHERE symbol = ?", (symbol,))
                 conn.executemany("INSERT OR IGNORE INTO assessment_lines (line_id, symbol) VALUES (?, ?)",
-                                 [(p["id"], symbol) for p in a.get("product_lines", [])])
+                                 [(line, symbol) for line in lines])
                 count += 1
         return count
 
