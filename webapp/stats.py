@@ -1,7 +1,8 @@
 """The statistics page's figures, computed through the store's search and facets (so both backends work).
 
-Each month is one filtered search with facets (area, member, level); product
-lines are one count per catalogue line; open comment periods are one search.
+Each month is one filtered search with facets (area, member, level); the
+product lines are the product-line facet of one search (the ``FACET_SIZE`` most
+frequent lines); open comment periods are one search.
 Bar charts are laid out here as plain numbers and drawn as inline SVG by the
 template (no script, nothing for the CSP to allow).
 """
@@ -82,11 +83,10 @@ def stacked_bars(months: list[Month], areas: tuple[str, ...] = ("TBT", "SPS")) -
     return bars
 
 
-def line_counts(store: NoticeStore, line_ids: list[str], since: dt.date) -> list[tuple[str, int]]:
-    """Notices assessed under each product line since ``since``, most first."""
-    counts = [(line_id, store.search(SearchQuery(product_lines=[line_id], since=since, limit=1, sort="date")).total)
-              for line_id in line_ids]
-    return sorted((c for c in counts if c[1]), key=lambda c: (-c[1], c[0]))
+def line_counts(store: NoticeStore, since: dt.date) -> list[tuple[str, int]]:
+    """Notices assessed under each product line since ``since``, most first (one search, its facet)."""
+    result = store.search(SearchQuery(since=since, limit=1, facets=True, sort="date"))
+    return [(f.value, f.count) for f in result.facets.get("product_line", [])]
 
 
 def open_for_comment(store: NoticeStore, today: dt.date, limit: int = 200) -> tuple[int, list[Facet], list[Notice]]:

@@ -76,7 +76,7 @@ def api_search(request: Request, response: Response, params: Annotated[SearchPar
 
 @router.get("/facets", responses=ERRORS)
 def api_facets(params: Annotated[SearchParams, Depends()], res: Annotated[Resources, Depends(resources)]):
-    """Facet counts (member, area, HS chapter, objective, year, level) of the matching set."""
+    """Facet counts (member, area, HS chapter, objective, year, level, product line) of the matching set."""
     result = res.store.search(params.query(limit=1, facets=True))
     return {"total": result.total, "facets": {name: [{"value": f.value, "count": f.count} for f in values]
                                               for name, values in result.facets.items()}}

@@ -113,9 +113,8 @@ def stats_page(request: Request, res: Annotated[Resources, Depends(resources)]):
     today = dt.date.today()
     months = stats.monthly(res.store, today, STATS_MONTHS)
     since = months[0].start
-    line_ids = res.catalogue.ids if res.catalogue else []
     open_total, open_members, closing = stats.open_for_comment(res.store, today)
     return render(request, "stats.html", {
         "months": months, "bars": stats.stacked_bars(months), "chart": stats, "since": since,
-        "lines": stats.line_counts(res.store, line_ids, since), "open_total": open_total,
+        "lines": stats.line_counts(res.store, since), "open_total": open_total,
         "open_members": open_members, "closing": closing, "res": res, "today": today})
