@@ -22,7 +22,7 @@ from archive.base import MARK_END, MARK_START, QueryError
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
-_WORD = re.compile(rf"[{_CJK}]+|[^\W_]+", re.UNICODE)
+_WORD = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+", re.UNICODE)  # "USB充电器" is two words, as it is indexed
 MAX_TERMS = 16
 
 
