@@ -155,3 +155,11 @@ def test_whole_set_export_counts_and_links_the_rest_when_cut(client, store, monk
 def test_json_export_of_the_seed_still_whole(client):
     data = client.get("/export.json", params={"area": "SPS"}).json()
     assert [d["symbol"] for d in data] == [n["symbol"] for n in NOTICES if "/SPS/" in n["symbol"]]
+
+
+def test_openapi_documents_paging_and_the_cursor(client):
+    search = client.get("/api/openapi.json").json()["paths"]["/api/search"]["get"]
+    assert "can return a notice twice" in search["description"] and "after=<day>~<symbol>" in search["description"]
+    params = {p["name"]: p for p in search["parameters"]}
+    assert "after" in params and "shift" in params["offset"]["description"]
+    assert {"X-Total-Count", "Link"} <= set(search["responses"]["200"]["headers"])
