@@ -38,12 +38,12 @@ class SmtpSink:
         self._controller: Controller | None = None
 
     # -- aiosmtpd hooks ---------------------------------------------------------------------
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's name
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         await self._maybe_stall("RCPT")
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server, session, envelope):
         if self.down_after is not None and len(self.received) >= self.down_after:
             return "421 4.3.2 shutting down for maintenance"
         self.received.append(envelope.original_content or envelope.content)
@@ -60,7 +60,7 @@ class SmtpSink:
         await self._release.wait()
 
     # -- lifecycle --------------------------------------------------------------------------
-    def start(self) -> "SmtpSink":
+    def start(self) -> SmtpSink:
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self._controller.start()
         return self

@@ -28,7 +28,6 @@ import httpx
 import pytest
 import uvicorn
 
-from archive.query import build_query
 from archive.sqlite_store import SqliteStore
 from tbtwatch.settings import get_settings
 
@@ -118,7 +117,7 @@ def web(home, shared_data):
         logging.getLogger(name).addHandler(errors)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
-    yield "http://127.0.0.1:%d" % listener.getsockname()[1], errors
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}", errors
     server.should_exit = True
     thread.join(timeout=10)
     for name in ("uvicorn.error", "uvicorn", ""):

@@ -132,7 +132,7 @@ def test_server_down_for_part_of_a_run_delivers_each_message_once(sink):
     queue_messages(MESSAGES)
     settings = get_settings()
     outbox = Outbox(settings)
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
 
     sink.down_after = 3
     going_down = run.deliver_outbox(settings)

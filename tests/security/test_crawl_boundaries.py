@@ -42,7 +42,7 @@ def http_server(host: str, redirect_to: str | None = None) -> Iterator[tuple[str
     seen: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             seen.append(self.path)
             if self.path == "/robots.txt":
                 self.send_error(404)

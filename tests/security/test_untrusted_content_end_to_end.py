@@ -64,7 +64,7 @@ def assert_inert(html: str, where: str) -> None:
 
 
 def assert_clean_headers(message: EmailMessage, raw: bytes, where: str) -> None:
-    names = {name.lower() for name in message.keys()}
+    names = {name.lower() for name in message}
     assert names <= BUILDER_HEADERS, f"{where}: unexpected headers {names - BUILDER_HEADERS}"
     header_block = raw.split(b"\r\n\r\n", 1)[0].lower()  # (the body may show the text on a line of its own)
     assert message["Bcc"] is None and b"\nbcc:" not in header_block and b"victim" not in header_block
