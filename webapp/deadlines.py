@@ -46,6 +46,9 @@ class Deadlines:
 
     def of(self, notice: Notice) -> Deadline:
         effective = effective_deadline(self.store, notice)
-        cutoff = (cutoff_date(effective, self.calendar, cutoff_working_days(self.settings))
-                  if self.calendar else None)
+        cutoff = (
+            cutoff_date(effective, self.calendar, cutoff_working_days(self.settings))
+            if self.calendar
+            else None
+        )
         return Deadline(notice.comment_deadline, effective, cutoff)

@@ -54,8 +54,10 @@ class Cursor:
                 raise ValueError
             return cls(None if day == UNDATED else dt.date.fromisoformat(day), symbol)
         except ValueError:
-            raise QueryError(f"after {text!r}: use the after= value of a next link "
-                             f"(a day and a symbol, e.g. 2025-07-22{SEPARATOR}G/TBT/N/EU/1132)") from None
+            raise QueryError(
+                f"after {text!r}: use the after= value of a next link "
+                f"(a day and a symbol, e.g. 2025-07-22{SEPARATOR}G/TBT/N/EU/1132)"
+            ) from None
 
 
 def date_ordered(query: SearchQuery) -> bool:
@@ -64,14 +66,17 @@ def date_ordered(query: SearchQuery) -> bool:
 
 
 def _store_order(store: NoticeStore, query: SearchQuery, **changes) -> list[Hit]:
-    return store.search(dataclasses.replace(query, **{"sort": "date", "offset": 0, "facets": False, **changes})).hits
+    return store.search(
+        dataclasses.replace(query, **{"sort": "date", "offset": 0, "facets": False, **changes})
+    ).hits
 
 
 def _undated(store: NoticeStore, query: SearchQuery) -> list[Hit]:
     """The query's undated notices, in the store's order (they come after every dated one)."""
     everything = store.search(dataclasses.replace(query, limit=1, offset=0, facets=False)).total
-    dated = store.search(dataclasses.replace(query, since=dt.date.min, until=dt.date.max, limit=1, offset=0,
-                                             facets=False)).total
+    dated = store.search(
+        dataclasses.replace(query, since=dt.date.min, until=dt.date.max, limit=1, offset=0, facets=False)
+    ).total
     if everything == dated:
         return []
     tail = _store_order(store, query, limit=everything - dated + DAY_MAX, offset=dated)
@@ -87,28 +92,36 @@ def _day(store: NoticeStore, query: SearchQuery, day: dt.date | None) -> list[Hi
 def page_after(store: NoticeStore, query: SearchQuery, after: Cursor) -> list[Hit]:
     """The ``query.limit`` notices after ``after`` in the date order (``query.offset`` is not used)."""
     if not date_ordered(query):
-        raise QueryError("after= pages in date order: add sort=date (relevance ranks change as notices arrive)")
-    if after.day is not None and ((query.since and after.day < query.since) or
-                                  (query.until and after.day > query.until)):
+        raise QueryError(
+            "after= pages in date order: add sort=date (relevance ranks change as notices arrive)"
+        )
+    if after.day is not None and (
+        (query.since and after.day < query.since) or (query.until and after.day > query.until)
+    ):
         raise QueryError(f"after {after}: that day is outside since/until; start again without after=")
     day = _day(store, query, after.day)
     symbols = [h.notice.symbol for h in day]
     if after.symbol not in symbols:
-        raise QueryError(f"after {after}: {after.symbol} is not among that day's results (its date was corrected, "
-                         "or the search changed): start again without after=")
-    hits = day[symbols.index(after.symbol) + 1:][: query.limit]
+        raise QueryError(
+            f"after {after}: {after.symbol} is not among that day's results (its date was corrected, "
+            "or the search changed): start again without after="
+        )
+    hits = day[symbols.index(after.symbol) + 1 :][: query.limit]
     if after.day is None:
         return hits  # the undated notices come last
     before = after.day - ONE_DAY
     if len(hits) < query.limit and not (query.since and before < query.since):
-        hits += _store_order(store, query, since=query.since or dt.date.min, until=before,
-                             limit=query.limit - len(hits))
+        hits += _store_order(
+            store, query, since=query.since or dt.date.min, until=before, limit=query.limit - len(hits)
+        )
     if len(hits) < query.limit and query.since is None and query.until is None:
         hits += _undated(store, query)[: query.limit - len(hits)]
     return hits
 
 
-def pages(store: NoticeStore, query: SearchQuery, size: int, after: Cursor | None = None) -> Iterator[list[Hit]]:
+def pages(
+    store: NoticeStore, query: SearchQuery, size: int, after: Cursor | None = None
+) -> Iterator[list[Hit]]:
     """Pages of at most ``size`` hits from ``query.offset`` (or after ``after``) to the end.
 
     Date-ordered results continue each page after the previous page's last notice, so

@@ -27,15 +27,22 @@ class RateLimited(Exception):
 
     def __init__(self, action: str, limit: int, window: float, retry_after: int):
         self.retry_after = retry_after
-        super().__init__(f"too many {action} attempts from your address ({limit} per {window:.0f} seconds): "
-                         f"wait {retry_after} seconds and try again")
+        super().__init__(
+            f"too many {action} attempts from your address ({limit} per {window:.0f} seconds): "
+            f"wait {retry_after} seconds and try again"
+        )
 
 
 class RateLimiter:
     """At most ``limit`` events per ``window`` seconds for each key."""
 
-    def __init__(self, action: str, limit: int = PER_MINUTE, window: float = WINDOW_SECONDS,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        action: str,
+        limit: int = PER_MINUTE,
+        window: float = WINDOW_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.action, self.limit, self.window, self.clock = action, limit, window, clock
         self._events: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
@@ -48,8 +55,9 @@ class RateLimiter:
             while events and events[0] <= now - self.window:
                 events.popleft()
             if len(events) >= self.limit:
-                raise RateLimited(self.action, self.limit, self.window,
-                                  max(1, math.ceil(events[0] + self.window - now)))
+                raise RateLimited(
+                    self.action, self.limit, self.window, max(1, math.ceil(events[0] + self.window - now))
+                )
             events.append(now)
             if len(self._events) > MAX_CLIENTS:
                 self._forget_idle(now)

@@ -47,8 +47,9 @@ def next_url(request: Request, base_url: str, **changes: object) -> str:
     return f"{base_url.rstrip('/')}{request.url.path}?{urlencode(items)}"
 
 
-def result_page(request: Request, res: Resources, params: SearchParams, paging: Paging, *,
-                facets: bool = False) -> ResultPage:
+def result_page(
+    request: Request, res: Resources, params: SearchParams, paging: Paging, *, facets: bool = False
+) -> ResultPage:
     """Run the search for one page (raises ``QueryError`` for bad parameters, before anything is sent)."""
     limit, offset = paging.resolve()
     after = paging.cursor()
@@ -64,6 +65,9 @@ def result_page(request: Request, res: Resources, params: SearchParams, paging: 
     following = None
     if hits and more:
         base_url = res.settings.alerts.base_url
-        following = (next_url(request, base_url, after=Cursor.of(hits[-1]), limit=limit) if date_ordered(query)
-                     else next_url(request, base_url, offset=offset + limit, limit=limit))
+        following = (
+            next_url(request, base_url, after=Cursor.of(hits[-1]), limit=limit)
+            if date_ordered(query)
+            else next_url(request, base_url, offset=offset + limit, limit=limit)
+        )
     return ResultPage(hits, total, limit, None if after else offset, following, found_facets)

@@ -17,8 +17,8 @@ from alerts.validation import SubscriptionError
 from tbtwatch.symbols import SymbolError, normalise_symbol
 from webapp.deps import Resources, resources
 from webapp.exports import csv_rows, export_filename, hit_json
-from webapp.ratelimit import rate_limited
 from webapp.params import Paging, SearchParams
+from webapp.ratelimit import rate_limited
 from webapp.results import result_page
 from webapp.routes.subscriptions import sign_up
 
