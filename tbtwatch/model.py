@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -26,6 +27,21 @@ TEXT_FIELDS = ("title", "description", "products")
 WTO_LANGUAGES = ("en", "fr", "es")  # the languages notifications are filed in; others are translations
 
 
+_LINE_BREAKS = str.maketrans({"\r": "\n", "\u2028": "\n", "\u2029": "\n", "\x85": "\n"})
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]")
+
+
+def clean_text(value: Any) -> str:
+    """Crawled text without control characters (NUL, BEL, ESC...) and with one kind of line break.
+
+    Control characters have no meaning in a notice and can upset mail, terminals
+    and XML; line separators become plain newlines.
+    """
+    if value is None:
+        return ""
+    return _CONTROL.sub("", str(value).replace("\r\n", "\n").translate(_LINE_BREAKS)).strip()
+
+
 class LocalText(BaseModel):
     """Title, description and products in one language."""
 
@@ -33,6 +49,11 @@ class LocalText(BaseModel):
     title: str = ""
     description: str = ""
     products: str = ""
+
+    @field_validator("title", "description", "products", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> str:
+        return clean_text(value)
 
 
 def _today() -> dt.datetime:
@@ -94,7 +115,7 @@ class Notice(BaseModel):
     @field_validator("title", "description", "products", mode="before")
     @classmethod
     def _text(cls, value: Any) -> str:
-        return "" if value is None else str(value).strip()
+        return clean_text(value)
 
     @field_validator("title")
     @classmethod
@@ -104,7 +125,7 @@ class Notice(BaseModel):
     @field_validator("ics_codes", "objectives", "urls")
     @classmethod
     def _clean_list(cls, values: list[str]) -> list[str]:
-        return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+        return list(dict.fromkeys(clean_text(v) for v in values if v and clean_text(v)))
 
     @model_validator(mode="after")
     def _derive_from_symbol(self) -> "Notice":

@@ -133,3 +133,13 @@ def test_an_original_arriving_after_a_translation_becomes_the_text():
     assert merged.translations["zh"].title == "电池法规"
     # and the other order gives the same notice
     assert merge_notice(en, zh).model_dump(exclude={"fetched_at"}) == merged.model_dump(exclude={"fetched_at"})
+
+
+def test_control_characters_are_dropped_and_line_breaks_unified():
+    notice = _notice(title="Toys\x00\x07 safety\x1b[31m", description="line one\u2028line two\r\nthree",
+                     translations={"zh": {"title": "玩具\x00安全", "description": "", "products": ""}},
+                     objectives=["Safety\x08"])
+    assert notice.title == "Toys safety[31m"
+    assert notice.description == "line one\nline two\nthree"
+    assert notice.translations["zh"].title == "玩具安全"
+    assert notice.objectives == ["Safety"]
