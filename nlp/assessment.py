@@ -1,14 +1,19 @@
-"""The assessment: what the classifier says about one notice, with the evidence for it."""
+"""The assessment: what the classifier says about one notice, with the evidence for it.
+
+The small records made for every match of every notice (``Evidence``, ``LineMatch``,
+and ``CodeMention`` / ``TermMatch`` in the components) are NamedTuples: immutable like
+frozen dataclasses, but made in a third of the time, which shows at thousands of
+notices a second.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(NamedTuple):
     """Where a product line was found: a notice field ("products", "translations.en.title",
     "hs_codes", "hs_inferred") and the text there."""
 
@@ -19,8 +24,7 @@ class Evidence:
         return {"field": self.field, "text": self.text}
 
 
-@dataclass(frozen=True, slots=True)
-class LineMatch:
+class LineMatch(NamedTuple):
     id: str
     score: float
     evidence: tuple[Evidence, ...]

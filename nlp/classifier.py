@@ -23,14 +23,14 @@ from spacy.tokens import Doc
 import nlp.components  # noqa: F401  (registers the factories)
 from nlp.assessment import Assessment, Evidence, LineMatch
 from nlp.catalogue import Catalogue, load_catalogue
-from nlp.doctext import CODES_GIVEN_KEY, TEXT_KEY
+from nlp.doctext import CODES_GIVEN_KEY, CODES_KEY, HEADINGS_KEY, TERMS_KEY, TEXT_KEY
 from nlp.inferrer import merge_rankings
 from nlp.levels import LEVELS, LevelRules, line_name
 from nlp.reasons import Named, Reason, ReasonTexts
 from nlp.training import InferenceConfig, build_heading_model
 from tbtwatch.hs import HSNomenclature, load_nomenclature
 from tbtwatch.members import Members, default_members
-from tbtwatch.model import Notice
+from tbtwatch.model import LocalText, Notice
 from tbtwatch.settings import PROJECT_ROOT, get_settings
 
 TEXT_FIELDS = ("title", "products", "description")
@@ -59,7 +59,7 @@ class NoticeDocText:
 def notice_doc_texts(notice: Notice) -> list[NoticeDocText]:
     """The notice's fields grouped by pipeline language ("en" or "zh"), own language first."""
     parts: dict[str, list[tuple[str, str, str]]] = {}
-    sources = [(notice.language, "", notice.text())] + [
+    sources: list[tuple[str, str, Notice | LocalText]] = [(notice.language, "", notice)] + [
         (lang, f"translations.{lang}.", text) for lang, text in notice.translations.items()]
     for lang, prefix, local in sources:
         group = "zh" if lang == "zh" else "en"
@@ -96,9 +96,9 @@ def build_pipelines(catalogue: Catalogue, nomenclature: HSNomenclature,
     en = spacy.blank("en")
     zh = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "char"}}})
     en.add_pipe(LEMMATIZER).initialize(nlp=en)
-    for pipeline in (en, zh):
-        pipeline.add_pipe(EXTRACTOR).initialize(nlp=pipeline, known_hs=nomenclature)
-        pipeline.add_pipe(MATCHER).initialize(nlp=pipeline, catalogue=catalogue)
+    for pipeline in (en, zh):  # no span groups: the classifier reads the annotation lists
+        pipeline.add_pipe(EXTRACTOR, config={"spans_key": None}).initialize(nlp=pipeline, known_hs=nomenclature)
+        pipeline.add_pipe(MATCHER, config={"spans_key": None}).initialize(nlp=pipeline, catalogue=catalogue)
     with en.select_pipes(enable=[LEMMATIZER]):
         model = build_heading_model(en, catalogue, nomenclature, inference)
     for pipeline in (en, zh):
@@ -188,12 +188,12 @@ class Classifier:
         excluded: list[tuple[tuple[str, ...], str]] = []
         rankings = []
         for text, doc in docs:
-            annotations = doc._
-            for m in annotations.tbt_codes or ():
+            annotations = doc.user_data
+            for m in annotations.get(CODES_KEY) or ():
                 if m.kind == "hs" and not m.excluded and m.code not in code_evidence:
                     hs_given.append(m.code)
                     code_evidence[m.code] = (text.field_at(m.start), text.text[m.start:m.end])
-            for m in annotations.tbt_terms or ():
+            for m in annotations.get(TERMS_KEY) or ():
                 if m.excluded:
                     excluded.append((m.line_ids, m.text))
                     continue
@@ -202,7 +202,7 @@ class Classifier:
                 strength = self._field_strength[text.names[at]]
                 for line_id in m.line_ids:
                     add(line_id, where, strength)
-            rankings.append(annotations.tbt_headings or [])
+            rankings.append(annotations.get(HEADINGS_KEY) or [])
         for code in hs_given:
             for line, prefix in self.catalogue.lines_for_code(code):
                 add(line.id, code_evidence[code], matching["hs_code" if code.startswith(prefix) else "hs_broad"])
@@ -213,7 +213,7 @@ class Classifier:
                     for line, _ in self.catalogue.lines_for_code(code):
                         add(line.id, ("hs_inferred", code), matching["inferred_factor"] * score)
         lines = sorted((LineMatch(line_id, round(_combine(pieces.values()), 3),
-                                  tuple(Evidence(f, t) for f, t in islice(pieces, MAX_EVIDENCE)))
+                                  tuple(map(Evidence._make, islice(pieces, MAX_EVIDENCE))))
                         for line_id, pieces in found.items()), key=lambda m: (-m.score, m.id))
         member, member_weight = self._member(notice)
         level, reasons, measure = self.rules.decide(notice, lines, self.catalogue, member, member_weight, today)

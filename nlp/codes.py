@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from nlp.scopes import covering_scope, exclusion_scopes
+from nlp.terms import TermScanner
 from tbtwatch.hs import HSCodeError, normalise_hs
 
-# A scan for the literal start of a label (fast: a plain alternation of literals), then the full
+# A scan for the literal start of a label (an Aho-Corasick automaton: "h", "c", "i", "t" are
+# common letters, at each of which a regex alternation would try its branches), then the full
 # label pattern is tried only there; the "not inside a word" test is done in Python. Patterns are
 # lower case: the text is searched lower-cased (a case-insensitive regex is several times slower).
-_LABEL_START = re.compile(r"hs|h\.s\.|cccn|ics|chapter|tariff|海关编码|商品编码|税|第")
+_LABEL_START = TermScanner(["hs", "h.s.", "cccn", "ics", "chapter", "tariff", "海关编码", "商品编码", "税", "第"])
 _LABELS = re.compile(
     r"(?P<hs>(?:h\.s\.|hsn?(?![a-z])|cccn|海关编码|商品编码|税则号列|税则号|税号|税目|tariff\s+(?:lines?|items?|headings?|codes?))"
     r"(?:\s*(?:code\s*\(s\)|codes?|headings?|subheadings?|nos?\.|numbers?|编码|代码|编号|分类号|税号|号列|号|为))*\s*[:：]?)"
@@ -53,8 +55,7 @@ def _labels(lower: str) -> list[tuple[re.Match[str], str, int]]:
     """(label match, kind, end of the code list after it) for every label not inside a word."""
     found = []
     pos = 0
-    for start in _LABEL_START.finditer(lower):
-        at = start.start()
+    for at, _, _ in _LABEL_START.find(lower):
         if at < pos or (at and lower[at - 1].isascii() and lower[at - 1].isalpha()):
             continue
         label = _LABELS.match(lower, at)
@@ -71,8 +72,7 @@ def _labels(lower: str) -> list[tuple[re.Match[str], str, int]]:
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class CodeMention:
+class CodeMention(NamedTuple):
     """One code written in a text: ``kind`` is "hs" or "ics"; ``code`` is normalised."""
 
     kind: str

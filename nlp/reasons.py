@@ -11,10 +11,10 @@ the working group can reword them without touching code.
 from __future__ import annotations
 
 import string
+from functools import cached_property
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -39,8 +39,12 @@ REASON_PARAMS: dict[str, frozenset[str]] = {code: frozenset(params) for code, pa
 }.items()}
 
 
-@dataclass(frozen=True, slots=True)
-class Named:
+# Parameters whose value is said differently per language: a label key, a ``Named``, or a list of ``Named``.
+_LOCALISED: dict[str, tuple[str, ...]] = {code: tuple(p for p in sorted(params) if p in {
+    "line", "lines", "member", "measure", "kind", "level"}) for code, params in REASON_PARAMS.items()}
+
+
+class Named(NamedTuple):
     """Something with a name in both languages (a product line, a member); Chinese falls back to English."""
 
     en: str
@@ -60,8 +64,7 @@ class Count(int):
         return int.__format__(self, spec)
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
+class Reason(NamedTuple):
     code: str
     params: Mapping[str, Any]
 
@@ -129,14 +132,30 @@ class ReasonTexts:
                              f"with en and zh")
 
     def render(self, reasons: Sequence[Reason], lang: str) -> list[str]:
-        return [self.templates[r.code][lang].format_map({k: self._value(k, v, lang) for k, v in r.params.items()})
-                for r in reasons]
+        templates, labels, separator = self._compiled[lang]
+        out = []
+        for code, params in reasons:
+            if not params:
+                out.append(templates[code])
+                continue
+            values = dict(params)
+            for name in _LOCALISED[code]:
+                value = values[name]
+                if name in labels:
+                    values[name] = labels[name][value]
+                elif isinstance(value, Named):
+                    values[name] = value.name(lang)
+                else:
+                    values[name] = separator.join(v.name(lang) for v in value)
+            out.append(templates[code].format_map(values))
+        return out
 
-    def _value(self, name: str, value: Any, lang: str) -> Any:
-        if isinstance(value, Named):
-            return value.name(lang)
-        if isinstance(value, (list, tuple)):
-            return self.separators[lang].join(str(self._value(name, v, lang)) for v in value)
-        if isinstance(value, str) and name in self.labels:
-            return self.labels[name][value][lang]
-        return value
+    @cached_property
+    def _compiled(self) -> dict[str, tuple[dict[str, str], dict[str, dict[str, str]], str]]:
+        """Per language: the templates, the labels and the list separator (looked up once, not per reason)."""
+        return {lang: ({code: texts[lang] if REASON_PARAMS[code] else texts[lang].format_map({})
+                        for code, texts in self.templates.items()},
+                       {name: {value: texts[lang] for value, texts in values.items()}
+                        for name, values in self.labels.items()},
+                       self.separators[lang])
+                for lang in LANGUAGES}

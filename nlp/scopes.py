@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 
+# Written as a trie (common starts factored out): the regex engine tries fewer branches at each "e", "n", "o", "d".
 _CUE = re.compile(
-    r"excluding|excluded|excl\.|except(?:\s+for)?|other\s+than|not\s+including|with\s+the\s+exception\s+of|"
-    r"does\s+not\s+(?:apply\s+to|cover)|do\s+not\s+(?:apply\s+to|cover)|not\s+covered"
-    r"|不包括|不包含|不含|不适用于|不涵盖|除外|例外"
+    r"ex(?:cl(?:uding|uded|\.)|cept(?:\s+for)?)|other\s+than|not\s+(?:including|covered)"
+    r"|with\s+the\s+exception\s+of|do(?:es)?\s+not\s+(?:apply\s+to|cover)"
+    r"|不(?:包括|包含|含|适用于|涵盖)|除外|例外"
 )
 # "除电池外" / "除……以外": the excluded thing sits between the two characters.
 _CHU_WAI = re.compile(r"除(?:了)?[^，。；;,\n]{1,40}?(?:以外|之外|外)")

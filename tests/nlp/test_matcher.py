@@ -65,7 +65,18 @@ def test_exclusion_scope_ends_with_its_clause(classifier):
     assert "batteries" in lines(classifier, "en", "Chargers (excluding cables); batteries")
 
 
-def test_matches_are_annotated_as_spans(classifier):
-    doc = classifier.pipelines["en"]("Safety of power banks (HS 8507.60)")
+def test_matches_are_annotated_as_spans_by_default(catalogue, nomenclature, classifier):
+    import spacy
+
+    import nlp.components  # noqa: F401  (registers the factories)
+
+    pipeline = spacy.blank("en")
+    pipeline.add_pipe("tbtwatch_lemmatizer_v1").initialize(nlp=pipeline)
+    pipeline.add_pipe("tbtwatch_hs_extractor_v1").initialize(nlp=pipeline, known_hs=nomenclature)
+    pipeline.add_pipe("tbtwatch_catalogue_matcher_v1").initialize(nlp=pipeline, catalogue=catalogue)
+    doc = pipeline("Safety of power banks (HS 8507.60)")
     assert [(s.text, s.label_) for s in doc.spans["tbt_terms"]] == [("power banks", "power bank")]
     assert [(s.text, s.label_) for s in doc.spans["tbt_codes"]] == [("8507.60", "hs")]
+    # the classifier's own pipelines read the annotation lists and write no span groups
+    inside = classifier.pipelines["en"]("Safety of power banks (HS 8507.60)")
+    assert [m.text for m in inside._.tbt_terms] == ["power banks"] and not inside.spans
