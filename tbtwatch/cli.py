@@ -179,21 +179,33 @@ def _plain(value: object) -> str:
     return escape(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
 
 
-# -- stage commands (each stage registers its own) ------------------------------------------
-from tbtwatch.pipeline_cli import daily_command; app.command("daily")(daily_command)  # noqa: E402,E702
-from tbtwatch.pipeline_cli import backfill_command; app.command("backfill")(backfill_command)  # noqa: E402,E702
-from alerts.cli import subscribe_command; app.command("subscribe")(subscribe_command)  # noqa: E402,E702
-from alerts.cli import unsubscribe_command; app.command("unsubscribe")(unsubscribe_command)  # noqa: E402,E702
-from alerts.cli import subscriptions_app; app.add_typer(subscriptions_app, name="subscriptions")  # noqa: E402,E702
-from alerts.cli import alerts_app; app.add_typer(alerts_app, name="alerts")  # noqa: E402,E702
-from alerts.cli import digest_command; app.command("digest")(digest_command)  # noqa: E402,E702
-from alerts.cli import review_app; app.add_typer(review_app, name="review")  # noqa: E402,E702
-from alerts.cli import remind_command; app.command("remind")(remind_command)  # noqa: E402,E702
-from nlp.cli import classify_command; app.command("classify")(classify_command)  # noqa: E402,E702
-from webapp.cli import serve_command; app.command("serve")(serve_command)  # noqa: E402,E702
-from webapp.cli import index_app; app.add_typer(index_app, name="index")  # noqa: E402,E702
-from webapp.cli import users_app; app.add_typer(users_app, name="users")  # noqa: E402,E702
-from crawlers.cli import crawl_command; app.command("crawl")(crawl_command)  # noqa: E402,E702
-from crawlers.cli import replay_app; app.add_typer(replay_app, name="replay")  # noqa: E402,E702
-from alerts.cli import filters_app; app.add_typer(filters_app, name="filters")  # noqa: E402,E702
-from alerts.cli import webhooks_app; app.add_typer(webhooks_app, name="webhooks")  # noqa: E402,E702
+# -- stage commands: each stage keeps its commands in its own package -----------------------------
+from alerts import cli as alerts_cli  # noqa: E402 - after the foundation commands, in help order
+from crawlers import cli as crawlers_cli  # noqa: E402
+from nlp import cli as nlp_cli  # noqa: E402
+from tbtwatch import pipeline_cli  # noqa: E402
+from webapp import cli as webapp_cli  # noqa: E402
+
+for _name, _command in {
+    "crawl": crawlers_cli.crawl_command,
+    "classify": nlp_cli.classify_command,
+    "daily": pipeline_cli.daily_command,
+    "backfill": pipeline_cli.backfill_command,
+    "subscribe": alerts_cli.subscribe_command,
+    "unsubscribe": alerts_cli.unsubscribe_command,
+    "digest": alerts_cli.digest_command,
+    "remind": alerts_cli.remind_command,
+    "serve": webapp_cli.serve_command,
+}.items():
+    app.command(_name)(_command)
+for _name, _group in {
+    "subscriptions": alerts_cli.subscriptions_app,
+    "filters": alerts_cli.filters_app,
+    "webhooks": alerts_cli.webhooks_app,
+    "alerts": alerts_cli.alerts_app,
+    "review": alerts_cli.review_app,
+    "index": webapp_cli.index_app,
+    "users": webapp_cli.users_app,
+    "replay": crawlers_cli.replay_app,
+}.items():
+    app.add_typer(_group, name=_name)
