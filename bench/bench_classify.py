@@ -153,8 +153,8 @@ def run(n_notices: int = 5000, runs: int = 3) -> dict[str, float]:
         ("assess, all stages, notices/s", n / assess_s, "target >= 1,000"),
         ("spaCy tokenizer only, notices/s", n / tokenizer_s, "same texts"),
         ("ratio assess / tokenizer", tokenizer_s / assess_s, "target >= 0.5"),
-        ("assess, notice hashes given, notices/s", n / given_s, f"ratio {tokenizer_s / given_s:.2f}; "
-                                                                "as the archive could pass them"),
+        ("assess, notice hashes given, notices/s", n / given_s,
+         f"ratio {tokenizer_s / given_s:.2f}; as the archive could pass them"),
         ("assess, 2 processes, notices/s", n / two_s, "wall time, 2 forked workers"),
         ("regex-only baseline, notices/s", n / regex_s, "codes + terms by regex, no spaCy"),
     ])

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
-from itertools import islice
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import spacy

@@ -14,7 +14,7 @@ and ``doc.spans["tbt_terms"]`` (the factories' ``spans_key``; ``null`` for none)
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 from spacy.attrs import LEMMA, LOWER
@@ -26,8 +26,16 @@ from spacy.util import filter_spans
 
 from nlp.catalogue import Catalogue
 from nlp.codes import CodeMention, extract_codes
-from nlp.doctext import (CODES_GIVEN_KEY, CODES_KEY, HEADINGS_KEY, TERMS_KEY, doc_lower, doc_scopes, doc_text,
-                         register_extensions)
+from nlp.doctext import (
+    CODES_GIVEN_KEY,
+    CODES_KEY,
+    HEADINGS_KEY,
+    TERMS_KEY,
+    doc_lower,
+    doc_scopes,
+    doc_text,
+    register_extensions,
+)
 from nlp.inferrer import HeadingModel
 from nlp.scopes import covering_scope
 from nlp.terms import TermScanner, english_plurals, english_variants, is_acronym_term, trie_regex
@@ -93,7 +101,7 @@ class LowercaseLookupLemmatizer:
 
 # -- codes ---------------------------------------------------------------------------------
 @Language.factory("tbtwatch_hs_extractor_v1", default_config={"spans_key": "tbt_codes"})
-def make_hs_extractor(nlp: Language, name: str, spans_key: Optional[str]) -> "HSCodeExtractor":
+def make_hs_extractor(nlp: Language, name: str, spans_key: str | None) -> "HSCodeExtractor":
     return HSCodeExtractor(name, spans_key)
 
 
@@ -134,7 +142,7 @@ class TermMatch(NamedTuple):
 
 
 @Language.factory("tbtwatch_catalogue_matcher_v1", default_config={"spans_key": "tbt_terms"})
-def make_catalogue_matcher(nlp: Language, name: str, spans_key: Optional[str]) -> "CatalogueMatcher":
+def make_catalogue_matcher(nlp: Language, name: str, spans_key: str | None) -> "CatalogueMatcher":
     return CatalogueMatcher(nlp, name, spans_key)
 
 

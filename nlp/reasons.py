@@ -11,8 +11,8 @@ the working group can reword them without touching code.
 from __future__ import annotations
 
 import string
-from functools import cached_property
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -80,7 +80,7 @@ class ReasonTexts:
         self.path = path
 
     @classmethod
-    def load(cls, path: Path) -> "ReasonTexts":
+    def load(cls, path: Path) -> ReasonTexts:
         """Read and check the file; ``ValueError`` lists every problem with the file's path."""
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
