@@ -233,17 +233,20 @@ def send_command(
         raise _fail(f"--frequency {frequency!r}: use immediate, daily or weekly")
     report = send_alerts(_settings(), _day(date), frequency)
     out.print(report.summary(), highlight=False)
-    if report.delivery.failed:
+    if report.delivery.failed or report.delivery.stopped:
         raise typer.Exit(1)
 
 
 @alerts_app.command("deliver")
 def deliver_command() -> None:
-    """Deliver whatever is due in the outbox (retries included)."""
+    """Deliver whatever is due in the outbox (retries included); exit status 1 when a message failed or the run
+    stopped early (server down, login refused: the summary says what to check)."""
     from alerts.run import deliver_outbox
 
     report = deliver_outbox(_settings())
     out.print(report.summary(), highlight=False)
+    if report.failed or report.stopped:
+        raise typer.Exit(1)
 
 
 @alerts_app.command("status")

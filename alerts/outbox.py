@@ -9,6 +9,8 @@ inserted, and the message rendered, in one transaction.
 States: ``queued`` -> ``sending`` (claimed, just before the SMTP conversation)
 -> ``sent``, or back to ``queued`` with a later ``next_attempt_at`` on a
 temporary failure, or ``failed`` on a permanent one or after ``MAX_ATTEMPTS``.
+A failed mail session (unreachable server, refused login: ``alerts.delivery``)
+puts the claimed row back untried (``defer``): no attempt counted.
 
 Crash safety: a row left in ``sending`` by a sender that died (killed process,
 power loss) may or may not have reached the server. We choose never to send
@@ -262,15 +264,23 @@ class Outbox:
             )
         return None
 
-    def defer(self, row_id: int, due: dt.datetime) -> None:
-        """Put a claimed row back untried (the attempt is not counted), due at ``due``: the sender chose not to
-        try it now (its webhook endpoint just failed another message)."""
+    def defer(self, row_id: int, due: dt.datetime | None = None, error: str | None = None) -> None:
+        """Put a claimed row back untried (the attempt is not counted): the sender chose not to try it now (its
+        webhook endpoint just failed another message; ``due`` then says when), or could not (the mail session
+        failed: the schedule stays as it was, ``error`` records why)."""
         with transaction(self.conn) as conn:
             conn.execute(
                 "UPDATE alert_outbox SET state = 'queued', attempts = attempts - 1, claimed_by = NULL, "
-                "next_attempt_at = ? WHERE id = ? AND state = 'sending'",
-                (stamp(due), row_id),
+                "next_attempt_at = COALESCE(?, next_attempt_at), last_error = COALESCE(?, last_error) "
+                "WHERE id = ? AND state = 'sending'",
+                (stamp(due) if due else None, error, row_id),
             )
+
+    def waiting(self, channel: str = "email") -> int:
+        """How many messages of ``channel`` are queued (due now or later)."""
+        return self.conn.execute(
+            "SELECT COUNT(*) FROM alert_outbox WHERE state = 'queued' AND channel = ?", (channel,)
+        ).fetchone()[0]
 
     def carried(self, channel: str, recipient: str, symbols: list[str], item_kind: str) -> set[str]:
         """Which of ``symbols`` a message to ``recipient`` already carried (queued or sent)."""

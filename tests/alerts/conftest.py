@@ -15,12 +15,15 @@ from email.policy import default as default_policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from archive import open_store
 from tbtwatch.model import notice_from_dict
 from tbtwatch.settings import get_settings
 
 DAY = dt.date(2026, 3, 2)
+SMTP_USER = "tbtwatch-bot"
+SMTP_PASSWORD = "right-pw-Kd73qW"
 
 
 def days(n: int) -> str:
@@ -204,15 +207,34 @@ class Inbox:
 
 
 class SmtpServer:
-    """aiosmtpd on 127.0.0.1 at a fixed port, so it can be stopped (server down) and started again."""
+    """aiosmtpd on 127.0.0.1 at a fixed port, so it can be stopped (server down) and started again.
 
-    def __init__(self, port: int):
+    With ``password``, it accepts mail only after a login as ``SMTP_USER`` with that password (plain AUTH
+    without TLS, allowed on loopback for the tests); every login is recorded with the client's address, so a
+    test can count the sessions.
+    """
+
+    def __init__(self, port: int, password: str | None = None):
         self.port = port
+        self.password = password
         self.inbox = Inbox()
+        self.logins: list[tuple[tuple, bool]] = []  # (client address, accepted)
         self.controller: Controller | None = None
 
+    def authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login.decode() == SMTP_USER
+            and auth_data.password.decode() == self.password
+        )
+        self.logins.append((session.peer, ok))
+        return AuthResult(success=ok, handled=False)  # a refusal answers 535, as real servers do
+
     def start(self) -> None:
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        auth = {}
+        if self.password is not None:
+            auth = {"authenticator": self.authenticate, "auth_required": True, "auth_require_tls": False}
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **auth)
         self.controller.start()
 
     def stop(self) -> None:
@@ -231,14 +253,27 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def smtp_server(home, monkeypatch):
-    server = SmtpServer(_free_port())
+def _serve(monkeypatch, server: SmtpServer) -> None:
     server.start()
     monkeypatch.setenv("TBTWATCH_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("TBTWATCH_SMTP_PORT", str(server.port))
     monkeypatch.setenv("TBTWATCH_SMTP_SECURITY", "none")
     monkeypatch.setenv("TBTWATCH_SMTP_TIMEOUT", "5")
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def smtp_server(home, monkeypatch):
+    server = SmtpServer(_free_port())
+    _serve(monkeypatch, server)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_auth_server(home, monkeypatch):
+    """A server that wants a login (``SMTP_USER`` / ``SMTP_PASSWORD``); the settings carry no credentials yet."""
+    server = SmtpServer(_free_port(), password=SMTP_PASSWORD)
+    _serve(monkeypatch, server)
     yield server
     server.stop()
