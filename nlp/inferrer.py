@@ -204,6 +204,9 @@ class HeadingModel:
 
 def merge_rankings(rankings: Iterable[list[tuple[str, float]]], top_k: int = 10) -> list[tuple[str, float]]:
     """One ranking from several (a notice's English and Chinese texts): best score per heading."""
+    rankings = [r for r in rankings if r]
+    if not rankings:  # the usual case: notices that give codes are not ranked
+        return []
     best: dict[str, float] = {}
     for ranking in rankings:
         for code, score in ranking:
