@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from typing import Any, Literal
 
@@ -140,6 +139,7 @@ class Notice(BaseModel):
         if not (self.kind == "emergency" and parsed.kind == "regular"):
             self.kind = parsed.kind  # type: ignore[assignment]
         self.base_symbol = str(parsed.base) if parsed.suffixes else None
+        self.translations = dict(sorted(self.translations.items()))  # one order, one content hash
         if self.symbol not in self.symbols:
             self.symbols = [self.symbol, *self.symbols]
         return self
@@ -163,11 +163,8 @@ class Notice(BaseModel):
 
     def content_hash(self) -> str:
         """Hash of what was notified (not when it was fetched): an unchanged re-crawl is a no-op."""
-        payload = self.model_dump(mode="json", exclude={"fetched_at", "source"})
-        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
-
-    def to_json(self) -> str:
-        return self.model_dump_json(exclude_defaults=False)
+        payload = self.model_dump_json(exclude={"fetched_at", "source"})  # field order is fixed by the model
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def merge_notice(existing: Notice, incoming: Notice) -> Notice:
