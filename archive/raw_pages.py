@@ -57,7 +57,10 @@ class RawPages:
     def save(self, source: str, url: str, body: bytes, *, status: int | None = None,
              content_type: str | None = None, error: str | None = None,
              symbols: list[str] | None = None) -> int:
-        """Keep a page; the same bytes from the same URL are stored once (the error is updated)."""
+        """Keep a page; the same bytes from the same URL are stored once (its error, status and time updated).
+
+        A request that keeps failing with the same (often empty) body is one row saying how it failed last;
+        a later fetch that brings other bytes is a row of its own."""
         digest = hashlib.sha256(body).hexdigest()
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         with transaction(self._conn) as conn:
@@ -65,7 +68,8 @@ class RawPages:
                 """INSERT INTO raw_pages (source, url, sha256, status, content_type, body, error, symbols, fetched_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (url, sha256) DO UPDATE SET error = excluded.error, status = excluded.status,
-                       symbols = excluded.symbols""",
+                       content_type = excluded.content_type, symbols = excluded.symbols,
+                       fetched_at = excluded.fetched_at""",
                 (source, url, digest, status, content_type, zlib.compress(body, 6), error,
                  " ".join(symbols or []), now),
             )

@@ -6,7 +6,10 @@ piece raises ``NotImplementedError`` naming it.
 
 Every response goes through ``NoticeSpider.handle``: the subclass's handler runs
 to completion, and if it raises, the page is yielded raw with the error (counted
-as a parse failure) and the crawl goes on.
+as a parse failure) and the crawl goes on. A request that fails for good (an
+HTTP error, a timeout, a reset, a body cut off, a refused redirect) goes through
+``NoticeSpider.on_error``: counted as an error of its source and kept raw with
+the error and whatever body arrived.
 """
 
 from __future__ import annotations
@@ -19,14 +22,19 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit
 
 import scrapy
-from scrapy.http import Response
+from scrapy.http import Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers.dates import parse_date
 from crawlers.items import NoticeItem, PageItem
+from crawlers.middlewares import RedirectRefused, is_loopback_host
 from crawlers.sources import Source, SourceConfigError, load_sources, rebase, resolve_base_url
 from tbtwatch.settings import get_settings
 
 REPLAY_HOST_HEADER = "X-Forwarded-Host"  # the real host, for the replay server when a base URL is overridden
+# Reading the replay server on this machine there is no one to be polite to: no delays, more at once.
+# robots.txt, retries and their backoff stay as shipped.
+LOCAL_REPLAY_SETTINGS = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS_PER_DOMAIN": 8}
 
 
 def _date_arg(value: Any, name: str) -> dt.date | None:
@@ -68,6 +76,22 @@ class NoticeSpider(scrapy.Spider):
         self.replay_hosts: tuple[str, ...] = () if base_host == self.source.host else (base_host,)
         self.allowed_domains = [self.source.host, *self.replay_hosts]
 
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NoticeSpider:
+        """The spider, with politeness delays dropped when it reads a replay server on loopback.
+
+        (Settings are still open to change here in a crawl; a spider made for an already configured
+        crawler, as in unit tests, keeps them as they are.)"""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.replays_locally and not crawler.settings.frozen:
+            crawler.settings.setdict(LOCAL_REPLAY_SETTINGS, priority="spider")
+        return spider
+
+    @property
+    def replays_locally(self) -> bool:
+        """True when the base URL was moved to this machine (the replay server), never for a live source."""
+        return bool(self.replay_hosts) and all(is_loopback_host(host) for host in self.replay_hosts)
+
     # -- requests -------------------------------------------------------------------------
     def follow(self, url_or_path: str, handler: str, params: dict[str, Any] | None = None,
                headers: dict[str, str] | None = None, **handler_kwargs: Any) -> scrapy.Request:
@@ -96,6 +120,11 @@ class NoticeSpider(scrapy.Spider):
 
     # -- the guarded callback ---------------------------------------------------------------
     def handle(self, response: Response) -> Iterator[Any]:
+        if "dataloss" in response.flags:  # still cut off after the retries (DOWNLOAD_FAIL_ON_DATALOSS is off)
+            declared = response.headers.get(b"Content-Length", b"?").decode("latin-1")
+            yield self.failed_request(response.request, f"ResponseDataLossError: body cut off mid-transfer, "
+                                                         f"{len(response.body)} of {declared} bytes arrived", response)
+            return
         self.count("pages")
         handler = getattr(self, response.meta["handler"])
         page = self.page_item(response)
@@ -115,17 +144,25 @@ class NoticeSpider(scrapy.Spider):
             yield page
         yield from results
 
-    def page_item(self, response: Response) -> PageItem:
+    def page_item(self, response: Response, request: Request | None = None) -> PageItem:
+        """The response as a raw page under the real site's URL (``request``: when the response has none yet)."""
+        request = request or response.request
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
-        return PageItem(self.name, response.meta.get("real_url", response.url), response.body,
+        return PageItem(self.name, request.meta.get("real_url", request.url), response.body,
                         status=response.status, content_type=content_type)
 
-    def on_error(self, failure) -> None:
-        """A request that failed for good (after retries): counted and reported by source, the crawl goes on."""
+    def on_error(self, failure) -> Iterator[PageItem]:
+        """A request that failed for good (after retries); see ``failed_request``."""
+        yield self.failed_request(failure.request, failure_text(failure), getattr(failure.value, "response", None))
+
+    def failed_request(self, request: Request, error: str, response: Response | None = None) -> PageItem:
+        """Counted and reported by source, kept raw with the error and whatever arrived; the crawl goes on."""
         self.count("errors")
-        request = failure.request
-        self.logger.warning("source %s: %s failed: %s", self.name, request.meta.get("real_url", request.url),
-                            failure.getErrorMessage() or failure.type.__name__)
+        url = request.meta.get("real_url", request.url)
+        self.logger.warning("source %s: %s failed: %s", self.name, url, error)
+        page = self.page_item(response, request) if response is not None else PageItem(self.name, url, b"")
+        page.error = error
+        return page
 
     # -- helpers for subclasses -------------------------------------------------------------
     def notice(self, response: Response, fields: dict[str, Any], leftovers: dict[str, Any] | None = None,
@@ -402,6 +439,20 @@ class FeedSpider(NoticeSpider):
             item = self.notice(response, fields, sparse=True)
             if item:
                 yield item
+
+
+def failure_text(failure) -> str:
+    """What went wrong with a request, for people: ``HTTP 404``, ``TimeoutError: ...``, the refusal's reason."""
+    value = failure.value
+    if isinstance(value, HttpError):
+        return f"HTTP {value.response.status}"
+    if isinstance(value, RedirectRefused):
+        return str(value)
+    # twisted's ResponseFailed (which Scrapy re-raises as DownloadFailedError) holds the failures that caused it
+    reasons = getattr(value, "reasons", None) or getattr(value.__cause__, "reasons", None)
+    if reasons:
+        return f"{failure.type.__name__}: " + "; ".join(f"{r.type.__name__}: {r.getErrorMessage()}" for r in reasons)
+    return f"{failure.type.__name__}: {failure.getErrorMessage()}"
 
 
 def _strip_html(text: str) -> str:

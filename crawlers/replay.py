@@ -7,7 +7,8 @@ the real host in ``X-Forwarded-Host`` when they read from an overridden base
 URL; without it the server serves the only host that has the path.
 
 Tests inject faults (``fault(...)``): HTTP 500 or 404, a slow answer, a reset
-connection or a truncated body, for a number of requests or until cleared.
+connection, a truncated body or a redirect elsewhere, for a number of requests or
+until cleared.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ FIXTURE_ROOT = PROJECT_ROOT / "tests" / "fixtures" / "replay"
 # The day the replay stands for: its newest notices were distributed then. An offline run acts
 # as that day, so comment periods are open and alerts and reminders fire as they did then.
 RECORDED_DAY = dt.date(2025, 7, 22)
-FAULTS = ("500", "404", "slow", "reset", "truncate")
+FAULTS = ("500", "404", "slow", "reset", "truncate", "redirect")
 HOST_HEADER = "X-Forwarded-Host"
 
 
@@ -39,6 +40,7 @@ class Fault:
     kind: str
     times: int | None  # None: until cleared
     delay: float = 3.0
+    location: str = ""  # where a "redirect" fault sends the request
 
 
 @dataclass(frozen=True)
@@ -97,12 +99,16 @@ class ReplayServer:
         self.stop()
 
     # -- faults ----------------------------------------------------------------------------
-    def fault(self, match: str, kind: str, times: int | None = None, delay: float = 3.0) -> None:
-        """Answer requests whose path contains ``match`` with a fault (``FAULTS``), ``times`` times or until cleared."""
+    def fault(self, match: str, kind: str, times: int | None = None, delay: float = 3.0, location: str = "") -> None:
+        """Answer requests whose path contains ``match`` with a fault (``FAULTS``), ``times`` times or until cleared.
+
+        ``delay``: seconds a "slow" answer waits; ``location``: the URL a "redirect" (302) points to."""
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}; use one of {', '.join(FAULTS)}")
+        if (kind == "redirect") != bool(location):
+            raise ValueError("a redirect fault needs a location, and only a redirect fault takes one")
         with self._lock:
-            self._faults.append(Fault(match, kind, times, delay))
+            self._faults.append(Fault(match, kind, times, delay, location))
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -157,6 +163,9 @@ class ReplayServer:
         if fault and fault.kind in ("500", "404"):
             self._send(handler, int(fault.kind), f"replay fault {fault.kind}".encode(), "text/plain")
             return
+        if fault and fault.kind == "redirect":
+            self._send(handler, 302, b"", "text/plain", headers={"Location": fault.location})
+            return
         if fault and fault.kind == "slow":
             time.sleep(fault.delay)
         found = self.resolve(handler.headers.get(HOST_HEADER), parts.path, parts.query)
@@ -179,10 +188,12 @@ class ReplayServer:
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str,
-              declared_length: int | None = None) -> None:
+              declared_length: int | None = None, headers: dict[str, str] | None = None) -> None:
         try:
             handler.send_response(status)
             handler.send_header("Content-Type", content_type)
+            for name, value in (headers or {}).items():
+                handler.send_header(name, value)
             handler.send_header("Content-Length", str(declared_length if declared_length is not None else len(body)))
             handler.end_headers()
             handler.wfile.write(body)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 COUNTS = ("pages", "items", "errors", "parse_failures", "invalid_notices", "leftover_fields", "inserted",
-          "updated", "unchanged", "duplicates", "outside_window", "retries")
+          "updated", "unchanged", "duplicates", "outside_window", "retries", "refused_redirects")
 PROGRESS_PREFIX = "PROGRESS "
 
 
@@ -32,6 +32,7 @@ class SourceReport:
     duplicates: int = 0
     outside_window: int = 0
     retries: int = 0
+    refused_redirects: int = 0  # also counted in errors: a redirect off the source's domains or to a private address
     skipped: str = ""
     finish_reason: str = ""
     leftover_names: str = ""
@@ -129,6 +130,7 @@ class CrawlReportExtension:
             report.warnings.append(warning)
             spider.logger.warning(warning)
         if report.failures:
-            report.warnings.append(f"source {spider.name}: {report.errors} failed requests, "
+            refused = f" ({report.refused_redirects} redirects refused)" if report.refused_redirects else ""
+            report.warnings.append(f"source {spider.name}: {report.errors} failed requests{refused}, "
                                    f"{report.parse_failures} pages not parsed, {report.invalid_notices} invalid notices")
         CURRENT.sources[spider.name] = report

@@ -42,6 +42,16 @@ def module_home(tmp_path_factory) -> Iterator[Path]:
 
 
 @pytest.fixture
+def fresh_home(module_home, tmp_path, monkeypatch) -> Iterator[Path]:
+    """An empty TBTWATCH_HOME for one test of a module that shares one; the module's is back afterwards."""
+    home = tmp_path / "fresh"
+    monkeypatch.setenv("TBTWATCH_HOME", str(home))
+    get_settings.cache_clear()
+    yield home
+    get_settings.cache_clear()
+
+
+@pytest.fixture
 def fixture_copy(tmp_path) -> Path:
     """A writable copy of the replay fixtures, for tests that change a page (layout change, wrong charset)."""
     target = tmp_path / "replay"
@@ -50,13 +60,17 @@ def fixture_copy(tmp_path) -> Path:
 
 
 def crawl(server: ReplayServer, *sources: str, since: str | None = None, until: str | None = None,
-          args: tuple[str, ...] = ()):
-    """A real crawl (Scrapy in a subprocess) of ``sources`` against the replay server."""
+          args: tuple[str, ...] = (), settings: tuple[str, ...] = ()):
+    """A real crawl (Scrapy in a subprocess) of ``sources`` against the replay server.
+
+    ``args``: spider arguments (``[SOURCE.]NAME=VALUE``); ``settings``: Scrapy settings (``NAME=VALUE``)."""
     from crawlers.runner import run_crawl
 
     extra = [*FAST]
     for arg in args:
         extra += ["--arg", arg]
+    for setting in settings:
+        extra += ["--set", setting]
     return run_crawl(list(sources) or None, since, until, server.url, extra_args=extra, timeout=120)
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 import subprocess
 import sys
 
 import pytest
 
 from archive.raw_pages import RawPages
-from crawlers.replay import ReplayServer
+from crawlers.replay import FIXTURE_ROOT, RECORDED_DAY, ReplayServer
 from tbtwatch.settings import PROJECT_ROOT, get_settings
 
 from .conftest import FAST, crawl, store
@@ -122,69 +123,132 @@ def test_api_without_key_is_skipped_with_a_message(first_run, monkeypatch):
     assert not line.failed
 
 
-def test_faults_are_reported_by_source_and_a_rerun_fills_the_gap(module_home, first_run, tmp_path):
-    """500, 404, reset, timeout and a truncated body at once: each counted for its source, none fatal."""
-    os.environ["TBTWATCH_HOME"] = str(tmp_path / "fresh")
-    get_settings.cache_clear()
-    try:
-        with ReplayServer() as server:
-            server.fault("Notification_EN.xlsx", "500")
-            server.fault("gid=tbt-ken-1850", "404")
-            server.fault("latest_news_e.xml", "reset")
-            server.fault("search?language=1&page=2", "slow", delay=3)  # DOWNLOAD_TIMEOUT is 2 s in tests: a timeout
-            server.fault("CHL900", "truncate")
-            broken = crawl(server, args=("eping_api.page_size=2",))
-            assert server.requests.count("/NotificationExcelFiles/Notification_EN.xlsx") == 3  # retried twice
-            s = broken.sources
-            assert s["eping_bulk"].errors == 1 and s["eping_bulk"].items == 0 and s["eping_bulk"].failed
-            assert s["cn_wzisps"].errors == 1 and s["cn_wzisps"].items == 4
-            assert s["wto_news"].errors == 1 and s["wto_news"].failed
-            assert s["eping_api"].errors == 1 and s["eping_api"].items == 2
-            assert s["wto_docs"].errors == 1 and s["wto_docs"].items == 5
-            assert not broken.ok
-            partial = store().count()
-            assert partial < EXPECTED_SYMBOLS
-
-            server.clear_faults()
-            healed = crawl(server, args=("eping_api.page_size=2",))
-        assert healed.ok
-        assert store().count() == EXPECTED_SYMBOLS  # the gap is filled, nothing doubled
-        assert healed.total("inserted") == EXPECTED_SYMBOLS - partial
-    finally:
-        os.environ["TBTWATCH_HOME"] = str(module_home)
-        get_settings.cache_clear()
+def raw_rows(url_part: str) -> list[tuple[int, int | None, str | None]]:
+    """(id, status, error) of every raw page kept for URLs containing ``url_part``, oldest first."""
+    with sqlite3.connect(get_settings().archive_db) as conn:
+        return conn.execute("SELECT id, status, error FROM raw_pages WHERE instr(url, ?) ORDER BY id",
+                            (url_part,)).fetchall()
 
 
-def test_layout_change_wrong_charset_and_cut_spreadsheet(module_home, first_run, fixture_copy, tmp_path):
-    os.environ["TBTWATCH_HOME"] = str(tmp_path / "fresh")
-    get_settings.cache_clear()
-    try:
-        detail = fixture_copy / "wzisps.org.cn" / "Tbt" / "TbtNotifyDetail.tbt-usa-2210.html"
-        detail.write_text("<html><body><div class='new-layout'>改版</div></body></html>", encoding="utf-8")
-        routes = fixture_copy / "routes.yaml"  # the GBK page now declared UTF-8 in the header: a lying charset
-        routes.write_text(routes.read_text(encoding="utf-8").replace(
-            "file: wzisps.org.cn/Tbt/TbtNotifyDetail.tbt-vnm-330.html\n  content_type: text/html\n",
-            "file: wzisps.org.cn/Tbt/TbtNotifyDetail.tbt-vnm-330.html\n  content_type: text/html; charset=utf-8\n"),
-            encoding="utf-8")
-        workbook = fixture_copy / "eping.wto.org" / "NotificationExcelFiles" / "Notification_EN.xlsx"
-        workbook.write_bytes(workbook.read_bytes()[:4000])  # a cut file served whole: not a readable workbook
-        with ReplayServer(root=fixture_copy) as server:
-            report = crawl(server, "cn_wzisps", "eping_bulk")
-        cn, bulk = report.sources["cn_wzisps"], report.sources["eping_bulk"]
-        assert cn.parse_failures == 1 and cn.items == 4
-        assert bulk.parse_failures == 1 and bulk.items == 0 and bulk.failed
-        assert store().get("G/TBT/N/VNM/330").member == "越南"  # re-decoded as GB18030
-        pages = RawPages(get_settings().archive_db)
-        assert "notify-detail" in pages.failed("cn_wzisps")[0].error
-        assert "zip" in pages.failed("eping_bulk")[0].error.lower()
+def test_faults_are_reported_by_source_and_a_rerun_fills_the_gap(fresh_home, first_run):
+    """500, 404, reset, timeout and a truncated body at once: each counted for its source, kept raw, none fatal."""
+    with ReplayServer() as server:
+        server.fault("Notification_EN.xlsx", "500")
+        server.fault("gid=tbt-ken-1850", "404")
+        server.fault("latest_news_e.xml", "reset")
+        server.fault("search?language=1&page=2", "slow", delay=3)  # DOWNLOAD_TIMEOUT is 2 s in tests: a timeout
+        server.fault("CHL900", "truncate")
+        broken = crawl(server, args=("eping_api.page_size=2",))
+        assert server.requests.count("/NotificationExcelFiles/Notification_EN.xlsx") == 3  # retried twice
+        assert sum("CHL900" in r for r in server.requests) == 3  # a cut body is retried too
+        s = broken.sources
+        assert s["eping_bulk"].errors == 1 and s["eping_bulk"].items == 0 and s["eping_bulk"].failed
+        assert s["cn_wzisps"].errors == 1 and s["cn_wzisps"].items == 4
+        assert s["wto_news"].errors == 1 and s["wto_news"].failed
+        assert s["eping_api"].errors == 1 and s["eping_api"].items == 2
+        assert s["wto_docs"].errors == 1 and s["wto_docs"].items == 5
+        assert not broken.ok
+        partial = store().count()
+        assert partial < EXPECTED_SYMBOLS
 
-        with ReplayServer() as server:  # the portal and the file are fixed: the re-run fills the gap
-            fixed = crawl(server, "cn_wzisps", "eping_bulk")
-        assert fixed.sources["cn_wzisps"].inserted + fixed.sources["eping_bulk"].inserted >= 1
-        assert store().get("G/TBT/N/USA/2210") is not None
-    finally:
-        os.environ["TBTWATCH_HOME"] = str(module_home)
-        get_settings.cache_clear()
+        # every failed download is kept raw: its real URL, status (None: nothing came back), error and body
+        kept = {page.source: page for page in RawPages(get_settings().archive_db).failed()}
+        assert len(kept) == len(RawPages(get_settings().archive_db).failed()) == 5  # one row per fault
+        bulk, portal, feed, api, docs = (kept[n] for n in ("eping_bulk", "cn_wzisps", "wto_news", "eping_api",
+                                                            "wto_docs"))
+        assert (bulk.url, bulk.status, bulk.error, bulk.body) == (
+            "https://eping.wto.org/NotificationExcelFiles/Notification_EN.xlsx", 500, "HTTP 500", b"replay fault 500")
+        assert (portal.url, portal.status, portal.error) == (
+            "https://wzisps.org.cn/Tbt/TbtNotifyDetail?gid=tbt-ken-1850", 404, "HTTP 404")
+        assert (feed.status, feed.body) == (None, b"") and feed.error.startswith("DownloadFailedError: Connection")
+        assert (api.status, api.body) == (None, b"") and api.error.startswith("DownloadTimeoutError: ")
+        assert "page=2" in api.url and api.url.startswith("https://api.wto.org/")
+        whole = (FIXTURE_ROOT / "docs.wto.org/dol2fe/Pages/SS/directdoc/CHL900.DOCX").read_bytes()
+        assert docs.status == 200 and docs.body == whole[: len(whole) // 2]  # the bytes that did arrive
+        assert docs.error == (f"ResponseDataLossError: body cut off mid-transfer, {len(whole) // 2} of "
+                              f"{len(whole)} bytes arrived")
+
+        server.clear_faults()
+        healed = crawl(server, args=("eping_api.page_size=2",))
+    assert healed.ok
+    assert store().count() == EXPECTED_SYMBOLS  # the gap is filled, nothing doubled
+    assert healed.total("inserted") == EXPECTED_SYMBOLS - partial
+    # the failures stay as they were; each page fetched now is a row of its own (the bulk file keeps only failures)
+    assert [row[1:] for row in raw_rows("gid=tbt-ken-1850")] == [(404, "HTTP 404"), (200, None)]
+    assert [row[1] for row in raw_rows("latest_news_e.xml")] == [None, 200]
+    assert [row[1] for row in raw_rows("CHL900")] == [200, 200] and raw_rows("CHL900")[1][2] is None
+    bulk_rows = raw_rows("Notification_EN.xlsx")  # the parsed file is not kept (keep_raw: failures); its bad row is
+    assert bulk_rows[0] == (bulk.id, 500, "HTTP 500") and len(bulk_rows) == 2 and "symbol" in bulk_rows[1][2]
+
+
+def test_a_repeated_failure_updates_its_row_and_a_later_fetch_is_its_own(fresh_home, first_run):
+    """The same URL failing again with nothing received is one row saying how it failed last."""
+    quick = ("DOWNLOAD_TIMEOUT=0.5",)
+    with ReplayServer() as server:
+        server.fault("latest_news_e.xml", "reset")
+        assert crawl(server, "wto_news", settings=quick).sources["wto_news"].failed
+        [(first, status, error)] = raw_rows("latest_news_e.xml")
+        assert status is None and error.startswith("DownloadFailedError: ")
+
+        server.clear_faults()
+        server.fault("latest_news_e.xml", "slow", delay=1)
+        assert crawl(server, "wto_news", settings=quick).sources["wto_news"].failed
+        [(again, status, error)] = raw_rows("latest_news_e.xml")
+        assert again == first and status is None and error.startswith("DownloadTimeoutError: ")
+
+        server.clear_faults()
+        assert crawl(server, "wto_news", settings=quick).sources["wto_news"].items == 1
+    assert [row[1:] for row in raw_rows("latest_news_e.xml")] == [(None, error), (200, None)]
+
+
+def test_a_redirect_off_the_sources_domains_is_refused_counted_and_named(fresh_home, first_run):
+    """A feed moved to another domain fails its source (the digest names it); a portal page moved there is one
+    error of a source that otherwise worked. Both are kept raw with where they were sent."""
+    from tbtwatch.pipeline import DailyReport, crawl_sources
+
+    elsewhere = "http://tbtwatch-offsite.invalid/moved"  # .invalid never resolves: nothing can leave the machine
+    with ReplayServer() as server:
+        server.fault("latest_news_e.xml", "redirect", location=elsewhere + "/feed.xml")
+        server.fault("gid=tbt-ken-1850", "redirect", location=elsewhere + "/ken-1850")
+        results = crawl_sources(["wto_news", "cn_wzisps"], None, None, server.url)  # the pipeline's crawl stage
+    report = DailyReport(RECORDED_DAY, None, None, True, sources=results)
+    assert report.failed_sources == ["wto_news"]
+    feed, portal = results
+    assert feed.counts["errors"] == feed.counts["refused_redirects"] == 1 and "redirects refused" in feed.error
+    assert portal.ok and portal.counts["items"] == 4
+    assert portal.counts["errors"] == portal.counts["refused_redirects"] == 1
+    failed = {page.source: page for page in RawPages(get_settings().archive_db).failed()}
+    assert failed["wto_news"].status == failed["cn_wzisps"].status == 302
+    assert failed["wto_news"].error == ("offsite redirect refused: https://www.wto.org/library/rss/latest_news_e.xml"
+                                        f" -> {elsewhere}/feed.xml")
+    assert failed["cn_wzisps"].error == ("offsite redirect refused: https://wzisps.org.cn/Tbt/TbtNotifyDetail?"
+                                         f"gid=tbt-ken-1850 -> {elsewhere}/ken-1850")
+
+
+def test_layout_change_wrong_charset_and_cut_spreadsheet(fresh_home, first_run, fixture_copy):
+    detail = fixture_copy / "wzisps.org.cn" / "Tbt" / "TbtNotifyDetail.tbt-usa-2210.html"
+    detail.write_text("<html><body><div class='new-layout'>改版</div></body></html>", encoding="utf-8")
+    routes = fixture_copy / "routes.yaml"  # the GBK page now declared UTF-8 in the header: a lying charset
+    routes.write_text(routes.read_text(encoding="utf-8").replace(
+        "file: wzisps.org.cn/Tbt/TbtNotifyDetail.tbt-vnm-330.html\n  content_type: text/html\n",
+        "file: wzisps.org.cn/Tbt/TbtNotifyDetail.tbt-vnm-330.html\n  content_type: text/html; charset=utf-8\n"),
+        encoding="utf-8")
+    workbook = fixture_copy / "eping.wto.org" / "NotificationExcelFiles" / "Notification_EN.xlsx"
+    workbook.write_bytes(workbook.read_bytes()[:4000])  # a cut file served whole: not a readable workbook
+    with ReplayServer(root=fixture_copy) as server:
+        report = crawl(server, "cn_wzisps", "eping_bulk")
+    cn, bulk = report.sources["cn_wzisps"], report.sources["eping_bulk"]
+    assert cn.parse_failures == 1 and cn.items == 4
+    assert bulk.parse_failures == 1 and bulk.items == 0 and bulk.failed
+    assert store().get("G/TBT/N/VNM/330").member == "越南"  # re-decoded as GB18030
+    pages = RawPages(get_settings().archive_db)
+    assert "notify-detail" in pages.failed("cn_wzisps")[0].error
+    assert "zip" in pages.failed("eping_bulk")[0].error.lower()
+
+    with ReplayServer() as server:  # the portal and the file are fixed: the re-run fills the gap
+        fixed = crawl(server, "cn_wzisps", "eping_bulk")
+    assert fixed.sources["cn_wzisps"].inserted + fixed.sources["eping_bulk"].inserted >= 1
+    assert store().get("G/TBT/N/USA/2210") is not None
 
 
 def test_scrapy_crawl_command_works_too(first_run, tmp_path):

@@ -53,7 +53,7 @@ def test_a_feed_needs_only_a_sources_entry(tmp_path, monkeypatch):
     monkeypatch.setenv("TBTWATCH_PATHS_SOURCES", str(config))
     get_settings.cache_clear()
     try:
-        import crawlers.spiders.feeds as feeds
+        from crawlers.spiders import feeds
 
         importlib.reload(feeds)
         assert "eu_tbt_feed" in _spider_loader().list()
@@ -117,30 +117,84 @@ def _crawler(name: str = "eping_bulk"):
     return crawler
 
 
-def test_redirect_to_a_private_address_is_refused():
-    from scrapy.exceptions import IgnoreRequest
+def _redirect(location: str, url: str = "https://eping.wto.org/NotificationExcelFiles/Notification_EN.xlsx"):
+    request = Request(url)
+    return request, HtmlResponse(url, status=302, headers={"Location": location}, request=request)
 
-    from crawlers.middlewares import PrivateRedirectGuard, is_private_host
+
+def test_redirects_off_the_allowed_domains_or_to_private_addresses_are_refused():
+    from crawlers.middlewares import RedirectGuard, RedirectRefused, is_private_host
 
     assert is_private_host("127.0.0.1") and is_private_host("10.1.2.3") and not is_private_host("8.8.8.8")
-    guard = PrivateRedirectGuard(_crawler())
-    request = Request("https://eping.wto.org/NotificationExcelFiles/Notification_EN.xlsx")
-    redirect = HtmlResponse(request.url, status=302, headers={"Location": "http://192.168.1.1/admin"})
-    with pytest.raises(IgnoreRequest, match="private address 192.168.1.1"):
-        guard.process_response(request, redirect)
-    public = HtmlResponse(request.url, status=302, headers={"Location": "http://8.8.8.8/x"})
-    assert guard.process_response(request, public) is public
+    crawler = _crawler()
+    guard = RedirectGuard(crawler)
+    for location, reason in (("http://192.168.1.1/admin", "offsite redirect refused"),
+                             ("http://8.8.8.8/x", "offsite redirect refused"),
+                             ("https://wto.org.evil.example/x", "offsite redirect refused"),
+                             ("https://eping.wto.org.evil.example/x", "offsite redirect refused")):
+        request, redirect = _redirect(location)
+        with pytest.raises(RedirectRefused, match=reason) as refused:
+            guard.process_response(request, redirect)
+        assert f"{request.url} -> {location}" in str(refused.value) and refused.value.response is redirect
+    assert crawler.stats.get_value("tbtwatch/refused_redirects") == 4
+    for location in ("https://eping.wto.org/files/Notification_EN.xlsx", "/moved", "https://cdn.eping.wto.org/x"):
+        request, redirect = _redirect(location)
+        assert guard.process_response(request, redirect) is redirect  # the source's host and its subdomains
+
+
+def test_an_allowed_host_resolving_to_a_private_address_is_refused():
+    from crawlers.middlewares import RedirectGuard, RedirectRefused
+
+    crawler = _crawler()
+    crawler.spider.allowed_domains = ["eping.wto.org", "localhost"]  # a domain that resolves to loopback
+    request, redirect = _redirect("http://localhost/admin")
+    with pytest.raises(RedirectRefused, match=r"private-address redirect refused: .* \(localhost\)"):
+        RedirectGuard(crawler).process_response(request, redirect)
 
 
 def test_replay_host_is_allowed_only_when_a_base_url_is_given():
-    from crawlers.middlewares import PrivateRedirectGuard
+    from crawlers.middlewares import RedirectGuard, RedirectRefused
 
     crawler = get_crawler(_spider_loader().load("eping_bulk"))
     crawler.spider = crawler._create_spider(base_url="http://127.0.0.1:8765")
     assert crawler.spider.allowed_domains == ["eping.wto.org", "127.0.0.1"]
-    request = Request("http://127.0.0.1:8765/x")
-    redirect = HtmlResponse(request.url, status=302, headers={"Location": "http://127.0.0.1:8765/y"})
-    assert PrivateRedirectGuard(crawler).process_response(request, redirect) is redirect
+    request, redirect = _redirect("http://127.0.0.1:8765/y", "http://127.0.0.1:8765/x")
+    assert RedirectGuard(crawler).process_response(request, redirect) is redirect
+    request, redirect = _redirect("http://127.0.0.2:8765/y", "http://127.0.0.1:8765/x")
+    with pytest.raises(RedirectRefused, match="offsite"):
+        RedirectGuard(crawler).process_response(request, redirect)
+
+
+def test_the_development_cache_never_keeps_a_cut_body():
+    from scrapy.settings import Settings
+    from scrapy.utils.misc import load_object
+
+    from crawlers import settings as project_settings
+
+    policy = load_object(project_settings.HTTPCACHE_POLICY)(Settings(vars(project_settings)))
+    request = Request("https://docs.wto.org/x.DOCX")
+    whole = HtmlResponse(request.url, body=b"PK...", request=request)
+    assert policy.should_cache_response(whole, request)
+    assert not policy.should_cache_response(whole.replace(flags=["dataloss"]), request)
+    assert not policy.should_cache_response(whole.replace(status=503), request)
+
+
+@pytest.mark.parametrize(("base_url", "local"), [
+    (None, False), ("https://mirror.example.org", False), ("http://10.0.0.5:8080", False),
+    ("http://127.0.0.1:8765", True), ("http://localhost:8765", True), ("http://[::1]:8765", True)])
+def test_politeness_delays_are_dropped_only_for_a_replay_on_loopback(base_url, local):
+    from scrapy.crawler import AsyncCrawlerRunner
+
+    from crawlers.base import LOCAL_REPLAY_SETTINGS
+
+    shipped = {"AUTOTHROTTLE_ENABLED": True, "DOWNLOAD_DELAY": 1.5, "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+               "ROBOTSTXT_OBEY": True}
+    crawler = AsyncCrawlerRunner(shipped).create_crawler(_spider_loader().load("cn_wzisps"))  # as a crawl starts
+    crawler.spider = crawler._create_spider(**({"base_url": base_url} if base_url else {}))
+    assert crawler.spider.replays_locally is local
+    expected = LOCAL_REPLAY_SETTINGS if local else {k: v for k, v in shipped.items() if k in LOCAL_REPLAY_SETTINGS}
+    assert {key: crawler.settings[key] for key in expected} == expected
+    assert crawler.settings.getbool("ROBOTSTXT_OBEY") is True  # robots.txt is obeyed by every crawl
 
 
 def _item(fields, source="eping_bulk", **kwargs) -> NoticeItem:

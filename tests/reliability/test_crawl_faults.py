@@ -14,8 +14,9 @@ corrupted copy of its fixtures):
 | wto_news (RSS)         | the feed declares UTF-8 but is sent in Windows-1252                      |
 
 Figures proved: the run completes; every failure is counted for its source (timeouts as errors, unreadable
-content as parse failures); every unreadable page is kept raw with its error; the rest of each source is
-stored; after the faults clear a re-run fills every gap, with zero duplicates.
+content as parse failures); every unreadable page, and every download given up after its retries, is kept
+raw with its error; the rest of each source is stored; after the faults clear a re-run fills every gap, with
+zero duplicates.
 """
 
 from __future__ import annotations
@@ -104,9 +105,16 @@ def test_malformed_content_timeouts_and_wrong_encodings_are_counted_kept_and_ref
     assert not broken.ok
 
     db = crawl_home.archive_db
-    kept = {page.source: page for page in RawPages(db).failed() if page.error}
+    failed = RawPages(db).failed()
+    kept = {page.source: page for page in failed if page.status == 200}
     assert sorted(kept) == ["cn_wzisps", "eping_api", "eping_bulk", "wto_docs"]  # each unreadable page, raw
     assert "502 Bad Gateway" in kept["eping_api"].body.decode()
+    timed_out = sorted((page.source, page.url) for page in failed if page.status is None)
+    assert len(failed) == len(kept) + len(timed_out) == 6  # the retried-then-fetched workbook left no failure
+    assert [source for source, _ in timed_out] == ["cn_wzisps", "wto_docs"]  # each given-up download, raw too
+    assert "gid=tbt-ken-1850" in timed_out[0][1] and "TPKM530A1.DOCX" in timed_out[1][1]
+    assert all(page.error.startswith("DownloadTimeoutError: ") and page.body == b""
+               for page in failed if page.status is None)
     assert "USA2210" in kept["wto_docs"].url and kept["wto_docs"].body.startswith(b"PK")
     assert kept["cn_wzisps"].body == bytes(range(256)) * 8
     store = SqliteStore(db)

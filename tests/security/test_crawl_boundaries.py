@@ -9,10 +9,11 @@ to read, so allowed explicitly, as the replay server is) whose feed redirects el
   offsite filter would still drop it, silently - checked by hand with the guard removed), and nothing
   reaches the server listening there;
 - to a host outside the source's domains (``.invalid`` never resolves, so nothing can leave the machine):
-  not fetched. (The offsite filter drops it without counting a failure: the source reports "ok" with
-  nothing found - reported to the lead as a gap in issue 8's "every failure is counted".)
+  not fetched, refused by the same guard and counted as the source's failure;
 - to another path on the allowed host: followed, and the feed's notice is stored (the control case,
   showing the two refusals are not just a broken crawl).
+
+Each refusal is kept raw: the 302, with the reason naming where it came from and where it was sent.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from archive.raw_pages import RawPages
 from archive.sqlite_store import SqliteStore
 from crawlers.replay import FIXTURE_ROOT
 from crawlers.runner import run_crawl
 from tbtwatch.settings import get_settings
 
 FEED_PATH = "/library/rss/latest_news_e.xml"
+FEED_URL = "https://www.wto.org" + FEED_PATH  # raw pages keep the real site's URL, whatever host served it
 FEED = (FIXTURE_ROOT / "www.wto.org" / FEED_PATH.lstrip("/")).read_bytes()
 FAST = ["--set", "AUTOTHROTTLE_START_DELAY=0.05", "--set", "RETRY_BACKOFF_BASE=0.05", "--set", "DOWNLOAD_TIMEOUT=5",
         "--set", "LOG_LEVEL=WARNING"]
@@ -85,6 +88,13 @@ def pages(seen: list[str]) -> list[str]:
     return [path for path in seen if path != "/robots.txt"]
 
 
+def assert_refusal_kept(route: str) -> None:
+    """The feed's request is kept raw once: the 302, with the refusal naming where from and where to."""
+    [page] = RawPages(get_settings().archive_db).failed("wto_news")
+    assert page.url == FEED_URL and page.status == 302
+    assert page.error == f"offsite redirect refused: {route}"
+
+
 def crawl_feed(base_url: str):
     return run_crawl(["wto_news"], base_url=base_url, extra_args=FAST, timeout=60).sources["wto_news"]
 
@@ -96,6 +106,8 @@ def test_a_redirect_to_another_loopback_or_private_address_is_refused(store):
         line = crawl_feed(source)
     assert reached == []  # the private target never saw a request (not even for robots.txt: no connection)
     assert line.items == 0 and line.failed and store.count() == 0
+    assert line.errors == line.refused_redirects == 1
+    assert_refusal_kept(f"{FEED_URL} -> {target}/feed.xml")
 
 
 @pytest.mark.timeout(60)
@@ -104,6 +116,8 @@ def test_a_redirect_off_the_sources_domains_is_not_followed(store):
         line = crawl_feed(source)
     assert pages(seen) == [FEED_PATH]
     assert line.items == 0 and store.count() == 0
+    assert line.errors == line.refused_redirects == 1 and line.failed  # counted: the digest names the source
+    assert_refusal_kept(f"{FEED_URL} -> http://tbtwatch-offsite.invalid/feed.xml")
 
 
 @pytest.mark.timeout(60)
@@ -112,3 +126,5 @@ def test_a_redirect_within_the_allowed_host_is_followed(store):
         line = crawl_feed(source)
     assert pages(seen) == [FEED_PATH, "/moved/feed.xml"]
     assert line.items == 1 and store.get("G/TBT/N/IND/330") is not None
+    assert line.errors == line.refused_redirects == 0 and not line.failed
+    assert RawPages(get_settings().archive_db).failed() == []
