@@ -22,9 +22,10 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.extensions.httpcache import DummyPolicy
 from scrapy.exceptions import IgnoreRequest
+from scrapy.extensions.httpcache import DummyPolicy
 from scrapy.http import Request, Response
+from w3lib.url import safe_url_string
 
 BACKOFF_KEY = "tbtwatch_backoff"
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -115,7 +116,8 @@ class RedirectGuard:
     def process_response(self, request: Request, response: Response, spider=None) -> Response:
         if response.status not in REDIRECT_STATUSES or b"Location" not in response.headers:
             return response
-        target = response.urljoin(response.headers[b"Location"].decode("latin-1"))
+        # percent-encoded as Scrapy's redirect does, so the reason kept and logged carries no control characters
+        target = safe_url_string(response.urljoin(response.headers[b"Location"].decode("latin-1")))
         host = urlsplit(target).hostname or ""
         origin = request.meta.get("real_url", request.url)
         spider = self.crawler.spider

@@ -67,7 +67,7 @@ class ReplayServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:  # http.server's naming
                 server._serve(self)
 
             def log_message(self, format: str, *args) -> None:  # quiet: tests read server.requests
@@ -83,7 +83,7 @@ class ReplayServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "ReplayServer":
+    def start(self) -> ReplayServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="replay-server", daemon=True)
         self._thread.start()
         return self
@@ -92,7 +92,7 @@ class ReplayServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def __enter__(self) -> "ReplayServer":
+    def __enter__(self) -> ReplayServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

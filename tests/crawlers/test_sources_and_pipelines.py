@@ -137,6 +137,10 @@ def test_redirects_off_the_allowed_domains_or_to_private_addresses_are_refused()
             guard.process_response(request, redirect)
         assert f"{request.url} -> {location}" in str(refused.value) and refused.value.response is redirect
     assert crawler.stats.get_value("tbtwatch/refused_redirects") == 4
+    request, redirect = _redirect("http://evil.example/\x1b[2Jx\ty")  # a hostile Location, kept and logged
+    with pytest.raises(RedirectRefused, match="-> http://evil.example/%1B") as refused:
+        guard.process_response(request, redirect)
+    assert not any(ord(c) < 32 or ord(c) == 127 for c in str(refused.value))
     for location in ("https://eping.wto.org/files/Notification_EN.xlsx", "/moved", "https://cdn.eping.wto.org/x"):
         request, redirect = _redirect(location)
         assert guard.process_response(request, redirect) is redirect  # the source's host and its subdomains
