@@ -14,19 +14,51 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from alerts.rules import Evidence, level_rank, required_level
+from alerts.rules import DEFAULT_FILTER, Evidence, level_rank, required_level
 from tbtwatch.members import Members
 from tbtwatch.model import Notice
 from tbtwatch.symbols import SymbolError, parse_symbol
 
 
+def named(key: str, name_zh: str, name_en: str, lang: str, *, with_key: bool = True) -> str:
+    """``欧盟 (EU)``: the name in ``lang`` (else English), with the code or id when ``with_key`` and it says
+    something the name does not; the key alone when there is no name."""
+    name = (name_zh if lang == "zh" else name_en) or name_en or name_zh
+    if not name or not key or not with_key or name.casefold() == key.casefold():
+        return name or key
+    return f"{name} ({key})"
+
+
+@dataclass(frozen=True)
+class Named:
+    """Something with a Chinese and an English name (a product line, a member), shown in the part's language."""
+
+    key: str = ""  # the id or code readers use in their filters
+    name_zh: str = ""
+    name_en: str = ""
+
+    def label_in(self, lang: str) -> str:
+        """The name alone (a product line's id is for filters, not for reading); the id when it has no name."""
+        return named(self.key, self.name_zh, self.name_en, lang, with_key=False)
+
+
 @dataclass(frozen=True)
 class MatchLine:
-    """One reason the notice concerns the reader: a code, a product line, a keyword, a market."""
+    """One reason the notice concerns the reader: a code, a product line, a keyword, a market, the level."""
 
     kind: str = "hs"  # hs | product_line | keyword | member | area | level
-    label: str = ""  # level: the notice's level
-    detail: str = ""  # level: the reader's minimum
+    label: str = ""  # the reader's value (HS prefix, line id, keyword, member code); level: the notice's level
+    detail: str = ""  # hs: the notice's codes; product_line/keyword: the notice's text; level: the reader's minimum
+    origin: str = ""  # hs: given | inferred (worded per language by the templates)
+    score: str = ""  # hs inferred: the classifier's score, formatted
+    covers: bool = False  # hs: the notice's code is wider than the reader's (heading 8507 for 850760)
+    name_zh: str = ""  # product_line/member: the names of ``label``
+    name_en: str = ""
+
+    def label_in(self, lang: str) -> str:
+        """Members (``美国 (USA)``) and product lines (``玩具``) by name in the part's language; else as the reader
+        wrote it."""
+        return named(self.label, self.name_zh, self.name_en, lang, with_key=self.kind == "member")
 
 
 @dataclass(frozen=True)
@@ -66,8 +98,9 @@ class NoticeItem:
     reasons: list[str] = field(default_factory=list)  # the classifier's reasons for the level, in English
     reasons_zh: list[str] = field(default_factory=list)  # the same in Chinese, same order (absent in old assessments)
     matches: list[MatchLine] = field(default_factory=list)
-    product_lines: list[str] = field(default_factory=list)
-    hs_codes: list[str] = field(default_factory=list)
+    product_lines: list[Named] = field(default_factory=list)  # best match first
+    hs_codes: list[str] = field(default_factory=list)  # given by the member (the notice or the classifier read them)
+    hs_inferred: list[str] = field(default_factory=list)  # inferred by the classifier: "8504 (0.42)"
     notice_url: str = ""
     document_urls: list[str] = field(default_factory=list)
     review_status: str = ""
@@ -92,12 +125,18 @@ class NoticeItem:
         """The Chinese reasons in a Chinese part when the assessment has them, else the English ones."""
         return self.reasons_zh if lang == "zh" and self.reasons_zh else self.reasons
 
+    def reasons_both(self) -> list[tuple[str, str]]:
+        """(Chinese, English) per reason for bilingual texts (the comment draft); Chinese "" when absent."""
+        if len(self.reasons_zh) != len(self.reasons):
+            return [("", r) for r in self.reasons]
+        return list(zip(self.reasons_zh, self.reasons))
+
 
 @dataclass
 class DigestGroup:
-    line_id: str = ""
-    name_zh: str = ""
-    name_en: str = ""
+    """The day's notices whose main product line is ``line``, at one level."""
+
+    line: Named = field(default_factory=Named)
     level: str = "none"
     items: list[NoticeItem] = field(default_factory=list)
 
@@ -105,8 +144,14 @@ class DigestGroup:
 @dataclass
 class CountRow:
     dimension: str = "member"  # member | area | product_line
-    label: str = ""
+    key: str = ""  # member code, area, product line id
+    name_zh: str = ""
+    name_en: str = ""
     count: int = 0
+
+    def label_in(self, lang: str) -> str:
+        """Members with their code (``欧盟 (EU)``), product lines by name, areas as they are."""
+        return named(self.key, self.name_zh, self.name_en, lang, with_key=self.dimension == "member")
 
 
 @dataclass
@@ -121,7 +166,8 @@ class TrendBar:
 @dataclass
 class ReviewRow:
     symbol: str = ""
-    title: str = ""
+    title_zh: str = ""
+    title_en: str = ""
     status: str = "new"
     owner: str = ""
     notes: str = ""
@@ -130,6 +176,9 @@ class ReviewRow:
     cutoff_date: str = ""
     joint_symbols: list[str] = field(default_factory=list)
     notice_url: str = ""
+
+    def title_in(self, lang: str) -> str:
+        return (self.title_zh if lang == "zh" else self.title_en) or self.title_en or self.title_zh
 
 
 @dataclass
@@ -177,24 +226,61 @@ def _texts(notice: Notice, lang: str) -> tuple[str, str, str]:
     return text.title, text.description, text.products
 
 
-def _match_lines(
-    evidence: list[Evidence], line_names: dict[str, tuple[str, str]], level: str
-) -> list[MatchLine]:
-    """One line per evidence, except the level: one line, the notice's level against the highest minimum
-    among the reader's filters (the copies of a group, each with its own level, are shown as this notice)."""
-    lines, minimum = [], ""
+@dataclass
+class Names:
+    """The reference names messages show: members (members.yaml) and product lines (the catalogue)."""
+
+    members: Members
+    lines: dict[str, tuple[str, str]] = field(default_factory=dict)  # line id -> (Chinese, English)
+
+    def member(self, code: str) -> Named:
+        member = self.members.get(code) if code else None
+        return Named(code, member.name_zh, member.name_en) if member else Named(code)
+
+    def line(self, line_id: str) -> Named:
+        name_zh, name_en = self.lines.get(line_id, ("", ""))
+        return Named(line_id, name_zh, name_en)
+
+
+def _hs_lines(evidence: list[Evidence]) -> list[MatchLine]:
+    """One line per (reader's prefix, origin, covering) with the notice's codes under it, in the order first
+    seen; an inferred code on its own line with its score."""
+    codes: dict[tuple, list[Evidence]] = {}
+    for e in evidence:
+        key = (e.value, e.origin, e.covers, e.detail if e.origin == "inferred" else "")
+        codes.setdefault(key, []).append(e)
+    return [
+        MatchLine("hs", prefix, ", ".join(e.detail for e in found), origin, _score(found[0].score), covers)
+        for (prefix, origin, covers, _), found in codes.items()
+    ]
+
+
+def _score(score: float | None) -> str:
+    return "" if score is None else f"{score:.2f}"
+
+
+def _match_lines(evidence: list[Evidence], names: Names, level: str) -> list[MatchLine]:
+    """The reader's lines, in the evidence's order by kind. The level is one line: the highest minimum among the
+    reader's filters (the copies of a group, each with its own level, are shown as this notice)."""
+    lines, minimum = _hs_lines([e for e in evidence if e.kind == "hs"]), ""
     for e in evidence:
         if e.kind == "level":
             required = required_level(e)
             minimum = required if level_rank(required) > level_rank(minimum) else minimum
-            continue
-        label = e.value
-        if e.kind == "product_line" and e.value in line_names:
-            label = " / ".join(n for n in line_names[e.value] if n)
-        lines.append(MatchLine(e.kind, label, e.detail))
+        elif e.kind in ("product_line", "member"):
+            named = names.line(e.value) if e.kind == "product_line" else names.member(e.value)
+            lines.append(MatchLine(e.kind, e.value, e.detail, name_zh=named.name_zh, name_en=named.name_en))
+        elif e.kind != "hs":
+            lines.append(MatchLine(e.kind, e.value, e.detail))
     if minimum:
         lines.append(MatchLine("level", level, minimum))
     return lines
+
+
+def _shown_filters(filters: list[str] | None) -> list[str]:
+    """The reader's matched filter names, unless the only one is the unnamed ``default`` (nothing to tell)."""
+    names = list(filters or [])
+    return [] if names == [DEFAULT_FILTER] else names
 
 
 def notice_item(
@@ -203,8 +289,7 @@ def notice_item(
     *,
     day: dt.date,
     base_url: str,
-    members: Members,
-    line_names: dict[str, tuple[str, str]],
+    names: Names,
     evidence: list[Evidence] | None = None,
     deadline: dt.date | None = None,
     cutoff: dt.date | None = None,
@@ -213,21 +298,22 @@ def notice_item(
 ) -> NoticeItem:
     """Everything a template shows about one notice, for one reader on one day."""
     assessment = assessment or {}
-    member = members.get(notice.member_code) if notice.member_code else None
+    member = names.member(notice.member_code)
     title_zh, description_zh, products_zh = _texts(notice, "zh")
     title_en, description_en, products_en = _texts(notice, "en")
     deadline = deadline or notice.comment_deadline
     lines = [
         str(p["id"]) for p in sorted(assessment.get("product_lines", []), key=lambda p: -float(p["score"]))
     ]
+    given = list(dict.fromkeys([*notice.hs_codes, *assessment.get("hs_given", [])]))
     return NoticeItem(
         symbol=notice.symbol,
         kind=notice.kind or "regular",
         base_symbol=notice.base_symbol or "",
         area=notice.area or "",
         member_code=notice.member_code,
-        member_zh=member.name_zh if member else notice.member,
-        member_en=member.name_en if member else notice.member,
+        member_zh=member.name_zh or notice.member,
+        member_en=member.name_en or notice.member,
         title_zh=title_zh,
         title_en=title_en,
         description_zh=description_zh,
@@ -241,47 +327,41 @@ def notice_item(
         level=assessment.get("level") or "none",
         reasons=list(assessment.get("reasons", [])),
         reasons_zh=list(assessment.get("reasons_zh") or []),
-        matches=_match_lines(evidence or [], line_names, assessment.get("level") or "none"),
-        product_lines=[" / ".join(n for n in line_names.get(i, (i, "")) if n) for i in lines],
-        hs_codes=list(
-            dict.fromkeys(
-                [
-                    *notice.hs_codes,
-                    *assessment.get("hs_given", []),
-                    *(h["code"] for h in assessment.get("hs_inferred", [])),
-                ]
-            )
-        ),
+        matches=_match_lines(evidence or [], names, assessment.get("level") or "none"),
+        product_lines=[names.line(i) for i in lines],
+        hs_codes=given,
+        hs_inferred=[
+            f"{h['code']} ({float(h.get('score', 0)):.2f})"
+            for h in assessment.get("hs_inferred", [])
+            if h["code"] not in given
+        ],
         notice_url=notice_url(base_url, notice.symbol),
         document_urls=safe_links(notice.urls),
-        filters=list(filters or []),
-        joint=[joint_entry(symbol, members, base_url) for symbol in joint or []],
+        filters=_shown_filters(filters),
+        joint=[joint_entry(symbol, names, base_url) for symbol in joint or []],
     )
 
 
 def for_reader(
-    item: NoticeItem,
-    evidence: list[Evidence],
-    line_names: dict[str, tuple[str, str]],
-    filters: list[str] | None = None,
+    item: NoticeItem, evidence: list[Evidence], names: Names, filters: list[str] | None = None
 ) -> NoticeItem:
     """A copy of a notice's item with one reader's evidence and filters (the rest is shared, not copied)."""
     return dataclasses.replace(
-        item, matches=_match_lines(evidence, line_names, item.level), filters=list(filters or [])
+        item, matches=_match_lines(evidence, names, item.level), filters=_shown_filters(filters)
     )
 
 
-def joint_entry(symbol: str, members: Members, base_url: str) -> JointEntry:
+def joint_entry(symbol: str, names: Names, base_url: str) -> JointEntry:
     """A group member named by its symbol (its copy need not be in the archive yet)."""
     try:
         code = parse_symbol(symbol).member_code
     except SymbolError:
         code = ""
-    member = members.get(code) if code else None
+    member = names.member(code)
     return JointEntry(
         symbol=symbol,
         member_code=code,
-        member_zh=member.name_zh if member else code,
-        member_en=member.name_en if member else code,
+        member_zh=member.name_zh or code,
+        member_en=member.name_en or code,
         notice_url=notice_url(base_url, symbol),
     )

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from alerts.context import NoticeItem, for_reader, notice_item
+from alerts.context import Names, NoticeItem, for_reader, notice_item
 from alerts.cutoff import WorkCalendar, calendar_for, cutoff_date, cutoff_working_days
 from alerts.grouping import NoticeGroups
 from alerts.rules import Evidence
@@ -80,6 +80,7 @@ class ItemMaker:
     vocabulary: Vocabulary = field(init=False)
     calendar: WorkCalendar = field(init=False)
     groups: NoticeGroups = field(init=False)
+    names: Names = field(init=False)
     _items: dict[str, NoticeItem] = field(init=False, default_factory=dict)
     _deadlines: dict[str, dt.date | None] = field(init=False, default_factory=dict)
     _entries: dict[str, Assessed | None] = field(init=False, default_factory=dict)
@@ -88,6 +89,7 @@ class ItemMaker:
         self.vocabulary = Vocabulary(self.settings)
         self.calendar = calendar_for(self.settings)
         self.groups = NoticeGroups(self.settings)
+        self.names = Names(self.vocabulary.members, self.vocabulary.line_names or {})
 
     def entry(self, symbol: str) -> Assessed | None:
         """The archived notice with its assessment, read once per run (None when not archived)."""
@@ -115,17 +117,10 @@ class ItemMaker:
                 entry.assessment,
                 day=self.day,
                 base_url=self.settings.alerts.base_url,
-                members=self.vocabulary.members,
-                line_names=self.line_names,
+                names=self.names,
                 deadline=deadline,
                 cutoff=cutoff_date(deadline, self.calendar, cutoff_working_days(self.settings)),
                 joint=group.others(symbol) if group else [],
             )
-        return for_reader(self._items[symbol], evidence or [], self.line_names, filters)
+        return for_reader(self._items[symbol], evidence or [], self.names, filters)
 
-    @property
-    def line_names(self) -> dict[str, tuple[str, str]]:
-        return self.vocabulary.line_names or {}
-
-    def line_name(self, line_id: str) -> tuple[str, str]:
-        return self.line_names.get(line_id, (line_id, line_id))

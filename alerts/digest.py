@@ -10,7 +10,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 
 from alerts import reviews
-from alerts.context import CountRow, DigestGroup, MessageContext, ReviewRow, TrendBar, notice_url
+from alerts.context import CountRow, DigestGroup, MessageContext, Named, ReviewRow, TrendBar, notice_url
 from alerts.cutoff import cutoff_date, cutoff_working_days
 from alerts.daybook import Assessed, ItemMaker, assessed_between, new_notices
 from alerts.grouping import NoticeGroups, refresh_groups
@@ -18,6 +18,7 @@ from alerts.rules import level_rank
 from archive.base import NoticeStore
 
 TREND_WEEKS = 12
+WORKING_GROUP_LANGUAGES = ("zh", "en")  # the digest, the weekly summary and the group's reminders: Chinese first
 CHART_HEIGHT = 100  # pixels for the tallest bar
 CHART_BASELINE = 120
 BAR_STEP = 40
@@ -53,18 +54,19 @@ def trend_bars(store: NoticeStore, day: dt.date) -> tuple[list[TrendBar], int]:
 
 
 def _counts(entries: list[Assessed], make: ItemMaker) -> list[CountRow]:
-    def member_label(code: str) -> str:
-        member = make.vocabulary.members.get(code) if code else None
-        return f"{member.name_zh} ({code})" if member else code
-
+    """Notices per member, area and product line, most first; named in each language."""
+    names = make.names
     rows = [
-        CountRow("member", member_label(code), n)
+        CountRow("member", code, named.name_zh, named.name_en, n)
         for code, n in Counter(e.notice.member_code for e in entries).most_common()
+        for named in [names.member(code)]
     ]
-    rows += [CountRow("area", area, n) for area, n in Counter(e.notice.area for e in entries).most_common()]
+    rows += [CountRow("area", area, count=n) for area, n in Counter(e.notice.area for e in entries).most_common()]
     lines = Counter(str(p["id"]) for e in entries for p in e.assessment.get("product_lines", []))
     rows += [
-        CountRow("product_line", f"{make.line_name(line)[0]} ({line})", n) for line, n in lines.most_common()
+        CountRow("product_line", line, named.name_zh, named.name_en, n)
+        for line, n in lines.most_common()
+        for named in [names.line(line)]
     ]
     return rows
 
@@ -77,10 +79,12 @@ def _review_queue(settings, make: ItemMaker) -> list[ReviewRow]:
         notice = entry.notice if entry else None
         deadline = make.deadline(notice) if notice else None
         group = make.groups.group_of(review.symbol)
+        item = make(entry) if entry else None
         rows.append(
             ReviewRow(
                 symbol=review.symbol,
-                title=notice.text("zh").title if notice else "",
+                title_zh=item.text_in("title", "zh") if item else "",
+                title_en=item.text_in("title", "en") if item else "",
                 status=review.status,
                 owner=review.owner,
                 notes=review.notes,
@@ -133,12 +137,9 @@ def digest_context(
         grouped[(entry.primary_line, item.level)].append(item)
     groups = []
     for (line_id, level), items in sorted(grouped.items(), key=lambda kv: (-level_rank(kv[0][1]), kv[0][0])):
-        name_zh, name_en = make.line_name(line_id) if line_id else ("其他", "other")
         groups.append(
             DigestGroup(
-                line_id=line_id or "-",
-                name_zh=name_zh,
-                name_en=name_en,
+                line=make.names.line(line_id) if line_id else Named("", "其他", "other"),
                 level=level,
                 items=sorted(items, key=_deadline_key),
             )
@@ -152,7 +153,7 @@ def digest_context(
     trend, peak = trend_bars(store, day)
     return MessageContext(
         kind="digest",
-        languages=["zh"],
+        languages=list(WORKING_GROUP_LANGUAGES),
         day=day.isoformat(),
         period_start=min(days).isoformat() if len(days) > 1 else "",
         base_url=settings.alerts.base_url,

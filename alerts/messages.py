@@ -93,6 +93,13 @@ class BlockCache:
 BLOCKS = BlockCache()
 
 
+def in_languages(languages: list[str], key: str, count: int | None = None) -> str:
+    """A label in each of the message's languages, ``通报评议工作组日报 / Working group daily digest`` (subjects);
+    with ``count``, each preceded by it: ``3 项通报 / 3 notifications``, ``14 天 / 14 days``."""
+    prefix = "" if count is None else f"{count} "
+    return " / ".join(f"{prefix}{labels()[lang][key]}" for lang in languages)
+
+
 @jinja2.pass_eval_context
 def notice_block(eval_ctx: jinja2.nodes.EvalContext, item: NoticeItem, lang: str) -> str:
     """One notice as a message shows it: the cached shared parts around this reader's lines."""
@@ -126,6 +133,7 @@ def environment() -> jinja2.Environment:
     )
     env.globals["L"] = labels()
     env.globals["notice_block"] = notice_block
+    env.globals["in_languages"] = in_languages
     return env
 
 

@@ -20,6 +20,7 @@ OPEN_STATUSES = ("new", "under_review", "comment_drafted")
 _ALIASES = {
     "新": "new",
     "新通报": "new",
+    "待处理": "new",  # the label messages show (templates/labels.yaml)
     "评议中": "under_review",
     "under-review": "under_review",
     "review": "under_review",

@@ -25,6 +25,7 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _NON_WORD = re.compile(r"[^\w\u3400-\u9fff]+")
 
 
+DEFAULT_FILTER = "default"  # the name a subscriber's first unnamed filter gets
 AT_LEAST = ">= "  # a level evidence's detail: ">= medium", the filter's minimum
 
 
@@ -76,18 +77,31 @@ class Filter:
 
     include: Rule
     exclude: list[Rule] = field(default_factory=list)
-    name: str = "default"
+    name: str = DEFAULT_FILTER
     id: int | None = None
     subscriber_id: int | None = None
 
 
 @dataclass
 class Evidence:
-    """Why a notice matched: what kind of criterion, which value, and the text that shows it."""
+    """Why a notice matched: what kind of criterion, which value, and what shows it.
+
+    ``detail`` by kind: hs - the notice's code under (or covering) the reader's prefix ``value``;
+    product_line - the classifier's matched text; keyword - the notice's text around it; level - ">= minimum".
+    ``origin`` and ``score`` say where an HS code came from: "given" (by the member) or "inferred" (by the
+    classifier, with its score). Data, not prose: messages word them per language (``templates/labels.yaml``).
+    """
 
     kind: str  # hs | product_line | keyword | member | area | level
     value: str
     detail: str = ""
+    origin: str = ""  # hs: given | inferred
+    score: float | None = None  # hs inferred: the classifier's score
+
+    @property
+    def covers(self) -> bool:
+        """An HS code wider than the reader's prefix (the notice names heading 8507, the reader follows 850760)."""
+        return self.kind == "hs" and len(self.detail) < len(self.value)
 
 
 @dataclass
@@ -96,7 +110,7 @@ class NoticeFacts:
 
     notice: Notice
     assessment: dict[str, Any]
-    codes: dict[str, str]  # 2/4/6-digit code -> where it came from ("given" or "inferred, score 0.91")
+    codes: dict[str, tuple[str, float | None]]  # 2/4/6-digit code -> ("given", None) or ("inferred", score)
     lines: dict[str, dict[str, Any]]  # product line id -> the assessment's entry (score, evidence)
     words: str  # " word word ... " for English keyword matching
     compact: str  # case-folded text without spaces, for Chinese keyword matching
@@ -109,11 +123,11 @@ class NoticeFacts:
     @classmethod
     def build(cls, notice: Notice, assessment: dict[str, Any] | None) -> "NoticeFacts":
         assessment = assessment or {}
-        codes: dict[str, str] = {}
+        codes: dict[str, tuple[str, float | None]] = {}
         for code in [*notice.hs_codes, *assessment.get("hs_given", [])]:
-            codes.setdefault(str(code), "given")
+            codes.setdefault(str(code), ("given", None))
         for entry in assessment.get("hs_inferred", []):
-            codes.setdefault(str(entry["code"]), f"inferred, score {float(entry.get('score', 0)):.2f}")
+            codes.setdefault(str(entry["code"]), ("inferred", float(entry.get("score", 0))))
         lines = {str(p["id"]): p for p in assessment.get("product_lines", [])}
         text = normalise_keyword(notice.all_text())
         return cls(notice, assessment, codes, lines, f" {text} ", text.replace(" ", ""))
@@ -184,16 +198,12 @@ def keyword_window(text: str, keyword: str) -> str:
 def _hs_evidence(rule: Rule, facts: NoticeFacts, covering: bool = True) -> list[Evidence]:
     """Codes of the notice under each prefix; with ``covering``, also a notice code that covers the prefix
     (the notice names heading 8507, the reader follows 850760)."""
-    found = []
-    for prefix in rule.hs:
-        for code, origin in facts.codes.items():
-            if code.startswith(prefix):
-                found.append(Evidence("hs", prefix, f"{code} ({origin})"))
-            elif covering and prefix.startswith(code):
-                found.append(
-                    Evidence("hs", prefix, f"{code} ({origin}; the notice covers the whole of {code})")
-                )
-    return found
+    return [
+        Evidence("hs", prefix, code, origin, score)
+        for prefix in rule.hs
+        for code, (origin, score) in facts.codes.items()
+        if code.startswith(prefix) or (covering and prefix.startswith(code))
+    ]
 
 
 def _topic_evidence(rule: Rule, facts: NoticeFacts, covering: bool = True) -> list[Evidence]:
@@ -201,12 +211,8 @@ def _topic_evidence(rule: Rule, facts: NoticeFacts, covering: bool = True) -> li
     for line_id in rule.product_lines:
         entry = facts.lines.get(line_id)
         if entry is not None:
-            texts = "; ".join(
-                f"{e.get('field', '')}: {e.get('text', '')}" for e in entry.get("evidence", [])[:3]
-            )
-            found.append(
-                Evidence("product_line", line_id, texts or f"score {float(entry.get('score', 0)):.2f}")
-            )
+            texts = dict.fromkeys(str(e.get("text", "")) for e in entry.get("evidence", [])[:3])
+            found.append(Evidence("product_line", line_id, "; ".join(t for t in texts if t)))
     for keyword in rule.keywords:
         if facts.has_keyword(keyword):
             found.append(Evidence("keyword", keyword, facts.keyword_context(keyword)))

@@ -17,7 +17,7 @@ from alerts import reviews, subscriptions, webhooks
 from alerts.context import MessageContext, NoticeItem
 from alerts.daybook import Assessed, ItemMaker, new_notices
 from alerts.delivery import DeliveryReport, deliver
-from alerts.digest import digest_context
+from alerts.digest import WORKING_GROUP_LANGUAGES, digest_context
 from alerts.grouping import NoticeGroups, refresh_groups
 from alerts.matching import SubscriptionIndex
 from alerts.messages import render, rendered_email
@@ -322,7 +322,7 @@ def send_reminders(
             else:
                 context = MessageContext(
                     kind="reminder",
-                    languages=["zh", "en"],
+                    languages=list(WORKING_GROUP_LANGUAGES),
                     recipient=recipient,
                     base_url=settings.alerts.base_url,
                     day=day.isoformat(),

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from alerts import tokens
-from alerts.rules import Filter, Rule
+from alerts.rules import DEFAULT_FILTER, Filter, Rule
 from alerts.validation import (
     SubscriptionError,
     Vocabulary,
@@ -166,8 +166,8 @@ def _filter_name(conn: sqlite3.Connection, subscriber_id: int) -> str:
         r["name"]
         for r in conn.execute("SELECT name FROM alert_filters WHERE subscriber_id = ?", (subscriber_id,))
     }
-    if "default" not in taken:
-        return "default"
+    if DEFAULT_FILTER not in taken:
+        return DEFAULT_FILTER
     number = len(taken) + 1
     while f"filter {number}" in taken:
         number += 1

@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 
-
 from alerts import run, subscriptions
 from alerts.outbox import Outbox
 from alerts.validation import Vocabulary
@@ -44,7 +43,11 @@ def test_alert_arrives_with_parts_headers_links_and_languages(store, smtp_server
     # both languages, the notice's Chinese translation and English original
     assert "关于电动自行车锂离子电池安全的法规草案" in text and "Draft Regulation on the safety" in text
     assert "评议截止日期: 2026-05-01 (剩余天数: 60)" in text and "Final date for comments: 2026-05-01" in text
-    assert "HS编码 8507: 850760 (given)" in text  # which code it touches, with the evidence
+    zh, en = text.split("New WTO notifications", 1)
+    # which code it touches and where the code came from, the market by name, each in the part's language
+    assert "  - HS编码 8507: 850760 (通报成员给出)\n" in zh and "  - 市场 欧盟 (EU)\n" in zh
+    assert "  - HS code 8507: 850760 (given by the member)\n" in en and "  - market European Union (EU)\n" in en
+    assert "(given" not in zh and "市场 EU\n" not in zh
     assert "HS 850760 is in the catalogue" in text  # why the level
     assert 'href="http://127.0.0.1:8000/notices/G/TBT/N/EU/1100"' in html
     assert 'href="https://docs.example.org/G/TBT/N/EU/1100.pdf"' in html

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from alerts.matching import SubscriptionIndex
-from alerts.rules import Filter, NoticeFacts, Rule, evaluate_filter
+from alerts.rules import Evidence, Filter, NoticeFacts, Rule, evaluate_filter
 from tbtwatch.model import notice_from_dict
 
 from .conftest import ASSESSMENTS, NOTICES
@@ -41,7 +41,7 @@ def test_hs_prefix(prefix, expected):
 
 def test_hs_evidence_names_code_and_origin():
     evidence = evaluate_filter(Filter(Rule(hs=["8507"])), FACTS["G/TBT/N/EU/1100"])
-    assert evidence[0].kind == "hs" and evidence[0].detail == "850760 (given)"
+    assert evidence[0] == Evidence("hs", "8507", "850760", "given") and not evidence[0].covers
 
 
 def test_inferred_code_matches_with_its_score():
@@ -49,7 +49,12 @@ def test_inferred_code_matches_with_its_score():
         notice_from_dict(NOTICES[5]), {"hs_inferred": [{"code": "950300", "score": 0.72}]}
     )
     evidence = evaluate_filter(Filter(Rule(hs=["9503"])), facts)
-    assert [e.detail for e in evidence] == ["950300 (inferred, score 0.72)"]
+    assert evidence == [Evidence("hs", "9503", "950300", "inferred", 0.72)]
+
+
+def test_a_wider_notice_code_covers_the_readers():
+    (evidence,) = evaluate_filter(Filter(Rule(hs=["940510"])), FACTS["G/TBT/N/USA/2100"])
+    assert evidence == Evidence("hs", "940510", "9405", "given") and evidence.covers
 
 
 def test_member_narrows_topic():

@@ -6,7 +6,6 @@ Against aiosmtpd on 127.0.0.1 requiring AUTH (plain AUTH without TLS is allowed 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 
 import pytest
@@ -93,7 +92,7 @@ def test_a_refused_recipient_fails_only_its_own_message(store, smtp_auth_server,
     smtp_auth_server.inbox.handle_RCPT = refuse_b
     report = run.deliver_outbox(settings)
     assert len(report.sent) == 2 and not report.stopped
-    [(row_id, error)] = report.failed
+    [(_, error)] = report.failed
     assert error == "550 5.1.1 mailbox unavailable"
     assert Outbox(settings).rows("failed")[0].recipient == "b@example.org"
     assert len({peer for peer, _ in smtp_auth_server.logins}) == 1  # one session for all three

@@ -15,12 +15,18 @@ from alerts.context import (
     JointEntry,
     MatchLine,
     MessageContext,
+    Named,
+    Names,
     NoticeItem,
     ReviewRow,
     TrendBar,
+    notice_item,
     safe_links,
 )
 from alerts.messages import build_email, clean_header, labels, render, rendered_email
+from alerts.rules import Evidence
+from tbtwatch.members import default_members
+from tbtwatch.model import notice_from_dict
 
 KINDS = ("alert", "reminder", "confirm", "digest", "webhook_disabled")
 # Fields whose value picks a label rather than being shown as written.
@@ -28,6 +34,7 @@ ENUMS = {
     ("NoticeItem", "kind"): "kind_",
     ("NoticeItem", "level"): "level_",
     ("MatchLine", "kind"): "match_",
+    ("MatchLine", "origin"): "hs_",
     ("DigestGroup", "level"): "level_",
     ("CountRow", "dimension"): "count_",
     ("ReviewRow", "status"): "review_",
@@ -37,12 +44,17 @@ ENUMS = {
 ENUM_VALUES = {
     "kind_": "corrigendum",
     "level_": "medium",
-    "match_": "keyword",
-    "count_": "area",
+    "match_": "member",
+    "hs_": "inferred",
+    "count_": "member",
     "review_": "comment_drafted",
     "frequency_": "weekly",
 }
-NOT_SHOWN = {("MessageContext", "kind"), ("MessageContext", "languages")}  # select the template and sections
+NOT_SHOWN = {
+    ("MessageContext", "kind"),  # selects the template
+    ("MessageContext", "languages"),  # selects the sections
+    ("Named", "key"),  # a product line's id: shown only when the catalogue gives it no name (tested below)
+}
 
 
 def _fill(cls, tag: str, expectations: list[tuple[str, str]]):
@@ -57,9 +69,10 @@ def _fill(cls, tag: str, expectations: list[tuple[str, str]]):
             continue
         if key in NOT_SHOWN:
             continue
-        if f.name == "trend_table":  # a switch: shows the trend's table (labelled) in the digest e-mail
+        switches = {"trend_table": "trend_table", "covers": "hs_covers"}  # True shows a labelled part
+        if f.name in switches:
             values[f.name] = True
-            expectations.append((f"{cls.__name__}.{f.name}", labels()["en"]["trend_table"]))
+            expectations.append((f"{cls.__name__}.{f.name}", labels()["en"][switches[f.name]]))
             continue
         if f.name in {"days_left", "count", "reminder_days", "trend_max"}:
             values[f.name] = 4321
@@ -72,6 +85,10 @@ def _fill(cls, tag: str, expectations: list[tuple[str, str]]):
             values[f.name] = [url] if f.name == "document_urls" else url
         elif f.name == "matches":
             values[f.name] = [_fill(MatchLine, "m", expectations)]
+        elif f.name == "product_lines":
+            values[f.name] = [_fill(Named, "p", expectations)]
+        elif f.name == "line":
+            values[f.name] = _fill(Named, "l", expectations)
         elif f.name in {"items", "followups"}:
             values[f.name] = [_fill(NoticeItem, f"{f.name}-", expectations)]
         elif f.name == "groups":
@@ -85,8 +102,8 @@ def _fill(cls, tag: str, expectations: list[tuple[str, str]]):
         elif f.name in {
             "reasons",
             "reasons_zh",
-            "product_lines",
             "hs_codes",
+            "hs_inferred",
             "filters_summary",
             "failed_sources",
             "filters",
@@ -95,7 +112,9 @@ def _fill(cls, tag: str, expectations: list[tuple[str, str]]):
             values[f.name] = [marker]
         else:
             values[f.name] = marker
-        if f.name not in {"matches", "items", "followups", "groups", "counts", "trend", "review_queue", "joint"}:
+        nested = {"matches", "items", "followups", "groups", "counts", "trend", "review_queue", "joint", "product_lines",
+                  "line"}
+        if f.name not in nested:
             shown = values[f.name][0] if isinstance(values[f.name], list) else values[f.name]
             expectations.append((f"{cls.__name__}.{f.name}", str(shown)))
     return cls(**values)
@@ -132,8 +151,8 @@ def test_html_escapes_crawled_text(kind):
         languages=["en"],
         items=[item],
         followups=[item],
-        groups=[DigestGroup("toys", hostile, hostile, "low", [item])],
-        review_queue=[ReviewRow(symbol="G/TBT/N/KEN/1", title=hostile, notes=hostile)],
+        groups=[DigestGroup(Named("toys", hostile, hostile), "low", [item])],
+        review_queue=[ReviewRow(symbol="G/TBT/N/KEN/1", title_en=hostile, notes=hostile)],
         failed_sources=[hostile],
         filters_summary=[hostile],
         endpoint_url=hostile,
@@ -194,24 +213,96 @@ def test_only_web_links_from_crawled_data():
     ) == ["https://docs.wto.org/x.pdf", "http://a.org"]
 
 
-def test_one_level_line_the_notices_level_against_the_readers_minimum():
-    """Copies of a group each brought their own level; the reader sees this notice's level once."""
-    from alerts.context import notice_item
-    from alerts.rules import Evidence
-    from tbtwatch.members import default_members
-    from tbtwatch.model import notice_from_dict
-
-    notice = notice_from_dict({"symbol": "G/TBT/N/BDI/560", "member": "Burundi", "title": "Toys", "language": "en"})
-    evidence = [Evidence("level", "low", ">= low"), Evidence("level", "medium", ">= low"), Evidence("level", "low", ">= none")]
-    item = notice_item(
-        notice, {"level": "low"}, day=dt.date(2025, 7, 22), base_url="", members=default_members(), line_names={},
-        evidence=evidence,
+def _item(evidence, assessment=None, filters=None, **notice):
+    """An item built as a run builds it: a real notice, members.yaml, product line names from the catalogue."""
+    notice = {"symbol": "G/TBT/N/BDI/560", "member": "Burundi", "title": "Toys", "language": "en", **notice}
+    names = Names(default_members(), {"toys": ("玩具", "Toys"), "batteries": ("电池", "Batteries and cells")})
+    return notice_item(
+        notice_from_dict(notice), {"level": "low", **(assessment or {})}, day=dt.date(2025, 7, 22), base_url="",
+        names=names, evidence=evidence, filters=filters,
     )
-    assert item.matches == [MatchLine("level", "low", "low")]
+
+
+def _parts(item) -> tuple[str, str, str]:
+    """(Chinese plain part, English plain part, HTML) of a bilingual alert carrying ``item``."""
     _, text, html = render("alert", MessageContext(languages=["zh", "en"], items=[item]))
-    assert "  - 预警等级 低 (您设定的最低等级: 低)\n" in text and "  - Warning level low (your minimum: low)\n" in text
-    assert text.count("预警等级 ") == 1 and "medium" not in text and ">=" not in text
-    assert "<li>Warning level <strong>low</strong> (your minimum: low)</li>" in html
+    zh, en = text.split("New WTO notifications", 1)
+    return zh, en, html
+
+
+def test_one_level_line_the_readers_minimum_the_notices_level_once():
+    """Copies of a group each brought their own level; the reader sees the notice's level once, in its status,
+    and one line saying it meets the highest minimum among their filters."""
+    evidence = [Evidence("level", "low", ">= low"), Evidence("level", "medium", ">= low"), Evidence("level", "low", ">= none")]
+    item = _item(evidence)
+    assert item.matches == [MatchLine("level", "low", "low")]
+    zh, en, html = _parts(item)
+    assert "  - 预警等级达到您设定的最低等级: 低\n" in zh and zh.count("预警等级: 低") == 1
+    assert "  - warning level at or above your minimum: low\n" in en and en.count("Warning level: low") == 1
+    assert "medium" not in en and ">=" not in zh + en
+    assert "<li>warning level at or above your minimum: <strong>low</strong></li>" in html
+
+
+def test_chinese_parts_word_hs_origins_markets_and_lines_in_chinese():
+    evidence = [
+        Evidence("hs", "8506", "850610", "given"),
+        Evidence("hs", "8506", "850680", "given"),  # two codes under one prefix: one line
+        Evidence("hs", "9503", "950300", "inferred", 0.72),
+        Evidence("hs", "940510", "9405", "given"),  # the notice's heading covers the reader's subheading
+        Evidence("product_line", "toys", "Toys; dolls"),
+        Evidence("keyword", "玩具", "…玩具 安全要求…"),
+        Evidence("member", "USA"),
+        Evidence("area", "TBT"),
+    ]
+    assessment = {"product_lines": [{"id": "toys", "score": 1.0}, {"id": "batteries", "score": 0.5}],
+                  "hs_given": ["850610"], "hs_inferred": [{"code": "950300", "score": 0.72}]}
+    zh, en, html = _parts(_item(evidence, assessment))
+    assert """匹配依据:
+  - HS编码 8506: 850610, 850680 (通报成员给出)
+  - HS编码 9503: 950300 (系统推断, 置信度 0.72)
+  - HS编码 940510: 9405 (通报成员给出; 通报的编码涵盖您的编码)
+  - 产品线 玩具: Toys; dolls
+  - 关键词 玩具: …玩具 安全要求…
+  - 市场 美国 (USA)
+  - 领域 TBT
+""" in zh
+    assert """Why it matched:
+  - HS code 8506: 850610, 850680 (given by the member)
+  - HS code 9503: 950300 (inferred, score 0.72)
+  - HS code 940510: 9405 (given by the member; the notice's code covers yours)
+  - product line Toys: Toys; dolls
+  - keyword 玩具: …玩具 安全要求…
+  - market United States (USA)
+  - area TBT
+""" in en
+    assert "产品线: 玩具; 电池\nHS编码: 850610\n推断的HS编码 (置信度): 950300 (0.72)\n" in zh
+    assert "Product lines: Toys; Batteries and cells\nHS codes: 850610\n" in en
+    for english in ("given", "inferred", "score", "market", "(toys)", "Batteries", "USA\n"):
+        assert english not in zh, english
+    assert "<li>市场 <strong>美国 (USA)</strong></li>" in html and "(系统推断, 置信度 0.72)" in html
+
+
+def test_a_product_line_without_a_name_shows_its_id():
+    item = _item([Evidence("product_line", "drones", "UAV")], {"product_lines": [{"id": "drones", "score": 1}]})
+    zh, en, _ = _parts(item)
+    assert "  - 产品线 drones: UAV\n" in zh and "产品线: drones\n" in zh and "Product lines: drones\n" in en
+
+
+def test_empty_facts_and_the_lone_default_filter_are_not_shown():
+    item = _item([Evidence("member", "BDI")], filters=["default"], products="", description="")
+    zh, en, _ = _parts(item)
+    assert "产品:" not in zh and "内容:" not in zh and "Products:" not in en and "Description:" not in en
+    assert "符合的订阅条件" not in zh and "Your filters matched" not in en
+    named = _item([Evidence("member", "BDI")], filters=["default", "EAC toys"])
+    assert "符合的订阅条件: default; EAC toys\n" in _parts(named)[0]
+
+
+def test_follow_ups_name_their_base_notification_in_each_language():
+    item = _item([], symbol="G/TBT/N/EU/1132/Add.1", member="European Union")
+    zh, en, html = _parts(item)
+    assert "== G/TBT/N/EU/1132/Add.1 · 补遗 (原通报 G/TBT/N/EU/1132) ==" in zh
+    assert "== G/TBT/N/EU/1132/Add.1 · addendum to G/TBT/N/EU/1132 ==" in en
+    assert "</a> · 补遗 (原通报 G/TBT/N/EU/1132)</h3>" in html
 
 
 def test_chinese_parts_show_the_chinese_reasons_when_the_assessment_has_them():
@@ -225,9 +316,17 @@ def test_chinese_parts_show_the_chinese_reasons_when_the_assessment_has_them():
     assert "  - EU market weight 1.0" in render("reminder", MessageContext(languages=["zh"], items=[older]))[1]
 
 
-def test_alert_subject_names_the_notice_once_in_both_languages():
+def test_subjects_name_the_brand_once_and_each_part_in_both_languages():
     item = NoticeItem(symbol="G/TBT/N/BDI/560", member_zh="布隆迪", member_en="Burundi", title_en="T" * 100)
     subject, _, _ = render("alert", MessageContext(languages=["zh", "en"], items=[item]))
-    assert subject == f"[TBT/SPS 通报预警] 通报预警 / Alert: 布隆迪 / Burundi G/TBT/N/BDI/560 {'T' * 79}…"
+    assert subject == f"[TBT/SPS 通报预警] 布隆迪 / Burundi G/TBT/N/BDI/560 {'T' * 79}…"
+    subject, _, _ = render("alert", MessageContext(languages=["zh", "en"], items=[item, item], day="2025-07-22"))
+    assert subject == "[TBT/SPS 通报预警] 2 项通报 / 2 notifications · 2025-07-22"
     subject, _, _ = render("alert", MessageContext(languages=["en"], items=[item, item], day="2025-07-22"))
-    assert subject == "[TBT/SPS notification alert] Alert: 2 notifications · 2025-07-22"
+    assert subject == "[TBT/SPS notification alert] 2 notifications · 2025-07-22"
+    reminder = MessageContext(kind="reminder", languages=["zh", "en"], items=[item], reminder_days=14)
+    assert render("reminder", reminder)[0] == (
+        "[TBT/SPS 通报预警] 评议截止提醒 / Comment deadline reminder: 14 天 / 14 days · G/TBT/N/BDI/560"
+    )
+    digest = MessageContext(kind="digest", languages=["zh", "en"], day="2025-07-22")
+    assert render("digest", digest)[0] == "[TBT/SPS 通报预警] 通报评议工作组日报 / Working group daily digest 2025-07-22"
