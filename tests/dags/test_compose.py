@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from dataclasses import fields
 
 import yaml
@@ -87,3 +88,19 @@ def test_dockerfile_installs_the_lock_then_the_project():
         for part in path.split():
             assert (REPO / part).exists(), f"the Dockerfile copies {part}, which is not in the repository"
     assert "apache-airflow==3.3.2" in (REPO / "requirements.lock").read_text(encoding="utf-8")
+
+
+def test_hs_nomenclature_is_mounted_where_the_default_setting_points():
+    mount = "${TBTWATCH_HS_DIR:-../shared/data/hs}:/opt/shared/data/hs:ro"
+    for service in ("airflow-scheduler", "web"):
+        assert mount in COMPOSE["services"][service]["volumes"]
+    default = settings_module.Paths().hs_nomenclature  # relative to the project root, /opt/tbtwatch in the image
+    assert (Path("/opt/tbtwatch") / default).resolve().as_posix() == "/opt/shared/data/hs/harmonized-system.csv"
+
+
+def test_the_configured_auth_manager_is_installed_by_the_lock():
+    import importlib
+
+    path = COMPOSE["x-airflow-common"]["environment"]["AIRFLOW__CORE__AUTH_MANAGER"]
+    module, _, name = path.rpartition(".")
+    assert getattr(importlib.import_module(module), name)
