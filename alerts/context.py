@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from alerts.rules import DEFAULT_FILTER, Evidence, level_rank, required_level
+from alerts.rules import DEFAULT_FILTER, Evidence, Filter, Rule, level_rank, required_level
 from tbtwatch.members import Members
 from tbtwatch.model import Notice
 from tbtwatch.symbols import SymbolError, parse_symbol
@@ -133,6 +133,15 @@ class NoticeItem:
 
 
 @dataclass
+class FilterView:
+    """One of the reader's filters as a message words it: each criterion a ``MatchLine`` (kind and value)."""
+
+    name: str = ""  # empty for the lone unnamed ``default``
+    include: list[MatchLine] = field(default_factory=list)
+    exclude: list[MatchLine] = field(default_factory=list)
+
+
+@dataclass
 class DigestGroup:
     """The day's notices whose main product line is ``line``, at one level."""
 
@@ -191,7 +200,7 @@ class MessageContext:
     base_url: str = ""
     unsubscribe_url: str = ""
     confirm_url: str = ""
-    filters_summary: list[str] = field(default_factory=list)
+    filters_summary: list[FilterView] = field(default_factory=list)  # confirm: what the reader asked for
     frequency: str = "immediate"
     items: list[NoticeItem] = field(default_factory=list)
     reminder_days: int = 0
@@ -275,6 +284,31 @@ def _match_lines(evidence: list[Evidence], names: Names, level: str) -> list[Mat
     if minimum:
         lines.append(MatchLine("level", level, minimum))
     return lines
+
+
+def rule_lines(rule: Rule, names: Names) -> list[MatchLine]:
+    """A filter rule's criteria as lines the templates word per language (the level: the minimum asked for)."""
+    lines = [MatchLine("hs", code) for code in rule.hs]
+    for line_id in rule.product_lines:
+        line = names.line(line_id)
+        lines.append(MatchLine("product_line", line_id, name_zh=line.name_zh, name_en=line.name_en))
+    lines += [MatchLine("keyword", keyword) for keyword in rule.keywords]
+    for code in rule.members:
+        member = names.member(code)
+        lines.append(MatchLine("member", code, name_zh=member.name_zh, name_en=member.name_en))
+    lines += [MatchLine("area", area) for area in rule.areas]
+    if level_rank(rule.min_level):
+        lines.append(MatchLine("level", "", rule.min_level))
+    return lines
+
+
+def filter_view(flt: Filter, names: Names, lone: bool) -> FilterView:
+    """``lone``: the subscriber's only filter, whose name is worth showing only when someone gave it one."""
+    return FilterView(
+        name="" if lone and flt.name == DEFAULT_FILTER else flt.name,
+        include=rule_lines(flt.include, names),
+        exclude=[line for rule in flt.exclude for line in rule_lines(rule, names)],
+    )
 
 
 def _shown_filters(filters: list[str] | None) -> list[str]:

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from alerts import reviews, subscriptions, webhooks
-from alerts.context import MessageContext, NoticeItem
+from alerts.context import MessageContext, Names, NoticeItem, filter_view
 from alerts.daybook import Assessed, ItemMaker, new_notices
 from alerts.delivery import DeliveryReport, deliver
 from alerts.digest import WORKING_GROUP_LANGUAGES, digest_context
@@ -24,6 +24,7 @@ from alerts.messages import render, rendered_email
 from alerts.outbox import Outbox, Rendered
 from alerts.rules import Evidence, Filter, NoticeFacts, Rule
 from alerts.subscriptions import Subscriber
+from alerts.validation import Vocabulary
 from archive.base import NoticeStore, open_store
 from tbtwatch.settings import Settings
 
@@ -83,6 +84,8 @@ def _message_context(subscriber: Subscriber, settings: Settings, **fields) -> Me
 def queue_confirmation(settings: Settings, subscriber: Subscriber, day: dt.date | None = None) -> int | None:
     """Queue the confirm-link message (at most one a day per address)."""
     day = day or dt.date.today()
+    vocabulary = Vocabulary(settings)
+    names = Names(vocabulary.members, vocabulary.line_names or {})
     context = MessageContext(
         kind="confirm",
         languages=subscriber.languages,
@@ -91,7 +94,9 @@ def queue_confirmation(settings: Settings, subscriber: Subscriber, day: dt.date 
         frequency=subscriber.frequency,
         day=day.isoformat(),
         confirm_url=subscriptions.confirm_url(settings, subscriber),
-        filters_summary=[describe_filter(f) for f in subscriber.filters],
+        filters_summary=[
+            filter_view(f, names, lone=len(subscriber.filters) == 1) for f in subscriber.filters
+        ],
     )
     return Outbox(settings).enqueue(
         recipient=subscriber.email,
@@ -287,7 +292,11 @@ def _reminder_threshold(days_left: int, thresholds: Iterable[int]) -> int | None
 def _due_reminders(
     settings: Settings, make: ItemMaker, symbols: list[str], day: dt.date
 ) -> dict[int, dict[str, NoticeItem]]:
-    """Reminder threshold -> the notices among ``symbols`` whose final date for comments it has reached."""
+    """Reminder threshold -> the notices among ``symbols`` whose final date for comments it has reached.
+
+    Without the level's reasons: they were written on the day of the assessment ("59 days left to comment")
+    and the reader had them in the alert; a reminder is about the deadline, which it shows as of today.
+    """
     due: dict[int, dict[str, NoticeItem]] = defaultdict(dict)
     for symbol in symbols:
         entry = make.entry(symbol)
@@ -296,7 +305,7 @@ def _due_reminders(
             continue
         threshold = _reminder_threshold((deadline - day).days, settings.alerts.reminder_days)
         if threshold is not None:
-            due[threshold][symbol] = make(entry)
+            due[threshold][symbol] = replace(make(entry), reasons=[], reasons_zh=[])
     return due
 
 

@@ -40,6 +40,7 @@ def assessment(
     relevant: bool | None = None,
     assessed_on: str | None = None,
     reasons: list[str] | None = None,
+    reasons_zh: list[str] | None = None,
 ) -> dict:
     """An assessment in the classifier's stable output shape."""
     return {
@@ -52,6 +53,7 @@ def assessment(
         "relevant": bool(lines) if relevant is None else relevant,
         "level": level,
         "reasons": reasons or [f"level {level} for the test"],
+        **({"reasons_zh": reasons_zh} if reasons_zh else {}),
         "assessed_on": assessed_on or DAY.isoformat(),
         "notice_hash": "0" * 16,
     }
@@ -151,6 +153,7 @@ ASSESSMENTS = [
         [("lithium_batteries", 0.95, "Lithium-ion accumulators")],
         hs_given=["850760"],
         reasons=["HS 850760 is in the catalogue", "EU market weight 1.0"],
+        reasons_zh=["HS 850760 在目录中", "欧盟市场权重 1.0"],
     ),
     assessment("G/TBT/N/USA/2100", "medium", [("led_lighting", 0.8, "LED灯具")], hs_given=["9405"]),
     assessment("G/SPS/N/JPN/900", "none", relevant=False),

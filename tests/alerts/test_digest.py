@@ -126,7 +126,9 @@ def test_comment_draft(store, settings):
     assert "关于 G/TBT/N/EU/1100 通报的评议意见（草稿）" in draft
     assert "To: the European Union enquiry point" in draft
     assert "锂电池 / Lithium batteries" in draft and "850760" in draft
-    assert "HS 850760 is in the catalogue" in draft  # the points raised
+    # why it was flagged, in Chinese with the English below, apart from the points to raise
+    assert "  - HS 850760 在目录中\n    HS 850760 is in the catalogue\n  - 欧盟市场权重 1.0\n" in draft
+    assert draft.index("二、关注要点") < draft.index("附：预警依据") < draft.index("HS 850760 在目录中")
     assert "电池企业关注标签要求" in draft and "2026-05-01" in draft
     assert reviews.get_review(settings, "G/TBT/N/EU/1100").status == "comment_drafted"
 
@@ -144,6 +146,9 @@ def test_reminders_for_followed_notices_and_the_review_queue(store, group, smtp_
     by_rcpt = {r.rcpt_tos[0]: r.message for r in smtp_server.messages}
     assert set(by_rcpt) == {"lights@example.org"}  # EU/1000 has 20 days left after the extension: no reminder
     assert "14 days" in by_rcpt["lights@example.org"]["Subject"]
+    body = by_rcpt["lights@example.org"].get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "Final date for comments: 2026-03-16 (days left: 14)" in body and "Warning level: medium\n" in body
+    assert "level medium for the test" not in body  # the assessment-day reasons would be out of date
     assert by_rcpt["lights@example.org"]["List-Unsubscribe"]
     assert report.queued
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import email
+from dataclasses import replace
 from email.policy import default as default_policy
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from alerts.context import (
     CountRow,
     DigestGroup,
+    FilterView,
     JointEntry,
     MatchLine,
     MessageContext,
@@ -20,11 +22,12 @@ from alerts.context import (
     NoticeItem,
     ReviewRow,
     TrendBar,
+    filter_view,
     notice_item,
     safe_links,
 )
 from alerts.messages import build_email, clean_header, labels, render, rendered_email
-from alerts.rules import Evidence
+from alerts.rules import Evidence, Filter, Rule
 from tbtwatch.members import default_members
 from tbtwatch.model import notice_from_dict
 
@@ -83,8 +86,10 @@ def _fill(cls, tag: str, expectations: list[tuple[str, str]]):
         elif f.name in {"notice_url", "document_urls", "unsubscribe_url", "confirm_url", "base_url"}:
             url = f"https://example.org/{marker}"
             values[f.name] = [url] if f.name == "document_urls" else url
-        elif f.name == "matches":
-            values[f.name] = [_fill(MatchLine, "m", expectations)]
+        elif f.name in {"matches", "include", "exclude"}:
+            values[f.name] = [_fill(MatchLine, f"{f.name}-", expectations)]
+        elif f.name == "filters_summary":
+            values[f.name] = [_fill(FilterView, "f", expectations)]
         elif f.name == "product_lines":
             values[f.name] = [_fill(Named, "p", expectations)]
         elif f.name == "line":
@@ -104,7 +109,6 @@ def _fill(cls, tag: str, expectations: list[tuple[str, str]]):
             "reasons_zh",
             "hs_codes",
             "hs_inferred",
-            "filters_summary",
             "failed_sources",
             "filters",
             "joint_symbols",
@@ -113,7 +117,7 @@ def _fill(cls, tag: str, expectations: list[tuple[str, str]]):
         else:
             values[f.name] = marker
         nested = {"matches", "items", "followups", "groups", "counts", "trend", "review_queue", "joint", "product_lines",
-                  "line"}
+                  "line", "filters_summary", "include", "exclude"}
         if f.name not in nested:
             shown = values[f.name][0] if isinstance(values[f.name], list) else values[f.name]
             expectations.append((f"{cls.__name__}.{f.name}", str(shown)))
@@ -154,7 +158,7 @@ def test_html_escapes_crawled_text(kind):
         groups=[DigestGroup(Named("toys", hostile, hostile), "low", [item])],
         review_queue=[ReviewRow(symbol="G/TBT/N/KEN/1", title_en=hostile, notes=hostile)],
         failed_sources=[hostile],
-        filters_summary=[hostile],
+        filters_summary=[FilterView(hostile, [MatchLine("keyword", hostile)])],
         endpoint_url=hostile,
         endpoint_error=hostile,  # a receiver's answer is untrusted too
     )
@@ -330,3 +334,18 @@ def test_subjects_name_the_brand_once_and_each_part_in_both_languages():
     )
     digest = MessageContext(kind="digest", languages=["zh", "en"], day="2025-07-22")
     assert render("digest", digest)[0] == "[TBT/SPS 通报预警] 通报评议工作组日报 / Working group daily digest 2025-07-22"
+
+
+def test_confirm_message_words_the_filter_in_each_language():
+    names = Names(default_members(), {"toys": ("玩具", "Toys")})
+    flt = Filter(Rule(hs=["8507"], product_lines=["toys"], members=["EU"], min_level="medium"),
+                 [Rule(keywords=["lead acid"])])
+    context = MessageContext(kind="confirm", languages=["zh", "en"], filters_summary=[filter_view(flt, names, True)])
+    _, text, _ = render("confirm", context)
+    zh, en = text.split("Confirm your subscription", 1)
+    assert "  - HS编码 8507; 产品线 玩具; 市场 欧盟 (EU); 预警等级达到您设定的最低等级: 中 (排除 关键词 lead acid)\n" in zh
+    assert ("  - HS code 8507; product line Toys; market European Union (EU); warning level at or above your "
+            "minimum: medium (excluding keyword lead acid)\n") in en
+    assert "default" not in text  # the lone unnamed filter
+    named = filter_view(Filter(Rule(hs=["8507"]), name="EU batteries"), names, False)
+    assert "  - EU batteries: HS编码 8507\n" in render("confirm", replace(context, filters_summary=[named]))[1]
