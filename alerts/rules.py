@@ -104,6 +104,23 @@ class Evidence:
         return self.kind == "hs" and len(self.detail) < len(self.value)
 
 
+# The classifier ranks up to ten HS headings for a notice that gives none; its scores are shares of
+# one distribution (the best is often 0.1-0.3), so the tail is noise (a charger notice ranks 0402,
+# milk, tenth). Only the leading guesses reach a subscriber's HS filter: at most three, and each
+# at least half as likely as the best.
+INFERRED_TOP = 3
+INFERRED_MIN_SHARE_OF_BEST = 0.5
+
+
+def confident_inferences(inferred: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The inferred headings a subscription may match on (the assessment keeps them all)."""
+    ranked = sorted(inferred, key=lambda e: -float(e.get("score", 0)))[:INFERRED_TOP]
+    if not ranked:
+        return []
+    floor = float(ranked[0].get("score", 0)) * INFERRED_MIN_SHARE_OF_BEST
+    return [e for e in ranked if float(e.get("score", 0)) >= floor]
+
+
 @dataclass
 class NoticeFacts:
     """What matching needs from a notice and its assessment, computed once per notice."""
@@ -126,7 +143,7 @@ class NoticeFacts:
         codes: dict[str, tuple[str, float | None]] = {}
         for code in [*notice.hs_codes, *assessment.get("hs_given", [])]:
             codes.setdefault(str(code), ("given", None))
-        for entry in assessment.get("hs_inferred", []):
+        for entry in confident_inferences(assessment.get("hs_inferred", [])):
             codes.setdefault(str(entry["code"]), ("inferred", float(entry.get("score", 0))))
         lines = {str(p["id"]): p for p in assessment.get("product_lines", [])}
         text = normalise_keyword(notice.all_text())

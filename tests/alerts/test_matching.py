@@ -134,3 +134,14 @@ def test_keyword_window_cuts_at_words_and_stays_on_the_line():
     )
     assert keyword_window(text, "mechanical") == "…2025, Toys - Safety requirements - Part 1: Mechanical and physical properties"
     assert keyword_window("ＬＥＤ lamps", "led lamps") == "LED lamps"  # found in the NFKC form
+
+
+def test_only_the_leading_inferred_headings_match():
+    ranked = [{"code": "8504", "score": 0.141}, {"code": "3304", "score": 0.091}, {"code": "8544", "score": 0.076},
+              {"code": "8517", "score": 0.071}, {"code": "0402", "score": 0.06}]
+    facts = NoticeFacts.build(notice_from_dict(NOTICES[5]), {"hs_inferred": ranked})
+    inferred = {code for code, (origin, _) in facts.codes.items() if origin == "inferred"}
+    assert inferred == {"8504", "3304", "8544"}  # 0.076 >= half of 0.141; 8517 is fourth; 0402 is noise
+    weak_tail = [{"code": "8504", "score": 0.3}, {"code": "0402", "score": 0.1}]
+    facts = NoticeFacts.build(notice_from_dict(NOTICES[5]), {"hs_inferred": weak_tail})
+    assert "0402" not in facts.codes
