@@ -23,7 +23,7 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from alerts.context import MessageContext, for_reader, notice_item
+from alerts.context import MessageContext, Names, for_reader, notice_item
 from alerts.matching import SubscriptionIndex
 from alerts.messages import rendered_email
 from alerts.outbox import Outbox, Rendered
@@ -89,21 +89,21 @@ def run() -> dict[str, float]:
     pairs = sum(len(v) for v in matched.values())
 
     members = default_members()
-    line_names = {line.id: (line.name_en, line.name_zh) for line in classifier.catalogue}
+    names = Names(members, {line.id: (line.name_zh, line.name_en) for line in classifier.catalogue})
     jobs = [(sid, found) for sid, found in sorted(matched.items())] or [(0, [(0, [])])]
     with tempfile.TemporaryDirectory() as home, timer() as elapsed:
         # as alerts.run.send_alerts does it: each notice's item once per run, a copy per reader with their
         # evidence, rendered inside the outbox's enqueue transaction (a real SQLite file)
         outbox = Outbox(dataclasses.replace(settings, paths=dataclasses.replace(settings.paths, home=Path(home))))
-        items = [notice_item(n, a, day=day, base_url=settings.alerts.base_url, members=members,
-                             line_names=line_names) for n, a in zip(notices, assessments)]
+        items = [notice_item(n, a, day=day, base_url=settings.alerts.base_url, names=names)
+                 for n, a in zip(notices, assessments)]
         size = 0
         for k in range(MESSAGES):
             sid, found = jobs[k % len(jobs)]
             context = MessageContext(kind="alert", languages=["zh", "en"] if sid % 3 == 0 else ["zh"],
                                      recipient=f"subscriber{sid}@example.org", day=day.isoformat(),
                                      base_url=settings.alerts.base_url,
-                                     items=[for_reader(items[i], evidence, line_names, [f"filter {sid % 3 + 1}"])
+                                     items=[for_reader(items[i], evidence, names, [f"filter {sid % 3 + 1}"])
                                             for i, evidence in found[:10]],
                                      unsubscribe_url=f"{settings.alerts.base_url}/unsubscribe/token{sid}")
 
