@@ -214,7 +214,8 @@ class Classifier:
                         add(line.id, ("hs_inferred", code), matching["inferred_factor"] * score)
         lines = sorted((LineMatch(line_id, round(_combine(pieces.values()), 3),
                                   tuple(map(Evidence._make, islice(pieces, MAX_EVIDENCE))))
-                        for line_id, pieces in found.items()), key=lambda m: (-m.score, m.id))
+                        for line_id, pieces in found.items()),
+                       key=lambda m: (-self.rules.strength(m, self.catalogue), m.id))  # as the level ranks them
         member, member_weight = self._member(notice)
         level, reasons, measure = self.rules.decide(notice, lines, self.catalogue, member, member_weight, today)
         matched = {m.id for m in lines if m.score >= self.rules.relevance_threshold}

@@ -109,6 +109,12 @@ class LevelRules:
         return self.deadline[code.removeprefix("deadline_")], Reason(code, {"date": deadline.isoformat(),
                                                                              "days": Count(days)})
 
+    def strength(self, match: LineMatch, catalogue: Catalogue) -> float:
+        """How much a matched line weighs: its match score scaled by Shenzhen's export exposure to it."""
+        line = catalogue.get(match.id)
+        weight = line.weight if line else 0.5
+        return match.score * (self.exposure_floor + (1 - self.exposure_floor) * weight)
+
     def decide(self, notice: Notice, lines: list[LineMatch], catalogue: Catalogue, member: Named,
                member_weight: float | None, today: dt.date) -> tuple[str, list[Reason], str]:
         """(level, reasons, measure type) for a notice and its matched product lines.
@@ -121,13 +127,7 @@ class LevelRules:
         if not relevant:
             return "none", [Reason("no_match", {})], ""
         measure, cue = self.measure_type(notice)
-
-        def strength(m: LineMatch) -> float:
-            line = catalogue.get(m.id)
-            weight = line.weight if line else 0.5
-            return m.score * (self.exposure_floor + (1 - self.exposure_floor) * weight)
-
-        best = max(relevant, key=strength)
+        best = max(relevant, key=lambda m: self.strength(m, catalogue))
         line = catalogue.get(best.id)
         reasons = [Reason("product_line", {"line": line_name(catalogue, best.id), "score": best.score,
                                            "exposure": line.weight if line else 0.5})]
@@ -143,7 +143,7 @@ class LevelRules:
         reasons.append(Reason("market" if known else "market_unknown", {"member": member, "weight": weight}))
         deadline, deadline_reason = self.deadline_factor(notice.comment_deadline, today)
         reasons.append(deadline_reason)
-        score = (strength(best) * self.measure[measure] * self.kind.get(kind, 1.0)
+        score = (self.strength(best, catalogue) * self.measure[measure] * self.kind.get(kind, 1.0)
                  * (self.member_floor + (1 - self.member_floor) * weight) * deadline)
         level = ("high" if score >= self.thresholds["high"] else
                  "medium" if score >= self.thresholds["medium"] else "low")

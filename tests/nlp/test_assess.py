@@ -87,3 +87,12 @@ def test_real_notices_are_assessed(classifier, dev_records, make_notice, today):
     assert lighting and all(a.relevant for a in lighting)
     assert all(not a.relevant for a in results if a.symbol.startswith("G/SPS/N/") and not a.product_lines)
     assert len(by_symbol) == len(results)
+
+
+def test_product_lines_come_best_first_as_the_level_ranks_them(classifier, make_notice, today):
+    notice = make_notice(title="Safety of lithium-ion batteries", products="Lithium-ion batteries (HS 8507.60)")
+    a = classifier.assess(notice, today=today)
+    strengths = [classifier.rules.strength(m, classifier.catalogue) for m in a.product_lines]
+    assert len(strengths) > 1 and strengths == sorted(strengths, reverse=True)
+    main = classifier.catalogue.get(a.product_lines[0].id)
+    assert main.name_en in a.reasons[0] and main.name_zh in a.reasons_zh[0]
