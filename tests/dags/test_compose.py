@@ -91,7 +91,7 @@ def test_dockerfile_installs_the_lock_then_the_project():
 
 
 def test_hs_nomenclature_is_mounted_where_the_default_setting_points():
-    mount = "${TBTWATCH_HS_DIR:-../shared/data/hs}:/opt/shared/data/hs:ro"
+    mount = "${HS_NOMENCLATURE_DIR:-../shared/data/hs}:/opt/shared/data/hs:ro"
     for service in ("airflow-scheduler", "web"):
         assert mount in COMPOSE["services"][service]["volumes"]
     default = settings_module.Paths().hs_nomenclature  # relative to the project root, /opt/tbtwatch in the image
