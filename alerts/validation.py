@@ -73,19 +73,30 @@ class Vocabulary:
     @cached_property
     def nomenclature(self) -> HSNomenclature | None:
         path = self.settings.paths.hs_nomenclature
-        return load_nomenclature(str(path)) if path.exists() else None
+        if not path.exists():
+            log.warning("HS nomenclature not found at %s: HS codes are checked for form only", path)
+            return None
+        return load_nomenclature(str(path))
+
+    @cached_property
+    def catalogue(self):
+        """The product catalogue (``nlp.catalogue``), or None when it cannot be loaded."""
+        if self.nomenclature is None:
+            return None
+        try:
+            from nlp.catalogue import load_catalogue
+
+            return load_catalogue(self.settings.paths.catalogue, self.nomenclature)
+        except (ImportError, OSError, ValueError) as exc:
+            log.warning("product catalogue not available (%s): product lines are known by id only", exc)
+            return None
 
     @cached_property
     def line_names(self) -> dict[str, tuple[str, str]] | None:
         """Catalogue line id -> (Chinese name, English name); None when the catalogue is not available."""
-        try:
-            from nlp.catalogue import load_catalogue
-
-            catalogue = load_catalogue(self.settings.paths.catalogue, self.nomenclature)
-            return {line.id: (line.name_zh, line.name_en) for line in catalogue.lines}
-        except (ImportError, OSError, ValueError) as exc:
-            log.info("product catalogue not available (%s): product line ids are checked for form only", exc)
+        if self.catalogue is None:
             return None
+        return {line.id: (line.name_zh, line.name_en) for line in self.catalogue.lines}
 
     @property
     def product_lines(self) -> set[str] | None:
