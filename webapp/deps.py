@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 
 from archive.base import NoticeStore
 from alerts.validation import Vocabulary
+from tbtwatch.model import Notice
+from tbtwatch.symbols import SymbolError, normalise_symbol
 from webapp.users import Users
 
 
@@ -29,6 +31,17 @@ class Resources(Vocabulary):
     def line_name(self, line_id: str, lang: str) -> str:
         line = self.catalogue.get(line_id) if self.catalogue else None
         return line.name(lang) if line else line_id
+
+    def notice_or_404(self, symbol: str) -> Notice:
+        """The stored notice a URL names: 400 for a malformed symbol, 404 when it is not archived."""
+        try:
+            symbol = normalise_symbol(symbol)
+        except SymbolError as exc:
+            raise HTTPException(400, str(exc)) from None
+        notice = self.store.get(symbol)
+        if notice is None:
+            raise HTTPException(404, f"{symbol} is not in the archive")
+        return notice
 
     def hs_label(self, code: str) -> str:
         return self.nomenclature.description(code) if self.nomenclature else ""

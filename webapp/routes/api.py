@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alerts import reviews
 from alerts.validation import SubscriptionError
-from tbtwatch.symbols import SymbolError, normalise_symbol
 from webapp.deps import Resources, resources
 from webapp.exports import csv_rows, export_filename, hit_json
 from webapp.params import Paging, SearchParams
@@ -85,13 +84,8 @@ def api_facets(params: Annotated[SearchParams, Depends()], res: Annotated[Resour
 @router.get("/notices/{symbol:path}", responses={**ERRORS, 404: {"model": Problem}})
 def api_notice(symbol: str, res: Annotated[Resources, Depends(resources)]):
     """One notice with its assessment, its history (base, addenda, corrigenda, revisions) and review status."""
-    try:
-        symbol = normalise_symbol(symbol)
-    except SymbolError as exc:
-        raise HTTPException(400, str(exc)) from None
-    notice = res.store.get(symbol)
-    if notice is None:
-        raise HTTPException(404, f"{symbol} is not in the archive")
+    notice = res.notice_or_404(symbol)
+    symbol = notice.symbol
     review = reviews.get_review(res.settings, symbol)
     return {"notice": notice.model_dump(mode="json"), "assessment": res.store.get_assessment(symbol),
             "history": [{"symbol": n.symbol, "kind": n.kind, "distribution_date": n.distribution_date,

@@ -14,7 +14,6 @@ from alerts.context import safe_links
 from alerts.grouping import NoticeGroups
 from archive.base import QueryError, SearchResult
 from archive.query import MAX_LIMIT
-from tbtwatch.symbols import SymbolError, normalise_symbol
 from webapp import stats
 from webapp.deadlines import Deadlines
 from webapp.deps import Resources, resources
@@ -91,13 +90,8 @@ def export(request: Request, fmt: str, params: Annotated[SearchParams, Depends()
 
 @router.get("/notices/{symbol:path}")
 def notice_page(request: Request, symbol: str, res: Annotated[Resources, Depends(resources)]):
-    try:
-        symbol = normalise_symbol(symbol)
-    except SymbolError as exc:
-        raise HTTPException(400, str(exc)) from None
-    notice = res.store.get(symbol)
-    if notice is None:
-        raise HTTPException(404, f"{symbol} is not in the archive")
+    notice = res.notice_or_404(symbol)
+    symbol = notice.symbol
     settings = res.settings
     logged_in = current_user(request) is not None
     return render(request, "notice.html", {

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from alerts import reviews
-from tbtwatch.symbols import SymbolError, normalise_symbol
 from webapp.deadlines import Deadlines
 from webapp.deps import Resources, resources
 from webapp.security import csrf_protect, require_user, safe_next
@@ -53,12 +52,7 @@ def change_review(symbol: str, user: Annotated[str, Depends(require_user)],
                   res: Annotated[Resources, Depends(resources)],
                   status: Annotated[str, Form(max_length=40)] = "", note: Annotated[str, Form(max_length=4000)] = "",
                   owner: Annotated[str, Form(max_length=64)] = "", next: Annotated[str, Form()] = ""):
-    try:
-        symbol = normalise_symbol(symbol)
-    except SymbolError as exc:
-        raise HTTPException(400, str(exc)) from None
-    if res.store.get(symbol) is None:
-        raise HTTPException(404, f"{symbol} is not in the archive")
+    symbol = res.notice_or_404(symbol).symbol
     try:
         review = reviews.update_review(res.settings, symbol, status=status or None, owner=owner or user,
                                        note=f"{note.strip()} ({user})" if note.strip() else None)
