@@ -1,4 +1,4 @@
-"""tbt_daily: the day's crawl, classification, index, immediate alerts and digest.
+"""tbt_daily: the day's crawl, classification, index, alerts (immediate and daily subscribers) and digest.
 
 Thin wiring only: every task calls a function of ``tbtwatch.pipeline`` (unit
 tested without Airflow) and passes small JSON (symbols and counts) on. The

@@ -318,9 +318,19 @@ def _queue_and_deliver(stage: str, settings: Settings, queue: Callable[[Any], in
 
 
 def send_immediate_alerts(settings: Settings, day: dt.date) -> StageResult:
-    """Alerts for subscribers who asked to hear at once about matching notices."""
-    return _queue_and_deliver("alerts", settings, lambda run: len(_alerts_run("alerts", "send_alerts").send_alerts(
-        settings, day, frequency="immediate", deliver_now=False).queued))
+    """The day's alerts: one message per notice for subscribers who asked to hear at once, and the day's one
+    batch for daily subscribers (the default frequency of an imported subscription).
+
+    The pipeline runs once a day, so this stage is the only scheduled one that can
+    serve daily subscribers; without it they would hear nothing unless someone ran
+    ``tbtwatch alerts send --frequency daily`` by hand. The batch's outbox key is
+    the day, so a re-run sends it once.
+    """
+    def queue(run: Any) -> int:
+        send = _alerts_run("alerts", "send_alerts").send_alerts
+        return sum(len(send(settings, day, frequency=frequency, deliver_now=False).queued)
+                   for frequency in ("immediate", "daily"))
+    return _queue_and_deliver("alerts", settings, queue)
 
 
 def send_weekly_alerts(settings: Settings, day: dt.date) -> StageResult:

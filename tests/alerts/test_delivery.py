@@ -110,6 +110,24 @@ def test_daily_batch_does_not_repeat_notices_already_alerted(store, smtp_server)
     assert run.send_alerts(settings, DAY + dt.timedelta(days=1), "daily", store=store).queued == []
 
 
+def test_the_pipelines_alerts_stage_serves_immediate_and_daily_subscribers_once(store, smtp_server):
+    from tbtwatch import pipeline
+
+    settings = get_settings()
+    subscribe(settings, "at-once@example.org", hs=["8507"], members=["EU"])
+    subscribe(settings, "batch@example.org", frequency="daily", hs=["85"])
+    result = pipeline.send_immediate_alerts(settings, DAY)
+    assert result.status == pipeline.DONE, result.summary
+    assert result.counts["queued"] == 2 and result.counts["sent"] == 2
+    recipients = sorted(r for m in smtp_server.messages for r in m.rcpt_tos)
+    assert recipients == ["at-once@example.org", "batch@example.org"]
+    [batch] = [m for m in smtp_server.messages if m.rcpt_tos == ["batch@example.org"]]
+    text, _ = bodies(batch)
+    assert "G/TBT/N/EU/1100" in text and "G/TBT/N/KEN/1500" in text
+    again = pipeline.send_immediate_alerts(get_settings(), DAY)
+    assert again.status == pipeline.NOTHING and again.counts["queued"] == 0 and len(smtp_server.messages) == 2
+
+
 def test_server_down_then_back_delivers_once(store, smtp_server):
     settings = get_settings()
     subscribe(settings, "a@example.org", hs=["8507"], members=["EU"])
