@@ -15,11 +15,10 @@ import threading
 
 import pytest
 
+from crawlers import replay
 from tests.dags.conftest import DAGS, airflow_env, migrate, run_python
 from tbtwatch.settings import load_settings
 
-pytest.importorskip("aiosmtpd")
-replay = pytest.importorskip("crawlers.replay", reason="the replay server (crawlers.replay) is not in this checkout")
 GROUP = "tbt-group@example.org"
 EXPORTER = "exporter@example.com"
 
