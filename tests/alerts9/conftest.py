@@ -14,7 +14,7 @@ import pytest
 from archive import open_store
 from tbtwatch.model import notice_from_dict
 from tbtwatch.settings import get_settings
-from tests.alerts.conftest import SmtpServer, _free_port, assessment
+from tests.alerts.conftest import SmtpServer, _free_port, _serve, assessment
 
 DAY = dt.date(2026, 3, 2)  # a Monday
 
@@ -142,12 +142,7 @@ def store(settings):
 @pytest.fixture
 def smtp_server(home, monkeypatch):
     server = SmtpServer(_free_port())
-    server.start()
-    monkeypatch.setenv("TBTWATCH_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("TBTWATCH_SMTP_PORT", str(server.port))
-    monkeypatch.setenv("TBTWATCH_SMTP_SECURITY", "none")
-    monkeypatch.setenv("TBTWATCH_SMTP_TIMEOUT", "5")
-    get_settings.cache_clear()
+    _serve(monkeypatch, server)
     yield server
     server.stop()
 
