@@ -76,7 +76,7 @@ def export_notices(
     until: Annotated[Optional[dt.datetime], typer.Option(formats=["%Y-%m-%d"])] = None,
 ) -> None:
     """Export the archive (or a distribution-date range) as JSON Lines or CSV."""
-    from archive.jsonl import CSV_FIELDS, notice_csv_row
+    from archive.jsonl import CSV_FIELDS, notice_csv_row, write_jsonl
 
     if fmt not in {"jsonl", "csv"}:
         raise fail(f"--format {fmt!r}: use jsonl or csv")
@@ -85,8 +85,7 @@ def export_notices(
     fh = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         if fmt == "jsonl":
-            for n in notices:
-                fh.write(n.model_dump_json() + "\n")
+            write_jsonl(notices, fh)
         else:
             writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
             writer.writeheader()

@@ -1,0 +1,50 @@
+"""The archive commands the README shows (import, search, show, export) on a real SQLite archive under tmp_path."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from typer.testing import CliRunner
+
+from tbtwatch.cli import app
+
+# Our own notices in the shapes the crawlers store (one Chinese, one English), then two bad lines.
+LINES = [
+    json.dumps({"symbol": "G/TBT/N/EU/9001", "member": "European Union", "distribution_date": "2025-07-21",
+                "title": "Draft regulation on portable batteries", "products": "Portable batteries",
+                "hs_codes": ["850760"], "comment_deadline": "2025-09-19"}),
+    json.dumps({"symbol": "G/TBT/N/VNM/9002", "member": "越南", "distribution_date": "2025-07-22",
+                "title": "移动设备用锂电池国家技术法规草案", "language": "zh"}),
+    "not json",
+    json.dumps({"symbol": "not a symbol"}),
+]
+
+
+def test_import_search_show_export_round_trip(home, tmp_path):
+    runner = CliRunner()
+    source = tmp_path / "notices.jsonl"
+    source.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    imported = runner.invoke(app, ["import", str(source)])
+    assert imported.exit_code == 0, imported.output
+    said = " ".join(imported.output.split())  # rich wraps long lines
+    assert "2 new" in said and "2 bad lines" in said
+    assert "notices.jsonl:3: not valid JSON" in said and "notices.jsonl:4: notice not a symbol" in said
+
+    found = json.loads(runner.invoke(app, ["search", "电池", "--json"]).output)
+    assert [h["symbol"] for h in found["hits"]] == ["G/TBT/N/VNM/9002"]  # a two-character Chinese word
+    stemmed = json.loads(runner.invoke(app, ["search", "battery", "--member", "EU", "--json"]).output)
+    assert [h["symbol"] for h in stemmed["hits"]] == ["G/TBT/N/EU/9001"]
+    assert json.loads(runner.invoke(app, ["search", "battery", "--member", "VNM", "--json"]).output)["total"] == 0
+
+    shown = runner.invoke(app, ["show", "G/TBT/N/EU/9001"])
+    assert shown.exit_code == 0 and "Draft regulation on portable batteries" in shown.output
+    missing = runner.invoke(app, ["show", "G/TBT/N/EU/1"])
+    assert missing.exit_code == 1 and "not in the archive" in missing.output
+
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(app, ["export", "--format", "csv"]).output)))
+    assert [(r["symbol"], r["hs_codes"]) for r in rows] == [("G/TBT/N/EU/9001", "850760"), ("G/TBT/N/VNM/9002", "")]
+    lines = runner.invoke(app, ["export", "--since", "2025-07-22"]).output.splitlines()
+    assert [json.loads(line)["symbol"] for line in lines] == ["G/TBT/N/VNM/9002"]
+    assert runner.invoke(app, ["export", "--format", "xml"]).exit_code != 0
