@@ -43,10 +43,6 @@ class Source:
     def host(self) -> str:
         return urlsplit(self.base_url).hostname or ""
 
-    @property
-    def start_url(self) -> str:
-        return self.base_url.rstrip("/") + "/" + self.start.lstrip("/")
-
     def count_warning(self, items: int) -> str | None:
         """A sentence naming the source when a run's item count is outside the expected range."""
         if items < self.expect_min:
