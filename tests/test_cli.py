@@ -1,4 +1,4 @@
-"""The archive commands the README shows (import, search, show, export) on a real SQLite archive under tmp_path."""
+"""The archive commands the README shows (import, search, show, export) on a real SQLite archive."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def test_import_search_show_export_round_trip(home, tmp_path):
     assert imported.exit_code == 0, imported.output
     said = " ".join(imported.output.split())  # rich wraps long lines
     assert "2 new" in said and "2 bad lines" in said
-    assert "notices.jsonl:3: not valid JSON" in said and "notices.jsonl:4: notice not a symbol" in said
+    assert "notices.jsonl:3: not valid JSON" in said
+    assert "notices.jsonl:4: notice not a symbol" in said
 
     found = json.loads(runner.invoke(app, ["search", "电池", "--json"]).output)
     assert [h["symbol"] for h in found["hits"]] == ["G/TBT/N/VNM/9002"]  # a two-character Chinese word
@@ -44,7 +45,8 @@ def test_import_search_show_export_round_trip(home, tmp_path):
     assert missing.exit_code == 1 and "not in the archive" in missing.output
 
     rows = list(csv.DictReader(io.StringIO(runner.invoke(app, ["export", "--format", "csv"]).output)))
-    assert [(r["symbol"], r["hs_codes"]) for r in rows] == [("G/TBT/N/EU/9001", "850760"), ("G/TBT/N/VNM/9002", "")]
+    assert [(r["symbol"], r["hs_codes"]) for r in rows] == [
+        ("G/TBT/N/EU/9001", "850760"), ("G/TBT/N/VNM/9002", "")]
     lines = runner.invoke(app, ["export", "--since", "2025-07-22"]).output.splitlines()
     assert [json.loads(line)["symbol"] for line in lines] == ["G/TBT/N/VNM/9002"]
     assert runner.invoke(app, ["export", "--format", "xml"]).exit_code != 0
