@@ -10,7 +10,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from alerts.rules import AREAS, FREQUENCIES, LANGUAGES, LEVELS, Rule, normalise_keyword
 from tbtwatch.hs import HSCodeError, HSNomenclature, load_nomenclature, normalise_hs
@@ -60,6 +60,15 @@ def validate_keyword(text: str) -> str:
     return keyword
 
 
+@lru_cache(maxsize=4)
+def _load_catalogue(path: str, mtime_ns: int, nomenclature: HSNomenclature):
+    """One parse of the catalogue per process and file version: it takes ~80 ms, and every sign-up,
+    filter change and confirmation makes a Vocabulary (an edited file has a new mtime and is re-read)."""
+    from nlp.catalogue import load_catalogue
+
+    return load_catalogue(path, nomenclature)
+
+
 @dataclass
 class Vocabulary:
     """The reference lists subscription values are checked against, loaded once from the settings' paths."""
@@ -83,10 +92,9 @@ class Vocabulary:
         """The product catalogue (``nlp.catalogue``), or None when it cannot be loaded."""
         if self.nomenclature is None:
             return None
+        path = self.settings.paths.catalogue
         try:
-            from nlp.catalogue import load_catalogue
-
-            return load_catalogue(self.settings.paths.catalogue, self.nomenclature)
+            return _load_catalogue(str(path), path.stat().st_mtime_ns, self.nomenclature)
         except (ImportError, OSError, ValueError) as exc:
             log.warning("product catalogue not available (%s): product lines are known by id only", exc)
             return None

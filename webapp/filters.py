@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse
 from alerts import feeds, subscriptions, tokens, webhooks
 from alerts.rules import AREAS, LEVELS, Filter
 from alerts.run import describe_rule
-from alerts.validation import SubscriptionError, Vocabulary
+from alerts.validation import SubscriptionError
 from webapp.deps import Resources, resources
 from webapp.feeds import labels
 from webapp.i18n import request_lang
@@ -168,8 +168,7 @@ def save_filter(
     }
     try:
         subscriber = _subscriber(res, token)
-        vocabulary = Vocabulary(res.settings)
-        include = vocabulary.rule(
+        include = res.rule(
             hs=hs,
             members=members,
             keywords=keywords,
@@ -177,7 +176,7 @@ def save_filter(
             areas=areas,
             min_level=min_level,
         )
-        exclusion = vocabulary.exclusion(hs=exclude_hs, keywords=exclude_keywords)
+        exclusion = res.exclusion(hs=exclude_hs, keywords=exclude_keywords)
         exclude = [exclusion] if exclusion else []
         if filter_id.strip().isdigit():
             subscriptions.update_filter(

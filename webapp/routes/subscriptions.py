@@ -1,7 +1,7 @@
 """Exporters' subscription pages: subscribe, confirm, manage, unsubscribe (the signed links of the alerts).
 
 Subscribers, filters and tokens belong to ``alerts``; these pages validate
-input with ``alerts.validation.Vocabulary``, sign up with ``alerts.run.sign_up``
+input with the app's ``alerts.validation.Vocabulary`` (``Resources``), sign up with ``alerts.run.sign_up``
 (which queues the confirmation message) and deliver the outbox after the
 response. Confirm and unsubscribe links open a page with a button: a GET never
 changes anything, so mail scanners that prefetch links cannot act for the user.
@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse
 
 from alerts import run, subscriptions, tokens
 from alerts.rules import AREAS, FREQUENCIES, LANGUAGES, LEVELS
-from alerts.validation import SubscriptionError, Vocabulary, validate_email
+from alerts.validation import SubscriptionError, validate_email
 from webapp.deps import Resources, resources
 from webapp.ratelimit import rate_limited
 from webapp.security import check_csrf, csrf_protect
@@ -43,8 +43,8 @@ def sign_up(res: Resources, background: BackgroundTasks, *, email: str, hs, memb
     except SubscriptionError as exc:
         problems.append(str(exc))
     try:
-        rule = Vocabulary(res.settings).rule(hs=hs, product_lines=product_lines, keywords=keywords,
-                                             members=members, areas=areas, min_level=min_level or None)
+        rule = res.rule(hs=hs, product_lines=product_lines, keywords=keywords,
+                        members=members, areas=areas, min_level=min_level or None)
     except SubscriptionError as exc:
         problems.append(str(exc))
     if problems:  # every problem at once, so the form is fixed in one go
