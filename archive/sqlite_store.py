@@ -1,10 +1,11 @@
 """The embedded notice store: one SQLite file, WAL, FTS5 with BM25 ranking.
 
-Each notice is kept whole as JSON (the record) with the columns that filters and
-facets need beside it, its HS codes and objectives in side tables (prefix
-filters and facets are index range scans), and its text in an FTS5 table
-(Chinese as bigrams, see ``archive.text``). All writes of one upsert batch are a
-single transaction, so a crash leaves either the old or the new state.
+Each notice is kept whole as JSON (the record) with a few columns beside it
+(symbol, base symbol, dates, member); its text, HS prefixes, member, area and
+objectives go into the search index (``archive.search_index``: FTS5 with Chinese
+as bigrams and filters as tag tokens, plus ``search_docs`` for facets). All
+writes of one upsert batch are a single transaction, so a crash leaves either
+the old or the new state.
 """
 
 from __future__ import annotations
@@ -51,18 +52,6 @@ CREATE INDEX IF NOT EXISTS notices_date ON notices (distribution_date);
 CREATE INDEX IF NOT EXISTS notices_base ON notices (base_symbol);
 CREATE INDEX IF NOT EXISTS notices_member ON notices (member_code, distribution_date);
 CREATE INDEX IF NOT EXISTS notices_deadline ON notices (comment_deadline);
-CREATE TABLE IF NOT EXISTS notice_hs (
-    code TEXT NOT NULL,
-    notice_id INTEGER NOT NULL REFERENCES notices (id) ON DELETE CASCADE,
-    PRIMARY KEY (code, notice_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS notice_hs_notice ON notice_hs (notice_id);
-CREATE TABLE IF NOT EXISTS notice_objectives (
-    objective TEXT NOT NULL,
-    notice_id INTEGER NOT NULL REFERENCES notices (id) ON DELETE CASCADE,
-    PRIMARY KEY (objective, notice_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS notice_objectives_notice ON notice_objectives (notice_id);
 CREATE TABLE IF NOT EXISTS assessments (
     symbol TEXT PRIMARY KEY,
     notice_hash TEXT,
@@ -169,24 +158,13 @@ class SqliteStore(NoticeStore):
                    content_hash, data, symbol, first_seen, updated_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (*self._columns(notice, notice.content_hash()), notice.symbol, now, now))
-        self._write_side_tables(conn, cur.lastrowid, notice, index, replace=False)
+        index.add(cur.lastrowid, notice)
 
     def _update(self, conn, notice_id: int, notice: Notice, digest: str, now: str, index: IndexBatch) -> None:
         conn.execute(
             """UPDATE notices SET base_symbol = ?, area = ?, kind = ?, member_code = ?, distribution_date = ?,
                    comment_deadline = ?, content_hash = ?, data = ?, updated_at = ? WHERE id = ?""",
             (*self._columns(notice, digest), now, notice_id))
-        self._write_side_tables(conn, notice_id, notice, index, replace=True)
-
-    @staticmethod
-    def _write_side_tables(conn, notice_id: int, notice: Notice, index: IndexBatch, *, replace: bool) -> None:
-        if replace:
-            conn.execute("DELETE FROM notice_hs WHERE notice_id = ?", (notice_id,))
-            conn.execute("DELETE FROM notice_objectives WHERE notice_id = ?", (notice_id,))
-        conn.executemany("INSERT OR IGNORE INTO notice_hs (code, notice_id) VALUES (?, ?)",
-                         [(code, notice_id) for code in notice.hs_codes])
-        conn.executemany("INSERT OR IGNORE INTO notice_objectives (objective, notice_id) VALUES (?, ?)",
-                         [(o, notice_id) for o in notice.objectives])
         index.add(notice_id, notice)
 
     def put_assessments(self, assessments: Iterable[dict[str, Any]]) -> int:
