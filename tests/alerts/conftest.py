@@ -169,14 +169,18 @@ def settings(home):
     return get_settings()
 
 
-@pytest.fixture
-def store(settings):
-    """The archive (real SqliteStore under tmp_path) holding the test notices and assessments."""
+def archive_holding(settings, notices: list[dict], assessments: list[dict]):
+    """The archive (a real SqliteStore under tmp_path) holding these notices and assessments, closed after."""
     archive = open_store(settings)
-    archive.upsert([notice_from_dict(d) for d in NOTICES])
-    archive.put_assessments(ASSESSMENTS)
+    archive.upsert([notice_from_dict(d) for d in notices])
+    archive.put_assessments(assessments)
     yield archive
     archive.close()
+
+
+@pytest.fixture
+def store(settings):
+    yield from archive_holding(settings, NOTICES, ASSESSMENTS)
 
 
 @dataclass

@@ -3,7 +3,6 @@ notices in the crawlers' shapes, a real SMTP server and a real HTTP receiver on 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import threading
 from dataclasses import dataclass, field
@@ -11,17 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from archive import open_store
-from tbtwatch.model import notice_from_dict
-from tbtwatch.settings import get_settings
-from tests.alerts.conftest import SmtpServer, _free_port, _serve, assessment
-
-DAY = dt.date(2026, 3, 2)  # a Monday
-
-
-def days(n: int) -> str:
-    return (DAY + dt.timedelta(days=n)).isoformat()
-
+from tests.alerts.conftest import (  # noqa: F401 - re-exported: DAY and days for the tests, two fixtures
+    DAY, archive_holding, assessment, days, settings, smtp_server,
+)
 
 EAC = ["BDI", "KEN", "RWA", "TZA", "UGA"]
 POWER_BANK = {
@@ -126,25 +117,8 @@ ASSESSMENTS = [
 
 
 @pytest.fixture
-def settings(home):
-    return get_settings()
-
-
-@pytest.fixture
 def store(settings):
-    archive = open_store(settings)
-    archive.upsert([notice_from_dict(d) for d in NOTICES])
-    archive.put_assessments(ASSESSMENTS)
-    yield archive
-    archive.close()
-
-
-@pytest.fixture
-def smtp_server(home, monkeypatch):
-    server = SmtpServer(_free_port())
-    _serve(monkeypatch, server)
-    yield server
-    server.stop()
+    yield from archive_holding(settings, NOTICES, ASSESSMENTS)
 
 
 @dataclass
