@@ -63,7 +63,7 @@ def tbt_daily():
         from tbtwatch import orchestration, pipeline
 
         day, _, _ = orchestration.run_days(get_current_context())
-        return pipeline.send_immediate_alerts(orchestration.task_settings(), day).checked()
+        return pipeline.send_daily_alerts(orchestration.task_settings(), day).checked()
 
     @task
     def digest(crawled: list[dict]) -> dict:

@@ -317,15 +317,10 @@ def _queue_and_deliver(stage: str, settings: Settings, queue: Callable[[Any], in
     return run_stage(stage, body)
 
 
-def send_immediate_alerts(settings: Settings, day: dt.date) -> StageResult:
+def send_daily_alerts(settings: Settings, day: dt.date) -> StageResult:
     """The day's alerts: one message per notice for subscribers who asked to hear at once, and the day's one
-    batch for daily subscribers (the default frequency of an imported subscription).
-
-    The pipeline runs once a day, so this stage is the only scheduled one that can
-    serve daily subscribers; without it they would hear nothing unless someone ran
-    ``tbtwatch alerts send --frequency daily`` by hand. The batch's outbox key is
-    the day, so a re-run sends it once.
-    """
+    batch for daily subscribers (the default frequency of an imported subscription). The batch's outbox key
+    is the day, so a re-run sends it once."""
     def queue(run: Any) -> int:
         send = _alerts_run("alerts", "send_alerts").send_alerts
         return sum(len(send(settings, day, frequency=frequency, deliver_now=False).queued)
@@ -431,7 +426,7 @@ def run_daily(day: dt.date, offline: bool = False, *, settings: Settings | None 
         ("crawl", lambda: run_stage("crawl", crawl)),
         ("classify", lambda: classify_pending(settings, day)),
         ("index", lambda: index_changed(settings, _changed(report), since, until)),
-        ("alerts", lambda: send_immediate_alerts(settings, day)),
+        ("alerts", lambda: send_daily_alerts(settings, day)),
         ("digest", lambda: make_digest(settings, day, report.failed_sources)),
     ]
     failed: str | None = None

@@ -116,7 +116,7 @@ def test_the_pipelines_alerts_stage_serves_immediate_and_daily_subscribers_once(
     settings = get_settings()
     subscribe(settings, "at-once@example.org", hs=["8507"], members=["EU"])
     subscribe(settings, "batch@example.org", frequency="daily", hs=["85"])
-    result = pipeline.send_immediate_alerts(settings, DAY)
+    result = pipeline.send_daily_alerts(settings, DAY)
     assert result.status == pipeline.DONE, result.summary
     assert result.counts["queued"] == 2 and result.counts["sent"] == 2
     recipients = sorted(r for m in smtp_server.messages for r in m.rcpt_tos)
@@ -124,7 +124,7 @@ def test_the_pipelines_alerts_stage_serves_immediate_and_daily_subscribers_once(
     [batch] = [m for m in smtp_server.messages if m.rcpt_tos == ["batch@example.org"]]
     text, _ = bodies(batch)
     assert "G/TBT/N/EU/1100" in text and "G/TBT/N/KEN/1500" in text
-    again = pipeline.send_immediate_alerts(get_settings(), DAY)
+    again = pipeline.send_daily_alerts(get_settings(), DAY)
     assert again.status == pipeline.NOTHING and again.counts["queued"] == 0 and len(smtp_server.messages) == 2
 
 

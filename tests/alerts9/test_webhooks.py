@@ -190,10 +190,10 @@ def test_the_pipelines_alerts_stage_reports_webhook_deliveries(settings, store, 
     monkeypatch.setenv("TBTWATCH_ALERTS_WEBHOOKS_ALLOW_PRIVATE", "true")
     get_settings.cache_clear()
     receiver.answers = [200, 500]
-    result = pipeline.send_immediate_alerts(get_settings(), DAY)
+    result = pipeline.send_daily_alerts(get_settings(), DAY)
     assert len(receiver.received) == 2
     assert result.status == pipeline.DONE, result.summary  # a subscriber's failing endpoint is not a failed stage
     assert result.counts["webhooks_sent"] == 1 and result.counts["webhooks_retrying"] == 1
     assert "webhooks: 1 sent, 1 to retry" in result.summary
-    again = pipeline.send_immediate_alerts(get_settings(), DAY)  # the retry is not due yet: nothing is sent
+    again = pipeline.send_daily_alerts(get_settings(), DAY)  # the retry is not due yet: nothing is sent
     assert again.counts["webhooks_sent"] == 0 and again.status == pipeline.NOTHING and len(receiver.received) == 2
