@@ -27,6 +27,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers.dates import parse_date
 from crawlers.items import NoticeItem, PageItem
+from crawlers.joint import joint_fields
 from crawlers.middlewares import RedirectRefused, is_loopback_host
 from crawlers.sources import Source, SourceConfigError, load_sources, rebase, resolve_base_url
 from tbtwatch.settings import get_settings
@@ -165,17 +166,18 @@ class NoticeSpider(scrapy.Spider):
         return page
 
     # -- helpers for subclasses -------------------------------------------------------------
-    def notice(self, response: Response, fields: dict[str, Any], leftovers: dict[str, Any] | None = None,
-               *, sparse: bool = False, page: PageItem | None = None) -> NoticeItem | None:
-        """A notice item, or None (counted) when its distribution date is outside the run's window."""
+    def notices(self, response: Response, fields: dict[str, Any], leftovers: dict[str, Any] | None = None,
+                *, sparse: bool = False, page: PageItem | None = None) -> list[NoticeItem]:
+        """The notice items of one record: one per symbol of a joint record (``crawlers.joint``), none
+        (counted) when its distribution date is outside the run's window."""
         if not self.in_window(fields.get("distribution_date")):
             self.count("outside_window")
-            return None
-        fields = {"source": self.name, **fields}
+            return []
         leftovers = dict(leftovers or {})
         leftovers.update(fields.pop("leftovers", None) or {})
         url = response.meta.get("real_url", response.url)
-        return NoticeItem(self.name, url, fields, leftovers, sparse=sparse, page=page)
+        return [NoticeItem(self.name, url, {"source": self.name, **one}, dict(leftovers), sparse=sparse, page=page)
+                for one in joint_fields(fields)]
 
     def in_window(self, value: Any) -> bool:
         if self.since is None and self.until is None:
@@ -224,10 +226,10 @@ class PagedApiSpider(NoticeSpider):
         records = self.records(data)
         for record in records:
             fields, leftovers = self.record_fields(record)
-            item = self.notice(response, fields, leftovers)
-            if item:
-                yield item
-                yield from self.record_requests(record, item)
+            items = self.notices(response, fields, leftovers)
+            yield from items
+            if items:
+                yield from self.record_requests(record, items[0])
         total = self.total(data)
         more = len(records) >= self.page_size if total is None else page * self.page_size < total
         if records and more:
@@ -314,9 +316,7 @@ class SpreadsheetSpider(NoticeSpider):
                     self.count("parse_failures")
                     yield page
                     continue
-                item = self.notice(response, fields, leftovers, page=page)
-                if item:
-                    yield item
+                yield from self.notices(response, fields, leftovers, page=page)
         finally:
             workbook.close()
 
@@ -397,9 +397,7 @@ class HtmlPageSpider(NoticeSpider):
         from crawlers.forms import parse_notification_form
 
         fields = parse_notification_form(self.page_text(response), language=self.source.language)
-        item = self.notice(response, fields)
-        if item:
-            yield item
+        yield from self.notices(response, fields)
 
 
 class FeedSpider(NoticeSpider):
@@ -436,9 +434,7 @@ class FeedSpider(NoticeSpider):
                 "distribution_date": dt.date(*published[:3]) if published else None,
                 "language": self.source.language, "url": entry.get("link", ""),
             }
-            item = self.notice(response, fields, sparse=True)
-            if item:
-                yield item
+            yield from self.notices(response, fields, sparse=True)
 
 
 def failure_text(failure) -> str:

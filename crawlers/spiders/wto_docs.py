@@ -66,10 +66,10 @@ class WtoDocsSpider(PagedApiSpider):
         leftovers = {k: v for k, v in values.items() if k not in MAPPED and v}
         return fields, leftovers
 
-    def notice(self, response, fields, leftovers=None, *, sparse=False, page=None):
+    def notices(self, response, fields, leftovers=None, *, sparse=False, page=None):
         """Catalogue records are thin (a catalogue title, no form): they never overwrite the document's text."""
-        return super().notice(response, fields, leftovers, sparse=sparse or response.meta["handler"] == "parse_start",
-                              page=page)
+        return super().notices(response, fields, leftovers,
+                               sparse=sparse or response.meta["handler"] == "parse_start", page=page)
 
     def record_requests(self, record: Any, item: NoticeItem) -> Iterator[Any]:
         filename = (record.findtext("FILENAMESA") or "").strip()
@@ -81,9 +81,7 @@ class WtoDocsSpider(PagedApiSpider):
     def parse_document(self, response: Response, distribution: dt.date | None = None) -> Iterator[Any]:
         fields = parse_notification_form(word_text(response.body), language=self.source.language,
                                          distribution_date=distribution)
-        item = self.notice(response, fields)
-        if item:
-            yield item
+        yield from self.notices(response, fields)
 
 
 def word_text(body: bytes) -> str:

@@ -21,7 +21,7 @@ from tbtwatch.settings import PROJECT_ROOT, get_settings
 from .conftest import FAST, crawl, store
 
 pytestmark = pytest.mark.slow
-EXPECTED_SYMBOLS = 21  # distinct notices across all sources on the demo day (see tests/fixtures/README.md)
+EXPECTED_SYMBOLS = 26  # distinct notices across all sources on the demo day (see tests/fixtures/README.md)
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +36,9 @@ def test_first_crawl_fills_the_archive(first_run):
     assert report.errors == [] and report.ok
     assert report.total("errors") == 0 and report.total("parse_failures") == 0
     items = {name: s.items for name, s in report.sources.items()}
-    # eping_api pages with page_size=2: two pages, three records; wto_docs: 3 catalogue lines + 3 documents
-    assert items == {"eping_bulk": 15, "eping_api": 3, "wto_docs": 6, "cn_wzisps": 5, "wto_news": 1}
+    # eping_bulk: 10 rows and one joint row of 5 symbols; eping_api with page_size=2: two pages, four records,
+    # one of them joint (5 symbols); wto_docs: 3 catalogue lines + 3 documents
+    assert items == {"eping_bulk": 15, "eping_api": 8, "wto_docs": 6, "cn_wzisps": 5, "wto_news": 1}
     assert report.sources["eping_api"].pages == 2
     assert report.sources["cn_wzisps"].pages == 7  # two list pages, five detail pages
     assert report.sources["eping_bulk"].invalid_notices == 1  # the row whose symbol has no number
@@ -90,11 +91,17 @@ def test_chinese_portal_fields_and_translations(first_run):
     assert taipei.translations["zh"].description.startswith("此前在G/TBT/N/TPKM/530號文件中通報")
 
 
+EAC_BULK = {"G/TBT/N/BDI/560": "Burundi", "G/TBT/N/KEN/1850": "Kenya", "G/TBT/N/RWA/1200": "Rwanda",
+            "G/TBT/N/TZA/1300": "Tanzania", "G/TBT/N/UGA/2100": "Uganda"}
+
+
 def test_eac_joint_notices_and_feed_entries(first_run):
     archive = store()
-    for symbol in ("G/TBT/N/KEN/1850", "G/TBT/N/UGA/2100", "G/TBT/N/TZA/1300", "G/TBT/N/RWA/1200",
-                   "G/TBT/N/BDI/560"):
-        assert archive.get(symbol).hs_codes == ["9503"]
+    for symbol, member in EAC_BULK.items():
+        notice = archive.get(symbol)
+        assert notice.hs_codes == ["9503"] and notice.member == member
+        assert notice.member_code == symbol.split("/")[3]
+        assert notice.symbols[0] == symbol and sorted(notice.symbols) == sorted(EAC_BULK)
     assert archive.get("G/TBT/N/KEN/1850").translations["zh"].title.startswith("DEAS 1234:2025 玩具")
     india = archive.get("G/TBT/N/IND/330")  # the one feed entry that names a notification
     assert india.source == "wto_news" and india.distribution_date == dt.date(2025, 7, 21)
@@ -111,7 +118,7 @@ def test_date_window(first_run):
     with ReplayServer() as server:
         report = crawl(server, "eping_bulk", since="2025-07-22", until="2025-07-22")
     line = report.sources["eping_bulk"]
-    assert line.items == 2 and line.outside_window == 14  # the addendum and CHN/2050; the rest are outside
+    assert line.items == 2 and line.outside_window == 10  # the addendum and CHN/2050; the other rows are outside
 
 
 def test_api_without_key_is_skipped_with_a_message(first_run, monkeypatch):
@@ -145,7 +152,7 @@ def test_faults_are_reported_by_source_and_a_rerun_fills_the_gap(fresh_home, fir
         assert s["eping_bulk"].errors == 1 and s["eping_bulk"].items == 0 and s["eping_bulk"].failed
         assert s["cn_wzisps"].errors == 1 and s["cn_wzisps"].items == 4
         assert s["wto_news"].errors == 1 and s["wto_news"].failed
-        assert s["eping_api"].errors == 1 and s["eping_api"].items == 2
+        assert s["eping_api"].errors == 1 and s["eping_api"].items == 2  # page 2 (MEX and the joint record) lost
         assert s["wto_docs"].errors == 1 and s["wto_docs"].items == 5
         assert not broken.ok
         partial = store().count()

@@ -39,7 +39,7 @@ from tbtwatch.settings import get_settings
 FAST = ["--set", "AUTOTHROTTLE_START_DELAY=0.05", "--set", "RETRY_BACKOFF_BASE=0.05", "--set", "DOWNLOAD_TIMEOUT=1",
         "--set", "LOG_LEVEL=WARNING"]
 SLOW = 1.5  # seconds the replay server waits before answering: past DOWNLOAD_TIMEOUT
-EXPECTED_SYMBOLS = 21  # distinct notices across all sources (tests/fixtures/README.md)
+EXPECTED_SYMBOLS = 26  # distinct notices across all sources (tests/fixtures/README.md)
 
 
 def rewrite_zip_member(path: Path, member: str, change) -> None:
