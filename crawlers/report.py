@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 COUNTS = ("pages", "items", "errors", "parse_failures", "invalid_notices", "leftover_fields", "inserted",
-          "updated", "unchanged", "duplicates", "outside_window", "retries", "refused_redirects")
+          "updated", "unchanged", "duplicates", "outside_window", "retries", "refused_redirects", "restricted",
+          "word_fallbacks")
 PROGRESS_PREFIX = "PROGRESS "
 
 
@@ -33,6 +34,8 @@ class SourceReport:
     outside_window: int = 0
     retries: int = 0
     refused_redirects: int = 0  # also counted in errors: a redirect off the source's domains or to a private address
+    restricted: int = 0  # catalogue documents skipped because they are restricted
+    word_fallbacks: int = 0  # notification PDFs without a form, read from their Word version instead
     skipped: str = ""
     finish_reason: str = ""
     leftover_names: str = ""

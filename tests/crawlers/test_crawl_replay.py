@@ -37,8 +37,9 @@ def test_first_crawl_fills_the_archive(first_run):
     assert report.total("errors") == 0 and report.total("parse_failures") == 0
     items = {name: s.items for name, s in report.sources.items()}
     # eping_bulk: 10 rows and one joint row of 5 symbols; eping_api with page_size=2: two pages, four records,
-    # one of them joint (5 symbols); wto_docs: 3 catalogue lines + 3 documents
-    assert items == {"eping_bulk": 15, "eping_api": 8, "wto_docs": 6, "cn_wzisps": 5, "wto_news": 1}
+    # one of them joint (5 symbols); wto_docs: 8 catalogue lines (one joint of 5, the restricted one skipped)
+    # and 8 from 4 documents (the joint one's form for each of its symbols)
+    assert items == {"eping_bulk": 15, "eping_api": 8, "wto_docs": 16, "cn_wzisps": 5, "wto_news": 1}
     assert report.sources["eping_api"].pages == 2
     assert report.sources["cn_wzisps"].pages == 7  # two list pages, five detail pages
     assert report.sources["eping_bulk"].invalid_notices == 1  # the row whose symbol has no number
@@ -153,7 +154,7 @@ def test_faults_are_reported_by_source_and_a_rerun_fills_the_gap(fresh_home, fir
         assert s["cn_wzisps"].errors == 1 and s["cn_wzisps"].items == 4
         assert s["wto_news"].errors == 1 and s["wto_news"].failed
         assert s["eping_api"].errors == 1 and s["eping_api"].items == 2  # page 2 (MEX and the joint record) lost
-        assert s["wto_docs"].errors == 1 and s["wto_docs"].items == 5
+        assert s["wto_docs"].errors == 1 and s["wto_docs"].items == 15
         assert not broken.ok
         partial = store().count()
         assert partial < EXPECTED_SYMBOLS
@@ -170,7 +171,7 @@ def test_faults_are_reported_by_source_and_a_rerun_fills_the_gap(fresh_home, fir
         assert (feed.status, feed.body) == (None, b"") and feed.error.startswith("DownloadFailedError: Connection")
         assert (api.status, api.body) == (None, b"") and api.error.startswith("DownloadTimeoutError: ")
         assert "page=2" in api.url and api.url.startswith("https://api.wto.org/")
-        whole = (FIXTURE_ROOT / "docs.wto.org/dol2fe/Pages/SS/directdoc/CHL900.DOCX").read_bytes()
+        whole = (FIXTURE_ROOT / "docs.wto.org/dol2fe/Pages/SS/directdoc/NCHL900.pdf").read_bytes()
         assert docs.status == 200 and docs.body == whole[: len(whole) // 2]  # the bytes that did arrive
         assert docs.error == (f"ResponseDataLossError: body cut off mid-transfer, {len(whole) // 2} of "
                               f"{len(whole)} bytes arrived")
