@@ -1,4 +1,4 @@
-"""tbtwatch.pipeline and tbtwatch.orchestration without Airflow: stages, windows, settings, the CLI."""
+"""commands.pipeline and commands.orchestration without Airflow: stages, windows, settings, the CLI."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pendulum
 import pytest
 from typer.testing import CliRunner
 
-from tbtwatch import orchestration, pipeline
-from tbtwatch.cli import app
+from commands import orchestration, pipeline
+from commands.cli import app
 from tbtwatch.settings import get_settings, load_settings
 
 
@@ -25,7 +25,7 @@ def test_a_missing_stage_module_is_unavailable_but_a_broken_one_raises(tmp_path,
         pipeline._stage_api("tbtwatch_broken_stage", stage="broken")
     sys.modules.pop("tbtwatch_broken_stage", None)
     with pytest.raises(pipeline.StageUnavailable, match="has no no_such_function"):
-        pipeline._stage_api("tbtwatch.pipeline", "no_such_function", stage="x")
+        pipeline._stage_api("commands.pipeline", "no_such_function", stage="x")
 
 
 def test_run_stage_reports_unavailable_and_failed_stage_raises_for_the_scheduler():

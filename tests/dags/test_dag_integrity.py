@@ -11,7 +11,7 @@ from tests.dags.conftest import DAGS, airflow_env, run_python
 
 # Modules that must not be imported just by parsing a DAG file: the stages and their heavy libraries.
 HEAVY = ("scrapy", "spacy", "elasticsearch", "jieba", "openpyxl", "crawlers", "nlp", "alerts", "archive",
-         "webapp", "tbtwatch.pipeline", "uvicorn")
+         "webapp", "commands.pipeline", "uvicorn")
 
 PARSE = textwrap.dedent("""
     import json, socket, sys
@@ -88,6 +88,6 @@ def test_top_level_of_dag_files_only_wires(path):
                              f"{ast.unparse(node)[:80]}")
     for node in tree.body:
         if isinstance(node, ast.ImportFrom):
-            assert node.module in {"__future__", "airflow.sdk", "tbtwatch.orchestration"}, node.module
+            assert node.module in {"__future__", "airflow.sdk", "commands.orchestration"}, node.module
         if isinstance(node, ast.Import):
             assert {a.name for a in node.names} <= {"datetime", "pendulum"}

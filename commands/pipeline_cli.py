@@ -1,6 +1,6 @@
 """``tbtwatch daily`` and ``tbtwatch backfill``: the daily pipeline without Airflow.
 
-They call the same stage functions as the ``tbt_daily`` DAG (``tbtwatch.pipeline``)
+They call the same stage functions as the ``tbt_daily`` DAG (``commands.pipeline``)
 and show, as they go, each source's crawl progress and each stage's outcome,
 then where every output went.
 """
@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tbtwatch import pipeline
+from commands import pipeline
 from tbtwatch.settings import SettingsError, get_settings
 
 err = Console(stderr=True)
