@@ -15,10 +15,9 @@ from openpyxl.utils.datetime import from_excel
 from w3lib.html import remove_tags, replace_entities
 
 from crawlers.cells import find_ics_codes, find_urls, split_objectives
-
-from crawlers.dates import date_text, parse_date
 from crawlers.items import NoticeItem
 from crawlers.pipelines.base import CrawlerPipeline
+from tbtwatch.dates import date_text, parse_date
 from tbtwatch.hs import HSCodeError, find_hs_codes, normalise_hs
 
 TEXT_FIELDS = ("title", "description", "products", "member")

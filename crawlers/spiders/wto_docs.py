@@ -28,10 +28,10 @@ from lxml import etree
 from scrapy.http import Response
 
 from crawlers.base import PagedApiSpider
-from crawlers.dates import parse_date
 from crawlers.forms import FormError, parse_notification_form
 from crawlers.items import NoticeItem
 from crawlers.pdftext import PdfTextError, pdf_text
+from tbtwatch.dates import parse_date
 
 ACI = {"autn": "http://schemas.autonomy.com/aci/"}
 WORD = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
