@@ -437,6 +437,87 @@ class FeedSpider(NoticeSpider):
             yield from self.notices(response, fields, sparse=True)
 
 
+class DocumentSpider(NoticeSpider):
+    """The documents the stored notices link to, fetched once each, their text read (PDF) and kept.
+
+    Reads the notices of the run's window (every notice without one) from the
+    archive, after the notice sources (``crawlers.runner`` crawls document sources
+    last). Options: ``url_pattern`` (a regular expression a link must match, on
+    the source's own host: the domain allow-list), ``max_bytes`` (larger files are
+    not downloaded), ``max_pages`` (pages of text read from one file) and
+    ``per_run`` (files fetched in one run at most). A file that cannot be read is
+    kept raw with its error and recorded, so it is not fetched again; one that
+    got no answer at all is tried again next run.
+    """
+
+    kind = "documents"
+
+    def start_requests_for_source(self) -> Iterable[scrapy.Request]:
+        from archive.documents import NotifiedDocuments
+        from archive.sqlite_store import SqliteStore
+
+        settings = get_settings()
+        links: dict[str, list[str]] = {}
+        for notice in SqliteStore(settings.archive_db).iter_notices(self.since, self.until):
+            for url in notice.urls:
+                if self.wanted(url):
+                    links.setdefault(url, []).append(notice.symbol)
+        done = NotifiedDocuments(settings.archive_db).done(list(links))
+        pending = [url for url in links if url not in done][: int(self.source.options.get("per_run", 200))]
+        self.count("documents_known", len(done))
+        for url in pending:
+            request = self.follow(url, "parse_document", symbols=links[url])
+            request.meta["download_maxsize"] = self.max_bytes
+            yield request
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.source.options.get("max_bytes", 20_000_000))
+
+    def wanted(self, url: str) -> bool:
+        """A link on the source's host matching its ``url_pattern`` (nothing else is ever fetched)."""
+        pattern = self.source.options.get("url_pattern")
+        if not pattern:
+            raise SourceConfigError(f"source {self.name!r} needs a url_pattern option (which links to fetch)")
+        return urlsplit(url).hostname == self.source.host and re.search(pattern, url) is not None
+
+    def parse_document(self, response: Response, symbols: list[str]) -> Iterator[Any]:
+        from crawlers.items import DocumentItem
+        from crawlers.pdftext import PdfTextError, pdf_pages
+
+        url = response.meta.get("real_url", response.url)
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
+        document = DocumentItem(url, symbols, response.status, content_type, len(response.body))
+        try:
+            if not response.body.startswith(b"%PDF"):
+                raise PdfTextError(f"not a PDF (Content-Type {content_type or 'none'})")
+            document.pages = pdf_pages(response.body, int(self.source.options.get("max_pages", 50)))
+            if not any(page.strip() for page in document.pages):
+                raise PdfTextError("the PDF has no text layer (a scanned image?)")
+        except PdfTextError as exc:
+            document.pages, document.error = [], str(exc)
+            page = self.page_item(response)
+            page.error = document.error
+            self.count("documents_unreadable")
+            yield page  # kept raw with the error, whatever keep_raw says
+        yield document
+
+    def on_error(self, failure) -> Iterator[Any]:
+        """Recorded as the document's answer too: final when the server answered or the file is too large."""
+        from scrapy.exceptions import DownloadCancelledError
+
+        from crawlers.items import DocumentItem
+
+        for page in super().on_error(failure):
+            too_large = failure.check(DownloadCancelledError) is not None
+            if too_large:
+                page.error = f"larger than the {self.max_bytes}-byte cap (max_bytes): not downloaded"
+            yield page
+            kwargs = failure.request.meta.get("handler_kwargs", {})
+            yield DocumentItem(page.url, kwargs.get("symbols", []), page.status, page.content_type,
+                               len(page.body), error=page.error, final=too_large or page.status is not None)
+
+
 def failure_text(failure) -> str:
     """What went wrong with a request, for people: ``HTTP 404``, ``TimeoutError: ...``, the refusal's reason."""
     value = failure.value

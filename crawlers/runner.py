@@ -95,7 +95,8 @@ def _crawl_in_order(process: Any, names: list[str], spider_args: dict[str, dict[
 
     English sources (the WTO's own text) come first, in ascending rank, then the
     translations: a notice's primary text is then always the WTO's, and each
-    Chinese portal's text lands as its translation.
+    Chinese portal's text lands as its translation. Document sources come last:
+    they fetch what the notices stored before them link to.
 
     A source that fails to start or crashes is recorded and the chain goes on.
     """
@@ -103,11 +104,12 @@ def _crawl_in_order(process: Any, names: list[str], spider_args: dict[str, dict[
 
     from crawlers.sources import load_sources
 
-    order = {name: (source.language != "en", source.rank) for name, source in load_sources().items()}
+    order = {name: (source.kind == "documents", source.language != "en", source.rank)
+             for name, source in load_sources().items()}
 
     @defer.inlineCallbacks
     def chain():
-        for name in sorted(names, key=lambda n: order.get(n, (True, 0))):
+        for name in sorted(names, key=lambda n: order.get(n, (True, True, 0))):
             try:
                 yield process.crawl(name, **spider_args.get(name, {}))
             except Exception as exc:  # noqa: BLE001 - one source's failure must not stop the others

@@ -43,6 +43,7 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.validate.ValidateNotice": 300,
     "crawlers.pipelines.dedupe.DeduplicateNotice": 400,
     "crawlers.pipelines.store.UpsertNotice": 500,
+    "crawlers.pipelines.documents.StoreDocument": 600,
 }
 EXTENSIONS = {"crawlers.report.CrawlReportExtension": 500}
 

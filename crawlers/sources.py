@@ -18,7 +18,7 @@ import yaml
 
 from tbtwatch.settings import Settings, get_settings
 
-KINDS = ("spreadsheet", "json_api", "xml_catalogue", "html", "feed")
+KINDS = ("spreadsheet", "json_api", "xml_catalogue", "html", "feed", "documents")
 
 
 class SourceConfigError(ValueError):

@@ -27,8 +27,10 @@ KEEP_ON_TRANSLATION = tuple(f for f in Notice.model_fields
 
 def as_translation(notice: Notice, stored: Notice) -> Notice:
     """A read in another language as a translation only: the stored values (dates, member name as the primary
-    language writes it, ``source`` of the primary text) stay; the translation fills only what is missing."""
+    language writes it, ``source`` of the primary text) stay; the translation fills only what is missing, and
+    adds the links it gives (a portal links the member's own-language text of the draft, ``..._x.pdf``)."""
     kept = {f: getattr(stored, f) for f in KEEP_ON_TRANSLATION if getattr(stored, f) not in (None, "", [], {})}
+    kept["urls"] = list(dict.fromkeys([*stored.urls, *notice.urls]))
     return notice.model_copy(update=kept)
 
 

@@ -39,7 +39,7 @@ def test_first_crawl_fills_the_archive(first_run):
     # eping_bulk: 10 rows and one joint row of 5 symbols; eping_api with page_size=2: two pages, four records,
     # one of them joint (5 symbols); wto_docs: 8 catalogue lines (one joint of 5, the restricted one skipped)
     # and 8 from 4 documents (the joint one's form for each of its symbols)
-    assert items == {"eping_bulk": 15, "eping_api": 8, "wto_docs": 16, "cn_wzisps": 5, "wto_news": 1}
+    assert items == {"eping_bulk": 15, "eping_api": 8, "wto_docs": 16, "cn_wzisps": 5, "wto_news": 1, "notified_docs": 4}
     assert report.sources["eping_api"].pages == 2
     assert report.sources["cn_wzisps"].pages == 7  # two list pages, five detail pages
     assert report.sources["eping_bulk"].invalid_notices == 1  # the row whose symbol has no number
