@@ -345,36 +345,53 @@ class SpreadsheetSpider(NoticeSpider):
 class HtmlPageSpider(NoticeSpider):
     """A portal with list pages linking to one page per notification.
 
-    Subclasses set ``detail_links`` (CSS selector of the links to notification
-    pages), ``next_page`` (CSS selector of the next list page's link) and
-    ``content`` (CSS selector of the element holding the notification text), and
-    may override ``detail_fields(response, text)``; by default the text goes
-    through the form parser. List pages are followed up to the ``max_pages`` option.
+    Pages are found by their URLs, not by markup nobody has seen: subclasses set
+    ``detail_pattern`` (a regular expression matched against the path and query
+    of every link on a list page: the notification pages) and ``list_pattern``
+    (the same for further list pages, followed up to the ``max_pages`` option).
+    ``content`` (a CSS selector, default the whole body) holds the notification's
+    text, which the form parser reads by its numbered labels. A list page with
+    no notification link, and a notification page that yields no symbol or no
+    field, fail loudly (kept raw with the error, counted), so a portal's change
+    is seen the day it happens.
     """
 
     kind = "html"
-    detail_links: ClassVar[str] = ""
-    next_page: ClassVar[str] = ""
+    detail_pattern: ClassVar[str] = ""
+    list_pattern: ClassVar[str] = ""
     content: ClassVar[str] = "body"
 
-    def parse_start(self, response: Response, list_page: int = 1) -> Iterator[Any]:
-        if not self.detail_links:
-            raise NotImplementedError(f"{type(self).__name__} must set detail_links (a CSS selector)")
-        links = response.css(self.detail_links).xpath("@href").getall()
-        if not links:
-            raise ValueError(f"no notification links ({self.detail_links}) on the list page")
-        real = response.meta.get("real_url", response.url)
-        for href in links:
-            yield self.follow(self._absolute(real, href), "parse_detail")
-        following = response.css(self.next_page).xpath("@href").get() if self.next_page else None
-        if following and list_page < int(self.source.options.get("max_pages", 10)):
-            yield self.follow(self._absolute(real, following), "parse_start", list_page=list_page + 1)
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if not self.detail_pattern:
+            raise NotImplementedError(f"{type(self).__name__} must set detail_pattern (a regular expression)")
+        self.list_pages = 1
 
-    @staticmethod
-    def _absolute(base: str, href: str) -> str:
+    def parse_start(self, response: Response) -> Iterator[Any]:
+        real = response.meta.get("real_url", response.url)
+        details = self.links(response, self.detail_pattern)
+        if not details:
+            raise ValueError(f"no notification links (URLs matching {self.detail_pattern}) on the list page")
+        for url in details:
+            yield self.follow(url, "parse_detail")
+        for url in self.links(response, self.list_pattern) if self.list_pattern else []:
+            if url != real and self.list_pages < int(self.source.options.get("max_pages", 10)):
+                self.list_pages += 1
+                yield self.follow(url, "parse_start")
+
+    def links(self, response: Response, pattern: str) -> list[str]:
+        """The page's links on the source's host whose path and query match ``pattern``, absolute, in order."""
         from urllib.parse import urljoin
 
-        return urljoin(base, href)
+        real = response.meta.get("real_url", response.url)
+        found = []
+        for href in response.xpath("//a/@href").getall():
+            url = urljoin(real, href.strip())
+            parts = urlsplit(url)
+            target = parts.path + ("?" + parts.query if parts.query else "")
+            if parts.hostname == self.source.host and re.search(pattern, target):
+                found.append(url.split("#")[0])
+        return list(dict.fromkeys(found))
 
     def page_text(self, response: Response) -> str:
         """The visible text of the content element, one line per block; GB18030 when the declared charset lied."""
@@ -397,6 +414,9 @@ class HtmlPageSpider(NoticeSpider):
         from crawlers.forms import parse_notification_form
 
         fields = parse_notification_form(self.page_text(response), language=self.source.language)
+        if not any(fields.get(name) for name in ("title", "description", "products")):
+            raise ValueError(f"the page names {fields['symbol']} but no title, products or description was read "
+                             "from its labels; the portal's layout may have changed")
         yield from self.notices(response, fields)
 
 

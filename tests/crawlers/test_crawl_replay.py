@@ -21,7 +21,7 @@ from tbtwatch.settings import PROJECT_ROOT, get_settings
 from .conftest import FAST, crawl, store
 
 pytestmark = pytest.mark.slow
-EXPECTED_SYMBOLS = 26  # distinct notices across all sources on the demo day (see tests/fixtures/README.md)
+EXPECTED_SYMBOLS = 27  # distinct notices across all sources on the demo day (see tests/fixtures/README.md)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,8 @@ def test_first_crawl_fills_the_archive(first_run):
     # eping_bulk: 10 rows and one joint row of 5 symbols; eping_api with page_size=2: two pages, four records,
     # one of them joint (5 symbols); wto_docs: 8 catalogue lines (one joint of 5, the restricted one skipped)
     # and 8 from 4 documents (the joint one's form for each of its symbols)
-    assert items == {"eping_bulk": 15, "eping_api": 8, "wto_docs": 16, "cn_wzisps": 5, "wto_news": 1, "notified_docs": 4}
+    assert items == {"eping_bulk": 15, "eping_api": 8, "wto_docs": 16, "cn_wzisps": 5, "wto_news": 1,
+                     "notified_docs": 4, "cn_zstbt": 2}
     assert report.sources["eping_api"].pages == 2
     assert report.sources["cn_wzisps"].pages == 7  # two list pages, five detail pages
     assert report.sources["eping_bulk"].invalid_notices == 1  # the row whose symbol has no number
@@ -142,7 +143,7 @@ def test_faults_are_reported_by_source_and_a_rerun_fills_the_gap(fresh_home, fir
     """500, 404, reset, timeout and a truncated body at once: each counted for its source, kept raw, none fatal."""
     with ReplayServer() as server:
         server.fault("Notification_EN.xlsx", "500")
-        server.fault("gid=tbt-ken-1850", "404")
+        server.fault("gid=Jk4Pq7sLd2xNw8eRf1mTzA", "404")
         server.fault("latest_news_e.xml", "reset")
         server.fault("search?language=1&page=2", "slow", delay=3)  # DOWNLOAD_TIMEOUT is 2 s in tests: a timeout
         server.fault("CHL900", "truncate")
@@ -167,7 +168,7 @@ def test_faults_are_reported_by_source_and_a_rerun_fills_the_gap(fresh_home, fir
         assert (bulk.url, bulk.status, bulk.error, bulk.body) == (
             "https://eping.wto.org/NotificationExcelFiles/Notification_EN.xlsx", 500, "HTTP 500", b"replay fault 500")
         assert (portal.url, portal.status, portal.error) == (
-            "https://wzisps.org.cn/Tbt/TbtNotifyDetail?gid=tbt-ken-1850", 404, "HTTP 404")
+            "https://wzisps.org.cn/Tbt/TbtNotifyDetail?gid=Jk4Pq7sLd2xNw8eRf1mTzA", 404, "HTTP 404")
         assert (feed.status, feed.body) == (None, b"") and feed.error.startswith("DownloadFailedError: Connection")
         assert (api.status, api.body) == (None, b"") and api.error.startswith("DownloadTimeoutError: ")
         assert "page=2" in api.url and api.url.startswith("https://api.wto.org/")
@@ -182,7 +183,7 @@ def test_faults_are_reported_by_source_and_a_rerun_fills_the_gap(fresh_home, fir
     assert store().count() == EXPECTED_SYMBOLS  # the gap is filled, nothing doubled
     assert healed.total("inserted") == EXPECTED_SYMBOLS - partial
     # the failures stay as they were; each page fetched now is a row of its own (the bulk file keeps only failures)
-    assert [row[1:] for row in raw_rows("gid=tbt-ken-1850")] == [(404, "HTTP 404"), (200, None)]
+    assert [row[1:] for row in raw_rows("gid=Jk4Pq7sLd2xNw8eRf1mTzA")] == [(404, "HTTP 404"), (200, None)]
     assert [row[1] for row in raw_rows("latest_news_e.xml")] == [None, 200]
     assert [row[1] for row in raw_rows("CHL900")] == [200, 200] and raw_rows("CHL900")[1][2] is None
     bulk_rows = raw_rows("Notification_EN.xlsx")  # the parsed file is not kept (keep_raw: failures); its bad row is
@@ -217,7 +218,7 @@ def test_a_redirect_off_the_sources_domains_is_refused_counted_and_named(fresh_h
     elsewhere = "http://tbtwatch-offsite.invalid/moved"  # .invalid never resolves: nothing can leave the machine
     with ReplayServer() as server:
         server.fault("latest_news_e.xml", "redirect", location=elsewhere + "/feed.xml")
-        server.fault("gid=tbt-ken-1850", "redirect", location=elsewhere + "/ken-1850")
+        server.fault("gid=Jk4Pq7sLd2xNw8eRf1mTzA", "redirect", location=elsewhere + "/ken-1850")
         results = crawl_sources(["wto_news", "cn_wzisps"], None, None, server.url)  # the pipeline's crawl stage
     report = DailyReport(RECORDED_DAY, None, None, True, sources=results)
     assert report.failed_sources == ["wto_news"]
@@ -230,7 +231,7 @@ def test_a_redirect_off_the_sources_domains_is_refused_counted_and_named(fresh_h
     assert failed["wto_news"].error == ("offsite redirect refused: https://www.wto.org/library/rss/latest_news_e.xml"
                                         f" -> {elsewhere}/feed.xml")
     assert failed["cn_wzisps"].error == ("offsite redirect refused: https://wzisps.org.cn/Tbt/TbtNotifyDetail?"
-                                         f"gid=tbt-ken-1850 -> {elsewhere}/ken-1850")
+                                         f"gid=Jk4Pq7sLd2xNw8eRf1mTzA -> {elsewhere}/ken-1850")
 
 
 def test_layout_change_wrong_charset_and_cut_spreadsheet(fresh_home, first_run, fixture_copy):
@@ -250,7 +251,7 @@ def test_layout_change_wrong_charset_and_cut_spreadsheet(fresh_home, first_run, 
     assert bulk.parse_failures == 1 and bulk.items == 0 and bulk.failed
     assert store().get("G/TBT/N/VNM/330").member == "越南"  # re-decoded as GB18030
     pages = RawPages(get_settings().archive_db)
-    assert "notify-detail" in pages.failed("cn_wzisps")[0].error
+    assert "no WTO notification symbol" in pages.failed("cn_wzisps")[0].error  # a changed page fails loudly
     assert "zip" in pages.failed("eping_bulk")[0].error.lower()
 
     with ReplayServer() as server:  # the portal and the file are fixed: the re-run fills the gap

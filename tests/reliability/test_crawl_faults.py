@@ -39,7 +39,7 @@ from tbtwatch.settings import get_settings
 FAST = ["--set", "AUTOTHROTTLE_START_DELAY=0.05", "--set", "RETRY_BACKOFF_BASE=0.05", "--set", "DOWNLOAD_TIMEOUT=1",
         "--set", "LOG_LEVEL=WARNING"]
 SLOW = 1.5  # seconds the replay server waits before answering: past DOWNLOAD_TIMEOUT
-EXPECTED_SYMBOLS = 26  # distinct notices across all sources (tests/fixtures/README.md)
+EXPECTED_SYMBOLS = 27  # distinct notices across all sources (tests/fixtures/README.md)
 
 
 def rewrite_zip_member(path: Path, member: str, change) -> None:
@@ -88,11 +88,11 @@ def crawl(server: ReplayServer):
 def test_malformed_content_timeouts_and_wrong_encodings_are_counted_kept_and_refilled(crawl_home, broken_fixtures):
     with ReplayServer(root=broken_fixtures) as server:
         server.fault("Notification_EN.xlsx", "slow", times=1, delay=SLOW)
-        server.fault("gid=tbt-ken-1850", "slow", delay=SLOW)
+        server.fault("gid=Jk4Pq7sLd2xNw8eRf1mTzA", "slow", delay=SLOW)
         server.fault("NCHL900.pdf", "slow", delay=SLOW)
         broken = crawl(server)
         assert server.requests.count("/NotificationExcelFiles/Notification_EN.xlsx") == 2  # timed out, retried
-        assert sum("gid=tbt-ken-1850" in r for r in server.requests) == 3  # timed out three times: given up
+        assert sum("gid=Jk4Pq7sLd2xNw8eRf1mTzA" in r for r in server.requests) == 3  # timed out three times: given up
 
     assert broken.errors == []  # the run itself completed
     s = broken.sources
@@ -112,7 +112,7 @@ def test_malformed_content_timeouts_and_wrong_encodings_are_counted_kept_and_ref
     timed_out = sorted((page.source, page.url) for page in failed if page.status is None)
     assert len(failed) == len(kept) + len(timed_out) == 6  # the retried-then-fetched workbook left no failure
     assert [source for source, _ in timed_out] == ["cn_wzisps", "wto_docs"]  # each given-up download, raw too
-    assert "gid=tbt-ken-1850" in timed_out[0][1] and "NCHL900.pdf" in timed_out[1][1]
+    assert "gid=Jk4Pq7sLd2xNw8eRf1mTzA" in timed_out[0][1] and "NCHL900.pdf" in timed_out[1][1]
     assert all(page.error.startswith("DownloadTimeoutError: ") and page.body == b""
                for page in failed if page.status is None)
     assert "TPKM530A1.DOCX" in kept["wto_docs"].url and kept["wto_docs"].body.startswith(b"PK")
