@@ -35,6 +35,7 @@ from tbtwatch.settings import get_settings
 REPLAY_HOST_HEADER = "X-Forwarded-Host"  # the real host, for the replay server when a base URL is overridden
 # Reading the replay server on this machine there is no one to be polite to: no delays, more at once.
 # robots.txt, retries and their backoff stay as shipped.
+CHECK_RECORDS = 3  # records (rows, items, detail pages, documents) a shape check samples from a source
 LOCAL_REPLAY_SETTINGS = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS_PER_DOMAIN": 8}
 
 
@@ -55,14 +56,18 @@ class NoticeSpider(scrapy.Spider):
     Subclasses set ``name`` (the source's entry in config/sources.yaml) and
     implement ``parse_start(response)``, a generator of ``NoticeItem``s and
     further requests made with ``self.follow(...)``.
-    Arguments: ``since`` / ``until`` (YYYY-MM-DD, the distribution-date window)
-    and ``base_url`` (read the source from elsewhere, e.g. the replay server).
+    Arguments: ``since`` / ``until`` (YYYY-MM-DD, the distribution-date window),
+    ``base_url`` (read the source from elsewhere, e.g. the replay server) and
+    ``check`` (``1``: a shape check, ``tbtwatch sources check``: only a small
+    sample is read, ``CHECK_RECORDS`` records of its first page, and nothing is stored).
     """
 
     kind: ClassVar[str] = ""
 
-    def __init__(self, since: Any = None, until: Any = None, base_url: str | None = None, **kwargs: Any):
+    def __init__(self, since: Any = None, until: Any = None, base_url: str | None = None, check: Any = None,
+                 **kwargs: Any):
         super().__init__(**kwargs)
+        self.check = str(check or "").lower() in {"1", "true", "yes"}
         sources = load_sources()
         if self.name not in sources:
             raise SourceConfigError(f"spider {self.name!r} has no entry in config/sources.yaml; add one")
@@ -224,7 +229,7 @@ class PagedApiSpider(NoticeSpider):
     def parse_start(self, response: Response, page: int = 1) -> Iterator[Any]:
         data = self.decode(response)
         records = self.records(data)
-        for record in records:
+        for record in records[:CHECK_RECORDS] if self.check else records:
             fields, leftovers = self.record_fields(record)
             items = self.notices(response, fields, leftovers)
             yield from items
@@ -232,7 +237,7 @@ class PagedApiSpider(NoticeSpider):
                 yield from self.record_requests(record, items[0])
         total = self.total(data)
         more = len(records) >= self.page_size if total is None else page * self.page_size < total
-        if records and more:
+        if records and more and not self.check:
             yield self.page_request(page + 1)
 
     def page_params(self, page: int) -> dict[str, Any]:
@@ -294,6 +299,8 @@ class SpreadsheetSpider(NoticeSpider):
             mapping = self.map_header(header)
             url = response.meta.get("real_url", response.url)
             for number, row in enumerate(rows, start=2):
+                if self.check and number > CHECK_RECORDS + 1:
+                    break
                 if row is None or all(cell in (None, "") for cell in row):
                     continue
                 values: dict[str, Any] = {"_unmapped": {}}
@@ -372,9 +379,9 @@ class HtmlPageSpider(NoticeSpider):
         details = self.links(response, self.detail_pattern)
         if not details:
             raise ValueError(f"no notification links (URLs matching {self.detail_pattern}) on the list page")
-        for url in details:
+        for url in details[:CHECK_RECORDS] if self.check else details:
             yield self.follow(url, "parse_detail")
-        for url in self.links(response, self.list_pattern) if self.list_pattern else []:
+        for url in self.links(response, self.list_pattern) if self.list_pattern and not self.check else []:
             if url != real and self.list_pages < int(self.source.options.get("max_pages", 10)):
                 self.list_pages += 1
                 yield self.follow(url, "parse_start")
@@ -482,8 +489,12 @@ class DocumentSpider(NoticeSpider):
             for url in notice.urls:
                 if self.wanted(url):
                     links.setdefault(url, []).append(notice.symbol)
-        done = NotifiedDocuments(settings.archive_db).done(list(links))
-        pending = [url for url in links if url not in done][: int(self.source.options.get("per_run", 200))]
+        done = set() if self.check else NotifiedDocuments(settings.archive_db).done(list(links))
+        limit = CHECK_RECORDS if self.check else int(self.source.options.get("per_run", 200))
+        pending = [url for url in links if url not in done][:limit]
+        if self.check and not pending:
+            self.crawler.stats.set_value("tbtwatch/skipped", "no stored notice links a document yet: nothing to "
+                                                             "sample (crawl the notice sources first)")
         self.count("documents_known", len(done))
         for url in pending:
             request = self.follow(url, "parse_document", symbols=links[url])

@@ -1,4 +1,5 @@
-"""``tbtwatch crawl`` and ``tbtwatch replay serve``; Scrapy is imported only inside the crawl's subprocess."""
+"""``tbtwatch crawl``, ``tbtwatch sources check`` and ``tbtwatch replay serve``; Scrapy is imported only
+inside the crawl's subprocess."""
 
 from __future__ import annotations
 
@@ -13,6 +14,16 @@ out = Console()
 
 replay_app = typer.Typer(help="Serve recorded real-shaped source pages on 127.0.0.1 (tests, demos).",
                          no_args_is_help=True)
+sources_app = typer.Typer(help="The configured sources (config/sources.yaml) and their health.", no_args_is_help=True)
+
+
+def _plain(text: str) -> str:
+    """Crawled text for the terminal: no control characters, no rich markup."""
+    from rich.markup import escape
+
+    from tbtwatch.model import clean_text
+
+    return escape(clean_text(text))
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -67,6 +78,13 @@ def crawl_command(
     for s in report.sources.values():
         if s.skipped:
             err.print(f"[yellow]skipped:[/yellow] {escape(s.skipped)}", highlight=False)
+    for s in report.sources.values():
+        if s.problems:
+            err.print(f"[yellow]not stored ({escape(s.source)}):[/yellow]", highlight=False)
+        for problem in s.problems:
+            err.print(f"  {_plain(problem)}", highlight=False)
+        if s.problems_unlisted:
+            err.print(f"  … and {s.problems_unlisted} more (kept in the archive's raw pages)", highlight=False)
     for warning in report.warnings:
         err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
     for problem in report.errors:
@@ -75,6 +93,48 @@ def crawl_command(
         failed = [n for n, s in report.sources.items() if s.failed]
         raise _fail("the crawl had failures" + (f" (sources: {', '.join(failed)})" if failed else "")
                     + "; failed pages are kept in the archive's raw pages with their errors", code=1)
+
+
+@sources_app.command("check")
+def sources_check(
+    source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="source name (repeatable)")] = None,
+    offline: Annotated[bool, typer.Option(help="check the recorded pages on a local replay server")] = False,
+    base_url: Annotated[Optional[str], typer.Option("--base-url", help="read every source from here")] = None,
+) -> None:
+    """Fetch one small page of each enabled source and say whether it still has the shape its spider needs:
+    ok, drifted (what is missing) or failed (why). Nothing is stored."""
+    from rich.table import Table
+
+    from crawlers.health import OK, verdict
+    from crawlers.runner import CrawlError, run_crawl
+
+    def check(url: str | None):
+        return run_crawl(source or None, base_url=url, check=True)
+
+    try:
+        if offline:
+            from crawlers.replay import ReplayServer
+
+            with ReplayServer() as server:
+                report = check(server.url)
+        else:
+            report = check(base_url)
+    except CrawlError as exc:
+        raise _fail(str(exc)) from exc
+    table = Table(title="source check")
+    for column in ("source", "status", "sampled", "what is missing or wrong"):
+        table.add_column(column)
+    verdicts = [verdict(s.source, s.pages, s.items, s.errors, s.parse_failures, s.invalid_notices, s.problems,
+                        s.missing_fields, s.skipped) for s in report.sources.values()]
+    colours = {"ok": "green", "drifted": "yellow", "failed": "red"}
+    for v, s in zip(verdicts, report.sources.values(), strict=True):
+        table.add_row(_plain(v.source), f"[{colours[v.status]}]{v.status}[/{colours[v.status]}]", str(s.items),
+                      "\n".join(_plain(m) for m in v.missing) or "-")
+    out.print(table)
+    for problem in report.errors:
+        err.print(f"[red]error:[/red] {_plain(problem)}", highlight=False)
+    if report.errors or any(v.status != OK for v in verdicts):
+        raise typer.Exit(1)
 
 
 @replay_app.command("serve")
