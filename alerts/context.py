@@ -212,6 +212,7 @@ class MessageContext:
     trend_table: bool = False  # the digest e-mail: the trend as a table too (mail clients that drop inline SVG)
     review_queue: list[ReviewRow] = field(default_factory=list)
     failed_sources: list[str] = field(default_factory=list)
+    degraded_sources: list[str] = field(default_factory=list)  # "source: why", for the operator section
     endpoint_url: str = ""  # webhook_disabled: the endpoint and its last error
     endpoint_error: str = ""
 

@@ -72,6 +72,7 @@ class SourceResult:
     error: str = ""
     note: str = ""
     seconds: float = 0.0
+    degraded: str = ""  # why the source looks degraded against its earlier runs (crawlers.health)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,6 +95,11 @@ class DailyReport:
     @property
     def failed_sources(self) -> list[str]:
         return [s.source for s in self.sources if not s.ok]
+
+    @property
+    def degraded_sources(self) -> list[str]:
+        """"source: why" for each source that ran but looks degraded (items fell to 0, too many invalid)."""
+        return degraded_sources(self.sources)
 
     @property
     def ok(self) -> bool:
@@ -179,7 +185,13 @@ def _source_result(report: Any, source: str, seconds: float) -> SourceResult:
         error = "; ".join(line.warnings) or f"finished with {line.finish_reason or 'no items'}"
     changed = sorted(set(getattr(line, "changed", None) or []))
     return SourceResult(source, ok=not line.failed, counts=counts, changed=changed, error=error,
-                        note=f"skipped: {line.skipped}" if line.skipped else "", seconds=round(seconds, 2))
+                        note=f"skipped: {line.skipped}" if line.skipped else "", seconds=round(seconds, 2),
+                        degraded=line.degraded)
+
+
+def degraded_sources(results: list[SourceResult]) -> list[str]:
+    """"source: why" for the sources that ran and look degraded (a failed source is named as failed instead)."""
+    return [f"{r.source}: {r.degraded}" for r in results if r.ok and r.degraded]
 
 
 def crawl_summary(results: list[SourceResult]) -> StageResult:
@@ -343,13 +355,18 @@ def _report_file(stage: str, build: Callable[..., Path], settings: Settings, day
     return result
 
 
-def make_digest(settings: Settings, day: dt.date, failed_sources: list[str]) -> StageResult:
-    """Write the day's digest (naming the sources that failed) and email it once to the working group."""
+def make_digest(settings: Settings, day: dt.date, failed_sources: list[str],
+                degraded: list[str] | None = None) -> StageResult:
+    """Write the day's digest (naming the sources that failed, and in its operator section those that look
+    degraded) and email it once to the working group."""
     from alerts.run import build_digest
 
-    result = _report_file("digest", build_digest, settings, day, failed_sources=failed_sources)
+    result = _report_file("digest", build_digest, settings, day, failed_sources=failed_sources,
+                          degraded_sources=degraded or [])
     if failed_sources:
         result.summary += f"; names the failed sources: {', '.join(failed_sources)}"
+    if degraded:
+        result.summary += f"; names the degraded sources: {', '.join(d.split(':')[0] for d in degraded)}"
     return result
 
 
@@ -418,7 +435,7 @@ def run_daily(day: dt.date, offline: bool = False, *, settings: Settings | None 
         ("classify", lambda: classify_pending(settings, day)),
         ("index", lambda: index_changed(settings, _changed(report), since, until)),
         ("alerts", lambda: send_daily_alerts(settings, day)),
-        ("digest", lambda: make_digest(settings, day, report.failed_sources)),
+        ("digest", lambda: make_digest(settings, day, report.failed_sources, report.degraded_sources)),
     ]
     failed: str | None = None
     for name, step in steps:

@@ -71,7 +71,8 @@ def tbt_daily():
 
         day, _, _ = orchestration.run_days(get_current_context())
         failed = [c["source"] for c in crawled if not c["ok"]]
-        return pipeline.make_digest(orchestration.task_settings(), day, failed).checked()
+        degraded = pipeline.degraded_sources([pipeline.SourceResult.from_dict(c) for c in crawled])
+        return pipeline.make_digest(orchestration.task_settings(), day, failed, degraded).checked()
 
     crawled = crawl.expand(source=list_sources())
     classified = classify(crawled)

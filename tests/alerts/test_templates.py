@@ -110,6 +110,7 @@ def _fill(cls, tag: str, expectations: list[tuple[str, str]]):
             "hs_codes",
             "hs_inferred",
             "failed_sources",
+            "degraded_sources",
             "filters",
             "joint_symbols",
         }:
