@@ -33,6 +33,7 @@ from tbtwatch.hs import HSNomenclature, load_nomenclature
 from tbtwatch.members import Members, default_members
 from tbtwatch.model import LocalText, Notice
 from tbtwatch.settings import PROJECT_ROOT, get_settings
+from tbtwatch.symbols import parse_symbol
 
 TEXT_FIELDS = ("title", "products", "description")
 LEMMATIZER, EXTRACTOR, MATCHER, INFERRER = ("tbtwatch_lemmatizer_v1", "tbtwatch_hs_extractor_v1",
@@ -133,6 +134,7 @@ class Classifier:
         self.reason_texts.require_labels("kind", self.rules.kind)
         self.reason_texts.require_labels("level", LEVELS)
         self.members = members or default_members()
+        self.own_members = frozenset(code.upper() for code in settings.analysis.own_members)
         self.batch_size = batch_size
         self.pipelines = build_pipelines(self.catalogue, self.nomenclature, self.inference)
         self._members: dict[str, tuple[Named, float | None]] = {}
@@ -243,12 +245,17 @@ class Classifier:
         member, member_weight = self._member(notice)
         level, reasons, measure = self.rules.decide(notice, lines, self.catalogue, member, member_weight, today)
         matched = {m.id for m in lines if m.score >= self.rules.relevance_threshold}
+        domestic = self._domestic(notice)
+        if domestic:  # its product lines stay known (for the digest's domestic section); no level, no alert
+            level = "none"
+            reasons = [Reason("domestic", {"member": member}),
+                       *[r for r in reasons if r.code in {"product_line", "also_matches"}]]
         for line_ids, text in excluded:
             dropped = [line_name(self.catalogue, i) for i in line_ids if i not in matched]
             if dropped:
                 reasons.append(Reason("excluded", {"lines": dropped, "text": text}))
         return Assessment(symbol=notice.symbol, hs_given=hs_given, hs_inferred=inferred, product_lines=lines,
-                          relevant=bool(matched), level=level, reasons=self.reason_texts.render(reasons, "en"),
+                          relevant=bool(matched) and not domestic, domestic=domestic, level=level, reasons=self.reason_texts.render(reasons, "en"),
                           reasons_zh=self.reason_texts.render(reasons, "zh"), assessed_on=today,
                           notice_hash=notice_hash, measure_type=measure, excluded_terms=[t for _, t in excluded],
                           hs_shown=shown)
@@ -268,6 +275,11 @@ class Classifier:
         if best & termed:
             best &= termed
         return [(line.id, line.id in best) for line, _ in touched]
+
+    def _domestic(self, notice: Notice) -> bool:
+        """Notified by one of our own members (settings: analysis.own_members), alone or jointly."""
+        own = self.own_members
+        return bool(own) and any(parse_symbol(s).member_code in own for s in notice.symbols or [notice.symbol])
 
     def _chapter_named(self, notice: Notice) -> str | None:
         """The HS chapter whose title a products field (in any language) is, if one is."""
