@@ -242,7 +242,7 @@ class Classifier:
                        key=lambda m: (-self.rules.strength(m, self.catalogue), m.id))  # as the level ranks them
         # One primary line and at most MAX_LINES - 1 others, all that count: the digest's counts mean something.
         lines = [m for m in lines if m.score >= self.rules.relevance_threshold][:MAX_LINES]
-        member, member_weight = self._member(notice)
+        member, member_weight = self._market(notice)
         level, reasons, measure = self.rules.decide(notice, lines, self.catalogue, member, member_weight, today)
         matched = {m.id for m in lines if m.score >= self.rules.relevance_threshold}
         domestic = self._domestic(notice)
@@ -288,6 +288,25 @@ class Classifier:
             if chapter:
                 return chapter
         return None
+
+    def _market(self, notice: Notice) -> tuple[Named, float | None]:
+        """The market that weighs most among the members notifying the text: a joint notification
+        (one text under several members' symbols) is as urgent as its biggest market."""
+        best = self._member(notice)
+        for symbol in notice.symbols:
+            code = parse_symbol(symbol).member_code
+            if code and code != notice.member_code:
+                other = self._member_by_code(code)
+                if other[1] is not None and (best[1] is None or other[1] > best[1]):
+                    best = other
+        return best
+
+    def _member_by_code(self, code: str) -> tuple[Named, float | None]:
+        if code not in self._members:
+            member = self.members.get(code)
+            self._members[code] = ((Named(member.name_en, member.name_zh), member.weight) if member
+                                   else (Named(code), None))
+        return self._members[code]
 
     def _member(self, notice: Notice) -> tuple[Named, float | None]:
         """The notifying member's names and market weight (None when config/members.yaml does not know it)."""

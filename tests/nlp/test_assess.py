@@ -147,3 +147,18 @@ def test_chinas_own_notification_is_domestic_not_an_export_barrier(classifier, m
     assert classifier.assess(joint, today=today).domestic
     foreign = classifier.assess(make_notice(title="Safety of toys", products="Toys"), today=today)
     assert foreign.relevant and not foreign.domestic
+
+
+def test_a_joint_notification_weighs_as_its_biggest_market(classifier, make_notice, today):
+    """Burundi leads the EAC filing, Kenya weighs more: every copy gets the level Kenya's market gives."""
+    symbols = ["G/TBT/N/BDI/600", "G/TBT/N/KEN/1600", "G/TBT/N/RWA/1100"]
+    alone = classifier.assess(make_notice(symbol=symbols[0], member="Burundi", title="Toys", products="Toys"),
+                              today=today)
+    joint = classifier.assess(make_notice(symbol=symbols[0], symbols=symbols, member="Burundi", title="Toys",
+                                          products="Toys"), today=today)
+    copy = classifier.assess(make_notice(symbol=symbols[1], symbols=symbols, member="Kenya", title="Toys",
+                                         products="Toys"), today=today)
+    assert any("Kenya" in r for r in joint.reasons) and not any("Kenya" in r for r in alone.reasons)
+    assert joint.level == copy.level
+    order = ["none", "low", "medium", "high"]
+    assert order.index(joint.level) >= order.index(alone.level)
