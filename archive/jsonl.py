@@ -4,35 +4,47 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import IO
 
-from tbtwatch.model import Notice, NoticeError, notice_from_dict
+from tbtwatch.model import Notice, NoticeError, notice_from_dict, over_caps
 
 CSV_FIELDS = ["symbol", "area", "kind", "member_code", "member", "distribution_date", "comment_deadline", "title",
               "description", "products", "hs_codes", "ics_codes", "objectives", "language", "urls", "base_symbol",
               "symbols"]
 
 
-def read_notices(lines: Iterable[str]) -> tuple[list[Notice], list[tuple[int, str]]]:
-    """Valid notices, and (line number, reason) for each line that is not one."""
-    notices: list[Notice] = []
-    errors: list[tuple[int, str]] = []
+@dataclass
+class ReadResult:
+    """What a JSON Lines file held: valid notices, bad lines, and lines whose text was cut at the model's caps."""
+
+    notices: list[Notice] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+    cut: list[tuple[int, str, list[str]]] = field(default_factory=list)  # (line number, the line, fields)
+
+
+def read_notices(lines: Iterable[str]) -> ReadResult:
+    """Validate each line; a bad one is reported by number, a capped one remembered with its full text."""
+    result = ReadResult()
     for line_no, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            errors.append((line_no, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+            result.errors.append((line_no, f"not valid JSON ({exc.msg} at column {exc.colno})"))
             continue
         if not isinstance(data, dict):
-            errors.append((line_no, "expected a JSON object with the notice's fields"))
+            result.errors.append((line_no, "expected a JSON object with the notice's fields"))
             continue
         try:
-            notices.append(notice_from_dict(data))
+            result.notices.append(notice_from_dict(data))
         except NoticeError as exc:
-            errors.append((line_no, str(exc)))
-    return notices, errors
+            result.errors.append((line_no, str(exc)))
+            continue
+        if over := over_caps(data):
+            result.cut.append((line_no, line, over))
+    return result
 
 
 def notice_csv_row(notice: Notice) -> dict[str, str]:

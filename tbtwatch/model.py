@@ -13,7 +13,15 @@ import hashlib
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from tbtwatch.hs import normalise_hs
 from tbtwatch.symbols import parse_symbol
@@ -24,6 +32,29 @@ Language = Literal["en", "zh", "fr", "es"]
 
 TEXT_FIELDS = ("title", "description", "products")
 WTO_LANGUAGES = ("en", "fr", "es")  # the languages notifications are filed in; others are translations
+
+
+# Longest text the model keeps per field, in characters (the longest real description is a few thousand).
+# A crawled or imported value beyond its cap is cut there; the crawl keeps the raw page and the import the
+# raw line, so nothing is lost. The caps bound every stage: the classifier joins one language's fields into
+# one spaCy doc, at most three such languages share the "en" pipeline, and 3 x (2,000 + 20,000 + 200,000)
+# stays under spaCy's default max_length of 1,000,000 (tests/foundation/test_model.py checks it).
+TEXT_CAPS = {"title": 2_000, "products": 20_000, "description": 200_000}
+
+
+def over_caps(data: Any) -> list[str]:
+    """The text fields of a raw record (translations included) longer than ``TEXT_CAPS``, as dotted names."""
+    if not isinstance(data, dict):
+        return []
+    found = [name for name, cap in TEXT_CAPS.items() if isinstance(data.get(name), str) and len(data[name]) > cap]
+    translations = data.get("translations")
+    for lang, local in (translations.items() if isinstance(translations, dict) else ()):
+        found += [f"translations.{lang}.{name}" for name in over_caps(local) if name in TEXT_CAPS]
+    return found
+
+
+def _capped(name: str, value: str) -> str:
+    return value[: TEXT_CAPS[name]].rstrip()
 
 
 _LINE_BREAKS = str.maketrans({"\r": "\n", "\u2028": "\n", "\u2029": "\n", "\x85": "\n"})
@@ -51,8 +82,8 @@ class LocalText(BaseModel):
 
     @field_validator("title", "description", "products", mode="before")
     @classmethod
-    def _text(cls, value: Any) -> str:
-        return clean_text(value)
+    def _text(cls, value: Any, info: ValidationInfo) -> str:
+        return _capped(info.field_name, clean_text(value))
 
 
 def _today() -> dt.datetime:
@@ -113,8 +144,8 @@ class Notice(BaseModel):
 
     @field_validator("title", "description", "products", mode="before")
     @classmethod
-    def _text(cls, value: Any) -> str:
-        return clean_text(value)
+    def _text(cls, value: Any, info: ValidationInfo) -> str:
+        return _capped(info.field_name, clean_text(value))
 
     @field_validator("title")
     @classmethod
