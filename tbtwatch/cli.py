@@ -51,29 +51,33 @@ def import_notices(
     file: Annotated[Path, typer.Argument(help="JSON Lines file, one notice per line ('-' for stdin)")],
 ) -> None:
     """Import notices from JSON Lines: each line validated; bad lines reported by number and skipped."""
+    from archive.batches import upsert_isolating
     from archive.jsonl import read_notices
     from archive.raw_pages import RawPages
     from tbtwatch.model import TEXT_CAPS
 
-    stream = sys.stdin if str(file) == "-" else None
+    stream = sys.stdin.buffer if str(file) == "-" else None
     if stream is None and not file.exists():
         raise fail(f"{file} does not exist")
     store = _store()
-    with (stream or file.open(encoding="utf-8")) as fh:
+    with (stream or file.open("rb")) as fh:  # decoded line by line: one bad line costs only that line
         read = read_notices(fh)
     notices, errors = read.notices, read.errors
     for line_no, message in errors:
-        err.print(f"{file}:{line_no}: {message}", highlight=False, markup=False)
+        err.print(f"{file}:{line_no}: {message}", highlight=False, markup=False, soft_wrap=True)
     raw_pages = RawPages(get_settings().archive_db) if read.cut else None
     for line_no, line, fields in read.cut:
         caps = ", ".join(f"{f} to {TEXT_CAPS[f.rpartition('.')[2]]:,}" for f in fields)
         page = raw_pages.save("import", f"{file}#line={line_no}", line.encode("utf-8"), error=f"cut {caps}")
         err.print(f"{file}:{line_no}: text cut at the model's caps ({caps} characters); the full line is kept "
                   f"as raw page {page}", highlight=False, markup=False, soft_wrap=True)
-    result = store.upsert(notices)
+    result, refused = upsert_isolating(store, notices)
+    for position, message in refused:
+        err.print(f"{file}:{read.lines[position]}: {message}", highlight=False, markup=False, soft_wrap=True)
+    errors = [*errors, *refused]
     out.print(f"{len(result.inserted)} new, {len(result.updated)} updated, {len(result.unchanged)} unchanged, "
               f"{len(errors)} bad lines skipped ({store.count()} notices in the archive)")
-    if errors and not notices:
+    if errors and not (result.changed or result.unchanged):
         raise typer.Exit(1)
 
 

@@ -86,6 +86,29 @@ class LocalText(BaseModel):
         return _capped(info.field_name, clean_text(value))
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _lone_surrogate(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string (key or value) holding a surrogate code point, else None."""
+    if isinstance(value, str):
+        return path if _SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        name = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and _SURROGATE.search(key):
+            return name
+        found = _lone_surrogate(item, name)
+        if found is not None:
+            return found
+    return None
+
+
 def _today() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
@@ -115,6 +138,16 @@ class Notice(BaseModel):
     urls: list[str] = Field(default_factory=list)
     source: str = ""
     fetched_at: dt.datetime = Field(default_factory=_today)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        """Refuse a lone surrogate (JSON's ``"\\ud800"``): it is no character, and no store or file can encode it."""
+        where = _lone_surrogate(data)
+        if where is not None:
+            raise ValueError(f"{where or 'record'} holds a lone surrogate (half of a UTF-16 pair): "
+                             "the source's text is damaged; fix its encoding")
+        return data
 
     @model_validator(mode="before")
     @classmethod

@@ -99,3 +99,54 @@ def test_a_notice_the_classifier_still_fails_on_is_reported_by_symbol_and_the_da
     assert report.ok and stages(report)["digest"].status == pipeline.DONE, [s.summary for s in report.stages]
     assert stages(report)["alerts"].status in (pipeline.DONE, pipeline.NOTHING)
     assert SqliteStore(settings.archive_db).stale_assessments() == ["G/TBT/N/EU/11"]  # tried again next run
+
+
+BAD_LINES = {  # line number in the file -> (the line, what its report says)
+    2: (b'{"symbol": "G/TBT/N/EU/31", "title": "caf\xe9 \xff batteries"}', "not valid UTF-8"),
+    3: (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    4: (b'{"symbol": "G/TBT/N/EU/32", "title": "Toys", "hs_codes": [' + b"9" * 5_000 + b"]}", "more than 4,300 digits"),
+    5: (rb'{"symbol": "G/TBT/N/EU/33", "title": "Toys \ud800 and batteries"}', "lone surrogate"),
+    6: (b'["a list, not a notice"]', "expected a JSON object"),
+    7: (b'{"symbol": "G/TBT/N/EU/34", "title": ', "not valid JSON"),
+}
+
+
+def test_every_kind_of_bad_line_is_reported_by_number_and_the_good_lines_are_stored(home, tmp_path):
+    lines = [json.dumps(record(30)), *(line for line, _ in BAD_LINES.values()), json.dumps(record(35))]
+    result, path = import_file(tmp_path, lines)
+    assert result.exit_code == 0, result.output
+    reported = {int(line.split(":")[1]): line for line in result.stderr.splitlines() if line.startswith(str(path))}
+    assert sorted(reported) == sorted(BAD_LINES), result.output
+    for number, (_, reason) in BAD_LINES.items():
+        assert reason in reported[number], reported[number]
+    assert "2 new" in result.stdout and "6 bad lines skipped" in result.stdout
+    store = SqliteStore(get_settings().archive_db)
+    assert [n.symbol for n in store.iter_notices()] == ["G/TBT/N/EU/30", "G/TBT/N/EU/35"]
+    assert store.integrity_check() == []
+
+
+FAST_CRAWL = ["--set", "AUTOTHROTTLE_START_DELAY=0.05", "--set", "RETRY_BACKOFF_BASE=0.05", "--set",
+              "DOWNLOAD_TIMEOUT=2", "--set", "LOG_LEVEL=WARNING"]
+
+
+@pytest.mark.slow
+def test_a_crawl_batch_stores_every_notice_but_the_one_the_archive_refuses(home, monkeypatch):
+    from crawlers.replay import ReplayServer
+    from crawlers.runner import run_crawl
+    from tbtwatch.model import notice_from_dict
+
+    monkeypatch.setenv("TBTWATCH_EPING_API_KEY", "replay-test-key")
+    full_day = dt.date(2025, 7, 21)  # G/TBT/N/USA/2210's distribution date, already full in the archive
+    settings = get_settings()
+    archive = SqliteStore(settings.archive_db)
+    archive.upsert([notice_from_dict({"symbol": f"G/TBT/N/KOR/{n}", "distribution_date": full_day.isoformat(),
+                                      "title": "Seeded notice"}) for n in range(1, 4097)])
+    with ReplayServer() as server:
+        report = run_crawl(["eping_bulk"], None, None, server.url, extra_args=FAST_CRAWL, timeout=120)
+    bulk = report.sources["eping_bulk"]
+    crawled = [n for n in archive.iter_notices() if not n.symbol.startswith("G/TBT/N/KOR/")]
+    assert bulk.inserted == len(crawled) >= 3, bulk  # the batch's other notices are stored
+    assert all(n.distribution_date != full_day for n in crawled)
+    assert bulk.invalid_notices >= 2  # the fixture's row without a number, and each refused notice
+    kept = [p.error for p in RawPages(settings.archive_db).failed("eping_bulk")]
+    assert any("distribution date 2025-07-21" in error for error in kept), kept
