@@ -150,3 +150,15 @@ def test_a_crawl_batch_stores_every_notice_but_the_one_the_archive_refuses(home,
     assert bulk.invalid_notices >= 2  # the fixture's row without a number, and each refused notice
     kept = [p.error for p in RawPages(settings.archive_db).failed("eping_bulk")]
     assert any("distribution date 2025-07-21" in error for error in kept), kept
+
+
+def test_more_notices_on_one_day_than_the_search_key_holds_rejects_only_the_extra_lines(home, tmp_path):
+    day = "2025-03-10"
+    lines = [json.dumps({"symbol": f"G/TBT/N/KOR/{n}", "distribution_date": day, "title": "Toys"})
+             for n in range(1, 4101)]
+    result, path = import_file(tmp_path, lines)
+    assert result.exit_code == 0, result.output[-2000:]
+    rejected = [line for line in result.stderr.splitlines() if "distribution date 2025-03-10" in line]
+    assert [line.split(":")[1] for line in rejected] == ["4097", "4098", "4099", "4100"]
+    assert "4096 new" in result.stdout and "4 bad lines skipped" in result.stdout
+    assert SqliteStore(get_settings().archive_db).count() == 4096
