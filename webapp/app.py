@@ -14,6 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from alerts.tokens import load_secret
 from archive.base import NoticeStore, QueryError, open_store
 from tbtwatch.settings import Settings, get_settings
+from webapp.bodylimit import BodyLimit
 from webapp.deps import Resources
 from webapp.routes import api, auth, pages, review, subscriptions
 from webapp.ratelimit import RateLimited, default_limiters
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, store: NoticeStore | None = Non
     app.add_middleware(SessionMiddleware, secret_key=session_secret(load_secret(settings)),
                        session_cookie="tbtwatch_session", max_age=SESSION_HOURS * 3600, same_site="lax",
                        https_only=settings.alerts.base_url.startswith("https://"))
+    app.add_middleware(BodyLimit, limit=settings.web.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

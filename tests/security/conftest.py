@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import re
+import threading
+import time
+from collections.abc import Iterator
 from email import policy
 from pathlib import Path
 
@@ -46,3 +50,23 @@ def web(home):
     app = create_app(get_settings())
     with TestClient(app, base_url="http://127.0.0.1") as client:
         yield client
+
+
+@contextlib.contextmanager
+def serving(app) -> Iterator[tuple[str, int]]:
+    """``app`` under uvicorn on 127.0.0.1 (a free port), for tests that need real sockets."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start within 10 s")
+        time.sleep(0.02)
+    try:
+        yield "127.0.0.1", server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
