@@ -94,7 +94,7 @@ def hidden(record_: dict[str, Any]) -> dict[str, Any]:
 def run_classify(records: list[dict[str, Any]], catalogue_path: Path | None) -> list[dict[str, Any]]:
     """Through the real command line, as other tools call it."""
     script = Path(sys.executable).with_name("tbtwatch")
-    command = [str(script)] if script.exists() else [sys.executable, "-c", "from tbtwatch.cli import app; app()"]
+    command = [str(script)] if script.exists() else [sys.executable, "-c", "from commands.cli import app; app()"]
     command += ["classify"] + (["--catalogue", str(catalogue_path)] if catalogue_path else [])
     stdin = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     done = subprocess.run(command, input=stdin, capture_output=True, text=True, check=False)

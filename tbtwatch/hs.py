@@ -101,6 +101,7 @@ class ChineseNames:
     cn: dict[str, str] = field(default_factory=dict)  # 8-digit China Customs names
     cn_en: dict[str, str] = field(default_factory=dict)  # their English names
     by_heading: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    en_by_heading: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     @classmethod
     def load(cls, folder: Path) -> "ChineseNames":
@@ -123,6 +124,9 @@ class ChineseNames:
         for code, text in [*names.tw.items(), *names.cn.items()]:
             if len(code) >= 4 and text:
                 names.by_heading[code[:4]].append(text)
+        for code, text in names.cn_en.items():
+            if text:
+                names.en_by_heading[code[:4]].append(text)
         return names
 
     def name(self, code: str, parent_name: str) -> str:
@@ -211,7 +215,7 @@ class HSNomenclature:
     def names_en_extra(self, heading: str) -> list[str]:
         """China Customs' English names of the 8-digit lines under a heading (product words the
         HS descriptions lack)."""
-        return [v for k, v in self._names.cn_en.items() if k.startswith(heading)]
+        return list(self._names.en_by_heading.get(heading, ()))
 
     def entries(self, level: int | None = None) -> list[HSEntry]:
         return [e for e in self._entries.values() if level is None or e.level == level]

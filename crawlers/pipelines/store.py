@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archive.base import open_store
+from archive.backends import open_store
 from archive.batches import upsert_isolating
 from archive.raw_pages import RawPages
 from crawlers.items import NoticeItem, PageItem

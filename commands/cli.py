@@ -193,9 +193,9 @@ def _plain(value: object) -> str:
 
 # -- stage commands: each stage keeps its commands in its own package -----------------------------
 from alerts import cli as alerts_cli  # noqa: E402 - after the foundation commands, in help order
+from commands import pipeline_cli  # noqa: E402
 from crawlers import cli as crawlers_cli  # noqa: E402
 from nlp import cli as nlp_cli  # noqa: E402
-from tbtwatch import pipeline_cli  # noqa: E402
 from webapp import cli as webapp_cli  # noqa: E402
 
 for _name, _command in {
