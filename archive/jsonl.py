@@ -1,12 +1,17 @@
-"""Notices in and out as JSON Lines and CSV: the archive's exchange formats."""
+"""Notices in and out as JSON Lines and CSV: the archive's exchange formats.
+
+Every CSV of notices (``tbtwatch export``, the web and API exports) is written by ``NoticeCsvWriter``, which
+guards the cells a spreadsheet would run as a formula: crawled text is untrusted in a spreadsheet too.
+"""
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from tbtwatch.model import Notice, NoticeError, notice_from_dict, over_caps
 
@@ -79,6 +84,29 @@ def _parsed(line: str) -> dict | None:
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object with the notice's fields")
     return data
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes Excel, LibreOffice and Sheets evaluate a cell
+
+
+def spreadsheet_cell(value: str) -> str:
+    """``value`` with an apostrophe in front if a spreadsheet would run it (OWASP's CSV-injection advice); the
+    apostrophe is not shown, and the text stays as notified."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+class NoticeCsvWriter(csv.DictWriter):
+    """A ``csv.DictWriter`` whose every cell goes through ``spreadsheet_cell``."""
+
+    def __init__(self, fh: IO[str], fieldnames: Sequence[str]):
+        super().__init__(fh, fieldnames=fieldnames, lineterminator="\r\n")
+
+    def writerow(self, rowdict: Mapping[str, Any]) -> Any:
+        return super().writerow({k: spreadsheet_cell(str(v)) for k, v in rowdict.items()})
+
+    def writerows(self, rowdicts: Iterable[Mapping[str, Any]]) -> None:
+        for row in rowdicts:
+            self.writerow(row)
 
 
 def notice_csv_row(notice: Notice) -> dict[str, str]:

@@ -8,7 +8,6 @@ command functions so ``tbtwatch --help`` stays instant.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import sys
@@ -89,7 +88,7 @@ def export_notices(
     until: Annotated[Optional[dt.datetime], typer.Option(formats=["%Y-%m-%d"])] = None,
 ) -> None:
     """Export the archive (or a distribution-date range) as JSON Lines or CSV."""
-    from archive.jsonl import CSV_FIELDS, notice_csv_row, write_jsonl
+    from archive.jsonl import CSV_FIELDS, NoticeCsvWriter, notice_csv_row, write_jsonl
 
     if fmt not in {"jsonl", "csv"}:
         raise fail(f"--format {fmt!r}: use jsonl or csv")
@@ -100,7 +99,7 @@ def export_notices(
         if fmt == "jsonl":
             write_jsonl(notices, fh)
         else:
-            writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+            writer = NoticeCsvWriter(fh, CSV_FIELDS)
             writer.writeheader()
             for n in notices:
                 writer.writerow(notice_csv_row(n))

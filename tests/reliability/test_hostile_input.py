@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from archive.raw_pages import RawPages
 from archive.sqlite_store import SqliteStore
-from tbtwatch import pipeline
-from tbtwatch.cli import app
+from commands import pipeline
+from commands.cli import app
 from tbtwatch.model import TEXT_CAPS, notice_from_dict
 from tbtwatch.settings import get_settings
 
