@@ -54,6 +54,7 @@ def import_notices(
     from archive.jsonl import read_notices
     from archive.raw_pages import RawPages
     from tbtwatch.model import TEXT_CAPS
+    from tbtwatch.terminal import terminal_text
 
     stream = sys.stdin.buffer if str(file) == "-" else None
     if stream is None and not file.exists():
@@ -63,16 +64,16 @@ def import_notices(
         read = read_notices(fh)
     notices, errors = read.notices, read.errors
     for line_no, message in errors:
-        err.print(f"{file}:{line_no}: {message}", highlight=False, markup=False, soft_wrap=True)
+        err.print(terminal_text(f"{file}:{line_no}: {message}"), highlight=False, soft_wrap=True)
     raw_pages = RawPages(get_settings().archive_db) if read.cut else None
     for line_no, line, fields in read.cut:
         caps = ", ".join(f"{f} to {TEXT_CAPS[f.rpartition('.')[2]]:,}" for f in fields)
         page = raw_pages.save("import", f"{file}#line={line_no}", line.encode("utf-8"), error=f"cut {caps}")
-        err.print(f"{file}:{line_no}: text cut at the model's caps ({caps} characters); the full line is kept "
-                  f"as raw page {page}", highlight=False, markup=False, soft_wrap=True)
+        err.print(terminal_text(f"{file}:{line_no}: text cut at the model's caps ({caps} characters); the full "
+                                f"line is kept as raw page {page}"), highlight=False, soft_wrap=True)
     result, refused = upsert_isolating(store, notices)
     for position, message in refused:
-        err.print(f"{file}:{read.lines[position]}: {message}", highlight=False, markup=False, soft_wrap=True)
+        err.print(terminal_text(f"{file}:{read.lines[position]}: {message}"), highlight=False, soft_wrap=True)
     errors = [*errors, *refused]
     out.print(f"{len(result.inserted)} new, {len(result.updated)} updated, {len(result.unchanged)} unchanged, "
               f"{len(errors)} bad lines skipped ({store.count()} notices in the archive)")
@@ -139,8 +140,9 @@ def search(
             for h in result.hits]}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
         return
-    from rich.markup import escape
     from rich.table import Table
+
+    from tbtwatch.terminal import marked_text, terminal_text
 
     table = Table(title=f"{result.total} notices", show_lines=False)
     for col in ("symbol", "date", "member", "deadline", "title"):
@@ -148,9 +150,8 @@ def search(
     for h in result.hits:
         n = h.notice
         title = h.highlights.get("title") or n.title or n.description[:120]
-        title = escape(title).replace(MARK_START, "[bold yellow]").replace(MARK_END, "[/bold yellow]")
-        table.add_row(n.symbol, str(n.distribution_date or ""), n.member_code,
-                      str(n.comment_deadline or ""), title)
+        table.add_row(terminal_text(n.symbol), str(n.distribution_date or ""), terminal_text(n.member_code),
+                      str(n.comment_deadline or ""), marked_text(title, MARK_START, MARK_END, "bold yellow"))
     out.print(table)
 
 
@@ -158,7 +159,10 @@ def search(
 def show(symbol: Annotated[str, typer.Argument(help="WTO symbol, e.g. G/TBT/N/USA/2034")],
          as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show one notice with its assessment and history."""
+    from rich.text import Text
+
     from tbtwatch.symbols import SymbolError, normalise_symbol
+    from tbtwatch.terminal import terminal_text
 
     try:
         symbol = normalise_symbol(symbol)
@@ -176,7 +180,7 @@ def show(symbol: Annotated[str, typer.Argument(help="WTO symbol, e.g. G/TBT/N/US
         return
     for name, value in notice.model_dump(mode="json").items():
         if value not in (None, "", [], {}):
-            out.print(f"[bold]{name}[/bold]: " + _plain(value), highlight=False)
+            out.print(Text.assemble((name, "bold"), ": ", terminal_text(_plain(value))), highlight=False)
     if assessment:
         out.print(f"[bold]assessment[/bold]: level {assessment.get('level')}, "
                   f"lines {[p['id'] for p in assessment.get('product_lines', [])]}", highlight=False)
@@ -185,9 +189,7 @@ def show(symbol: Annotated[str, typer.Argument(help="WTO symbol, e.g. G/TBT/N/US
 
 
 def _plain(value: object) -> str:
-    from rich.markup import escape
-
-    return escape(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 # -- stage commands: each stage keeps its commands in its own package -----------------------------

@@ -39,7 +39,9 @@ WTO_LANGUAGES = ("en", "fr", "es")  # the languages notifications are filed in; 
 # raw line, so nothing is lost. The caps bound every stage: the classifier joins one language's fields into
 # one spaCy doc, at most three such languages share the "en" pipeline, and 3 x (2,000 + 20,000 + 200,000)
 # stays under spaCy's default max_length of 1,000,000 (tests/foundation/test_model.py checks it).
-TEXT_CAPS = {"title": 2_000, "products": 20_000, "description": 200_000}
+TEXT_CAPS = {"title": 2_000, "products": 20_000, "description": 200_000, "member": 300, "adoption_date": 1_000,
+             "entry_into_force": 1_000, "source": 100}
+ONE_LINE_FIELDS = ("member", "adoption_date", "entry_into_force", "source")  # cleaned, on one line
 
 
 def over_caps(data: Any) -> list[str]:
@@ -184,6 +186,15 @@ class Notice(BaseModel):
     @classmethod
     def _title(cls, value: str) -> str:
         return " ".join(value.split())
+
+    @field_validator(*ONE_LINE_FIELDS, mode="before")
+    @classmethod
+    def _one_line(cls, value: Any, info: ValidationInfo) -> str | None:
+        """Names, dates as notified and the source: cleaned like the texts, on one line (empty: absent)."""
+        if value is None:
+            return None if info.field_name in ("adoption_date", "entry_into_force") else ""
+        text = _capped(info.field_name, " ".join(clean_text(value).split()))
+        return text or (None if info.field_name in ("adoption_date", "entry_into_force") else "")
 
     @field_validator("ics_codes", "objectives", "urls")
     @classmethod

@@ -59,3 +59,51 @@ def test_cli_csv_export_guards_every_formula_cell_as_the_web_export_does(archive
     with TestClient(create_app(archive), base_url="http://127.0.0.1") as client:
         [web_row] = cells(client.get("/api/search", params={"format": "csv"}).text)
     assert {k: web_row[k] for k in row} == row  # one writer: the same cells from the CLI and the web
+
+
+CONTROLS = "\x00\x07\x1b\x7f\x9b"
+TERMINAL_HOSTILE = {
+    "symbol": "G/TBT/N/EU/778", "distribution_date": "2026-03-02", "language": "en",
+    "title": "Battery \x1b[31mrules\x1b]0;owned\x07 [bold red]markup[/bold red]",
+    "description": "Toy safety.\r\nBcc: victim@example.org\nSubject: forged",
+    "products": "Toys \u202eslobmys\u202c (HS 9503)",
+    "member": "European\x1b[2J Union\r\nBcc: victim@example.org",
+    "adoption_date": "2026-06-01\x1b[1A\rforged",
+    "entry_into_force": "\x07180 days\u2028after publication",
+    "source": "wto_docs\x1b[0m",
+    "objectives": ["Safety\x1b[5m"], "urls": ["https://example.org/\x1b[8mdoc"],
+}
+
+
+def test_every_text_field_is_cleaned_of_control_characters_at_the_model():
+    from tbtwatch.model import notice_from_dict
+
+    notice = notice_from_dict(TERMINAL_HOSTILE)
+    for name, value in notice.model_dump(mode="json").items():
+        text = json.dumps(value, ensure_ascii=False)
+        assert not any(c in text for c in CONTROLS), (name, value)
+        if name not in ("description", "translations"):  # one-line fields keep no line break either
+            assert "\n" not in str(value) and "\r" not in str(value), (name, value)
+    assert notice.member == "European[2J Union Bcc: victim@example.org"  # the ESC is gone: "[2J" is inert text
+    assert notice.entry_into_force == "180 days after publication"
+
+
+def _terminal_lines(output: str) -> list[str]:
+    assert not any(c in output for c in CONTROLS + "\r\u202e\u2028"), repr(output)
+    return output.splitlines()
+
+
+def test_show_and_search_print_crawled_text_through_one_escaping_path(home, tmp_path):
+    path = tmp_path / "terminal.jsonl"
+    path.write_text(json.dumps(TERMINAL_HOSTILE) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(app, ["import", str(path)]).exit_code == 0
+    shown = runner.invoke(app, ["show", "G/TBT/N/EU/778"])
+    assert shown.exit_code == 0, shown.output
+    lines = _terminal_lines(shown.output)
+    assert not [line for line in lines if line.startswith(("Bcc:", "Subject:"))], lines  # no forged line
+    assert "[bold red]markup[/bold red]" in shown.output  # crawled text is never read as markup
+    assert "\\u202e" in shown.output  # a bidi override is shown, not obeyed
+    found = runner.invoke(app, ["search", "battery"], env={"COLUMNS": "300"})
+    assert found.exit_code == 0 and "G/TBT/N/EU/778" in found.output, found.output
+    assert "[bold red]markup[/bold red]" in " ".join(_terminal_lines(found.output))
