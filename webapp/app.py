@@ -21,9 +21,9 @@ from webapp.routes import api, auth, pages, review, subscriptions
 from webapp.ratelimit import RateLimited, default_limiters
 from webapp.security import CsrfError, HeadAsGet, LoginRequired, SecurityHeaders, login_url, session_secret
 from webapp.templating import render
+from webapp.users import SESSION_HOURS
 
 STATIC = Path(__file__).with_name("static")
-SESSION_HOURS = 8
 
 
 def _is_api(request: Request) -> bool:
