@@ -14,12 +14,28 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
+import click
 import typer
 from rich.console import Console
+from rich.text import Text
+from typer.core import TyperGroup
 
 from tbtwatch.settings import SettingsError, get_settings
 
+class _ReportConfigErrors(TyperGroup):
+    """The root command group: a configuration error from any command (``SettingsError``: the settings file,
+    members, holidays, sources, the catalogue) is one line naming the file and the fix, exit 2, not a
+    traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            raise fail(str(exc)) from exc
+
+
 app = typer.Typer(
+    cls=_ReportConfigErrors,
     name="tbtwatch",
     help="Early warning on WTO TBT/SPS notifications: collect, classify, alert, search.",
     no_args_is_help=True,
@@ -31,8 +47,10 @@ out = Console()
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print an actionable error and return the exit to raise."""
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    """Print an actionable error and return the exit to raise (the message is text, never markup)."""
+    from tbtwatch.terminal import terminal_text
+
+    err.print(Text.assemble(("error:", "red"), " ", terminal_text(message)), highlight=False)
     return typer.Exit(code)
 
 
