@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -32,6 +33,21 @@ class _ReportConfigErrors(TyperGroup):
             return super().invoke(ctx)
         except SettingsError as exc:
             raise fail(str(exc)) from exc
+        except sqlite3.OperationalError as exc:
+            raise fail(_archive_failure(exc), code=1) from exc
+
+
+_DISK_ERRORS = ("SQLITE_FULL", "SQLITE_IOERR")
+
+
+def _archive_failure(exc: sqlite3.OperationalError) -> str:
+    """SQLite's own words and code, with the archive's path and, for a full disk or an I/O error, what to do."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = f"the archive {get_settings().archive_db} could not be written: {exc}" + (f" ({name})" if name else "")
+    if name.startswith(_DISK_ERRORS):
+        text += ("; the disk is probably full (or a file-size limit was reached): free space and run the command "
+                 "again - the failed write was rolled back, the archive is consistent")
+    return text
 
 
 app = typer.Typer(
