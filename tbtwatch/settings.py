@@ -81,6 +81,11 @@ class Crawl:
 
 
 @dataclass
+class Web:
+    max_body_bytes: int = 1_048_576  # larger request bodies are refused with 413 before they are read
+
+
+@dataclass
 class Settings:
     paths: Paths = field(default_factory=Paths)
     archive: Archive = field(default_factory=Archive)
@@ -88,6 +93,7 @@ class Settings:
     alerts: Alerts = field(default_factory=Alerts)
     crawl: Crawl = field(default_factory=Crawl)
     analysis: Analysis = field(default_factory=Analysis)
+    web: Web = field(default_factory=Web)
     source_file: Path | None = None
 
     @property
@@ -171,7 +177,7 @@ def load_settings(config_file: Path | None = None, environ: dict[str, str] | Non
             section = getattr(settings, name, None)
             if not is_dataclass(section) or not isinstance(values, dict):
                 raise SettingsError(f"{config_file}: unknown section [{name}]; known sections: "
-                                    "paths, archive, smtp, alerts, crawl, analysis")
+                                    f"{', '.join(f.name for f in fields(settings) if f.name != 'source_file')}")
             _apply(section, values, f"{config_file} [{name}]")
         settings.source_file = config_file
     for f in fields(settings.paths):
