@@ -17,17 +17,14 @@ replay_app = typer.Typer(help="Serve recorded real-shaped source pages on 127.0.
 sources_app = typer.Typer(help="The configured sources (config/sources.yaml) and their health.", no_args_is_help=True)
 
 
-def _plain(text: str) -> str:
-    """Crawled text for the terminal: no control characters, no rich markup."""
-    from rich.markup import escape
-
-    from tbtwatch.model import clean_text
-
-    return escape(clean_text(text))
-
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    """Print an error (text, never markup: it may quote a configuration file or a page) and return the exit."""
+    from rich.text import Text
+
+    from tbtwatch.terminal import terminal_text
+
+    err.print(Text.assemble(("error:", "red"), " ", terminal_text(message)), highlight=False)
     return typer.Exit(code)
 
 
@@ -40,8 +37,10 @@ def crawl_command(
 ) -> None:
     """Crawl the configured sources (config/sources.yaml) into the archive; a backfill without --since/--until."""
     from rich.live import Live
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
+
+    from tbtwatch.terminal import terminal_text
 
     from crawlers.runner import CrawlError, run_crawl
 
@@ -72,23 +71,23 @@ def crawl_command(
                    "invalid"):
         summary.add_column(column)
     for name, s in report.sources.items():
-        summary.add_row(escape(name), str(s.pages), str(s.items), str(s.inserted), str(s.updated), str(s.unchanged),
+        summary.add_row(terminal_text(name), str(s.pages), str(s.items), str(s.inserted), str(s.updated), str(s.unchanged),
                         str(s.errors), str(s.parse_failures), str(s.invalid_notices))
     out.print(summary)
     for s in report.sources.values():
         if s.skipped:
-            err.print(f"[yellow]skipped:[/yellow] {escape(s.skipped)}", highlight=False)
-    for s in report.sources.values():
+            err.print(Text.assemble(("skipped:", "yellow"), " ", terminal_text(s.skipped)), highlight=False)
+    for s in report.sources.values():  # each record or page not stored: crawled text
         if s.problems:
-            err.print(f"[yellow]not stored ({escape(s.source)}):[/yellow]", highlight=False)
+            err.print(Text.assemble((f"not stored ({s.source}):", "yellow")), highlight=False)
         for problem in s.problems:
-            err.print(f"  {_plain(problem)}", highlight=False)
+            err.print(Text.assemble("  ", terminal_text(problem)), highlight=False)
         if s.problems_unlisted:
             err.print(f"  … and {s.problems_unlisted} more (kept in the archive's raw pages)", highlight=False)
     for warning in report.warnings:
-        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
-    for problem in report.errors:
-        err.print(f"[red]error:[/red] {escape(problem)}", highlight=False)
+        err.print(Text.assemble(("warning:", "yellow"), " ", terminal_text(warning)), highlight=False)
+    for problem in report.errors:  # may quote a page or a record: crawled text
+        err.print(Text.assemble(("error:", "red"), " ", terminal_text(problem)), highlight=False)
     if not report.ok:
         failed = [n for n, s in report.sources.items() if s.failed]
         raise _fail("the crawl had failures" + (f" (sources: {', '.join(failed)})" if failed else "")
@@ -104,8 +103,10 @@ def sources_check(
     """Fetch one small page of each enabled source and say whether it still has the shape its spider needs:
     ok, drifted (what is missing) or failed (why). Nothing is stored."""
     from rich.table import Table
+    from rich.text import Text
 
     from crawlers.health import OK, verdict
+    from tbtwatch.terminal import terminal_text
     from crawlers.runner import CrawlError, run_crawl
 
     def check(url: str | None):
@@ -128,11 +129,11 @@ def sources_check(
                         s.missing_fields, s.skipped) for s in report.sources.values()]
     colours = {"ok": "green", "drifted": "yellow", "failed": "red"}
     for v, s in zip(verdicts, report.sources.values(), strict=True):
-        table.add_row(_plain(v.source), f"[{colours[v.status]}]{v.status}[/{colours[v.status]}]", str(s.items),
-                      "\n".join(_plain(m) for m in v.missing) or "-")
+        table.add_row(terminal_text(v.source), Text(v.status, style=colours[v.status]), str(s.items),
+                      terminal_text("\n".join(v.missing) or "-"))
     out.print(table)
     for problem in report.errors:
-        err.print(f"[red]error:[/red] {_plain(problem)}", highlight=False)
+        err.print(Text.assemble(("error:", "red"), " ", terminal_text(problem)), highlight=False)
     if report.errors or any(v.status != OK for v in verdicts):
         raise typer.Exit(1)
 
