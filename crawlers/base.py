@@ -15,7 +15,6 @@ the error and whatever body arrived.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
@@ -29,6 +28,7 @@ from crawlers.dates import parse_date
 from crawlers.items import NoticeItem, PageItem
 from crawlers.middlewares import RedirectRefused, is_loopback_host
 from crawlers.sources import Source, SourceConfigError, load_sources, rebase, resolve_base_url
+from crawlers.workbook import read_rows
 from tbtwatch.settings import get_settings
 
 REPLAY_HOST_HEADER = "X-Forwarded-Host"  # the real host, for the replay server when a base URL is overridden
@@ -263,7 +263,7 @@ class JsonApiSpider(PagedApiSpider):
 
 
 class SpreadsheetSpider(NoticeSpider):
-    """One large .xlsx read in openpyxl's read-only (streaming) mode, columns mapped by header name.
+    """One large .xlsx (read by ``crawlers.workbook``), columns mapped by header name.
 
     Subclasses set ``columns``: notice field -> header names that may carry it
     (matched case- and space-insensitively, so the WTO may reorder or respell
@@ -281,11 +281,8 @@ class SpreadsheetSpider(NoticeSpider):
     def parse_start(self, response: Response) -> Iterator[Any]:
         import json
 
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(io.BytesIO(response.body), read_only=True, data_only=True)
+        rows = read_rows(response.body)
         try:
-            rows = workbook.worksheets[0].iter_rows(values_only=True)
             header = next(rows, None)
             if header is None:
                 raise ValueError("the workbook's first sheet is empty (no header row)")
@@ -318,7 +315,7 @@ class SpreadsheetSpider(NoticeSpider):
                 if item:
                     yield item
         finally:
-            workbook.close()
+            rows.close()
 
     def map_header(self, header: tuple[Any, ...]) -> dict[int, str]:
         """Column index -> field (or "?header" for a column no field claims)."""
