@@ -10,8 +10,8 @@ cover is counted by weekends alone, with a warning, so a missing year is seen
 rather than silently wrong.
 
 A final date written relative to the notification ("60 days from
-notification", 通报后60天) is turned into a date by the crawlers' own
-``crawlers.dates.deadline_from``; ``cutoff_for`` accepts that text too.
+notification", 通报后60天) is turned into a date by the core's
+``tbtwatch.dates.deadline_from``; ``cutoff_for`` accepts that text too.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from crawlers.dates import deadline_from
+from tbtwatch.dates import deadline_from
 from tbtwatch.settings import Settings
 
 log = logging.getLogger(__name__)

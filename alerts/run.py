@@ -25,7 +25,8 @@ from alerts.outbox import Outbox, Rendered
 from alerts.rules import Evidence, Filter, NoticeFacts, Rule
 from alerts.subscriptions import Subscriber
 from alerts.validation import Vocabulary
-from archive.base import NoticeStore, open_store
+from archive.backends import open_store
+from archive.base import NoticeStore
 from tbtwatch.settings import Settings
 
 # Days of "new" notices each frequency looks at; the outbox drops what was already sent,

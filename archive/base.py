@@ -89,6 +89,11 @@ class NoticeStore(abc.ABC):
     and report which symbols changed, so later stages work only on those.
     """
 
+    @classmethod
+    @abc.abstractmethod
+    def from_settings(cls, settings: Settings) -> NoticeStore:
+        """The store the settings describe, ready to use (schema or indices created when new)."""
+
     @abc.abstractmethod
     def upsert(self, notices: Iterable[Notice]) -> UpsertResult: ...
 
@@ -122,17 +127,3 @@ class NoticeStore(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release connections."""
-
-
-def open_store(settings: "Settings | None" = None) -> NoticeStore:
-    """The backend named in the settings (``sqlite`` by default)."""
-    from tbtwatch.settings import get_settings
-
-    settings = settings or get_settings()
-    if settings.archive.backend == "elasticsearch":
-        from archive.elastic import ElasticStore
-
-        return ElasticStore.from_settings(settings)
-    from archive.sqlite_store import SqliteStore
-
-    return SqliteStore(settings.archive_db)

@@ -1,6 +1,6 @@
 """A whole daily run on the embedded defaults against the replay server: wall time and peak memory.
 
-``tbtwatch.pipeline.run_daily`` (what ``make demo`` runs) on the recorded day, every source
+``commands.pipeline.run_daily`` (what ``make demo`` runs) on the recorded day, every source
 crawled from the replay of recorded pages on 127.0.0.1, into a fresh data directory with
 SQLite, no SMTP server (messages are written as .eml files). It runs in a child process so
 that its peak memory (its own and its crawl subprocesses') is measured alone. Loopback is
@@ -22,7 +22,7 @@ from bench.common import child_json, peak_mb, record, show
 def _child() -> None:
     """In the child: run the day and print what happened as one JSON line."""
     from crawlers.replay import RECORDED_DAY
-    from tbtwatch import pipeline
+    from commands import pipeline
 
     start = time.perf_counter()
     report = pipeline.run_daily(RECORDED_DAY, offline=True, window=(None, None))

@@ -25,11 +25,11 @@ import scrapy
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawlers.dates import parse_date
 from crawlers.items import NoticeItem, PageItem
 from crawlers.middlewares import RedirectRefused, is_loopback_host
 from crawlers.sources import Source, SourceConfigError, load_sources, rebase, resolve_base_url
 from crawlers.workbook import DEFAULT_READER, READERS, read_rows
+from tbtwatch.dates import parse_date
 from tbtwatch.settings import get_settings
 
 REPLAY_HOST_HEADER = "X-Forwarded-Host"  # the real host, for the replay server when a base URL is overridden

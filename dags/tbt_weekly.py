@@ -11,7 +11,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
-from tbtwatch.orchestration import DEFAULT_ARGS, TAGS, TIMEZONE
+from commands.orchestration import DEFAULT_ARGS, TAGS, TIMEZONE
 
 
 @dag(
@@ -27,14 +27,14 @@ from tbtwatch.orchestration import DEFAULT_ARGS, TAGS, TIMEZONE
 def tbt_weekly():
     @task
     def weekly_alerts() -> dict:
-        from tbtwatch import orchestration, pipeline
+        from commands import orchestration, pipeline
 
         day, _, _ = orchestration.run_days(get_current_context())
         return pipeline.send_weekly_alerts(orchestration.task_settings(), day).checked()
 
     @task
     def weekly_summary() -> dict:
-        from tbtwatch import orchestration, pipeline
+        from commands import orchestration, pipeline
 
         day, _, _ = orchestration.run_days(get_current_context())
         return pipeline.send_weekly_summary(orchestration.task_settings(), day).checked()

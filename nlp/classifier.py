@@ -23,11 +23,12 @@ from spacy.tokens import Doc
 import nlp.components  # noqa: F401  (registers the factories)
 from nlp.assessment import Assessment, Evidence, LineMatch
 from nlp.catalogue import Catalogue, load_catalogue
-from nlp.doctext import CODES_GIVEN_KEY, CODES_KEY, HEADINGS_KEY, TERMS_KEY, TEXT_KEY
-from nlp.inferrer import merge_rankings
+from nlp.doctext import CODES_GIVEN_KEY, CODES_KEY, FIELDS_KEY, HEADINGS_KEY, TERMS_KEY, TEXT_KEY
+from nlp.inferrer import HeadingModel, merge_rankings
 from nlp.levels import LEVELS, LevelRules, line_name
 from nlp.reasons import Named, Reason, ReasonTexts
-from nlp.training import InferenceConfig, build_heading_model
+from nlp.model_cache import cache_dir, cached_model, fingerprint
+from nlp.training import ARCHIVE_LABELS, InferenceConfig, build_heading_model, training_notices
 from tbtwatch.hs import HSNomenclature, load_nomenclature
 from tbtwatch.members import Members, default_members
 from tbtwatch.model import LocalText, Notice
@@ -92,15 +93,25 @@ def _config_file(catalogue: Catalogue, name: str) -> Path:
 
 def build_pipelines(catalogue: Catalogue, nomenclature: HSNomenclature,
                     inference: InferenceConfig) -> dict[str, Language]:
-    """The English and Chinese pipelines with the catalogue's terms and a freshly trained heading model."""
+    """The English and Chinese pipelines with the catalogue's terms and the heading model (trained, or
+    loaded from the data directory when nothing it learns from has changed: ``nlp.model_cache``)."""
     en = spacy.blank("en")
     zh = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "char"}}})
     en.add_pipe(LEMMATIZER).initialize(nlp=en)
     for pipeline in (en, zh):  # no span groups: the classifier reads the annotation lists
         pipeline.add_pipe(EXTRACTOR, config={"spans_key": None}).initialize(nlp=pipeline, known_hs=nomenclature)
         pipeline.add_pipe(MATCHER, config={"spans_key": None}).initialize(nlp=pipeline, catalogue=catalogue)
-    with en.select_pipes(enable=[LEMMATIZER]):
-        model = build_heading_model(en, catalogue, nomenclature, inference)
+    settings = get_settings()
+    labelled = training_notices(inference, nomenclature, [settings.home.joinpath(*ARCHIVE_LABELS)])
+    hs_folder = settings.paths.hs_nomenclature.parent
+    key = fingerprint(sorted(hs_folder.glob("*.csv")) if hs_folder.is_dir() else [],
+                      repr(catalogue.lines), repr(inference), repr(labelled))
+
+    def train() -> HeadingModel:
+        with en.select_pipes(enable=[LEMMATIZER]):
+            return build_heading_model(en, catalogue, nomenclature, inference, labelled)
+
+    model = cached_model(cache_dir(), key, train)
     for pipeline in (en, zh):
         pipeline.add_pipe(INFERRER).initialize(nlp=pipeline, model=model)
     return {"en": en, "zh": zh}
@@ -155,7 +166,7 @@ class Classifier:
         docs: dict[tuple[int, str], Doc] = {}
         for lang, pipeline in self.pipelines.items():
             keys = [(i, t) for i, ts in enumerate(texts) for t in ts if t.lang == lang]
-            made = [self._make_doc(pipeline, t.text, bool(notices[i].hs_codes)) for i, t in keys]
+            made = [self._make_doc(pipeline, t, bool(notices[i].hs_codes)) for i, t in keys]
             for (i, t), doc in zip(keys, pipeline.pipe(made, batch_size=self.batch_size)):
                 docs[(i, t.lang)] = doc
         return [self._assessment(n, [(t, docs[(i, t.lang)]) for t in texts[i]], today,
@@ -163,10 +174,11 @@ class Classifier:
                 for i, n in enumerate(notices)]
 
     @staticmethod
-    def _make_doc(pipeline: Language, text: str, codes_given: bool) -> Doc:
-        doc = pipeline.make_doc(text)
-        doc.user_data[TEXT_KEY] = text
+    def _make_doc(pipeline: Language, text: NoticeDocText, codes_given: bool) -> Doc:
+        doc = pipeline.make_doc(text.text)
+        doc.user_data[TEXT_KEY] = text.text
         doc.user_data[CODES_GIVEN_KEY] = codes_given
+        doc.user_data[FIELDS_KEY] = (text.starts, text.names)
         return doc
 
     # -- combining the annotations -------------------------------------------------------

@@ -12,7 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from alerts.tokens import load_secret
-from archive.base import NoticeStore, QueryError, open_store
+from archive.backends import open_store
+from archive.base import NoticeStore, QueryError
 from tbtwatch.settings import Settings, get_settings
 from webapp.deps import Resources
 from webapp.routes import api, auth, pages, review, subscriptions

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archive.base import open_store
+from archive.backends import open_store
 from crawlers.items import NoticeItem
 from crawlers.pipelines.base import CrawlerPipeline
 from crawlers.sources import load_sources

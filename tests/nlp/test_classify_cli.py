@@ -7,8 +7,8 @@ import json
 
 from typer.testing import CliRunner
 
+from commands.cli import app
 from nlp.cli import classify_stream
-from tbtwatch.cli import app
 
 KEYS = {"symbol", "hs_given", "hs_inferred", "product_lines", "relevant", "level", "reasons", "reasons_zh",
         "assessed_on", "notice_hash"}

@@ -23,8 +23,8 @@ from typer.testing import CliRunner
 from alerts import run, subscriptions
 from alerts.validation import Vocabulary
 from archive.sqlite_store import SqliteStore
-from tbtwatch import pipeline
-from tbtwatch.cli import app
+from commands import pipeline
+from commands.cli import app
 from tbtwatch.settings import get_settings
 
 DAY = dt.date(2026, 3, 2)

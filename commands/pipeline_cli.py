@@ -1,6 +1,6 @@
 """``tbtwatch daily`` and ``tbtwatch backfill``: the daily pipeline without Airflow.
 
-They call the same stage functions as the ``tbt_daily`` DAG (``tbtwatch.pipeline``)
+They call the same stage functions as the ``tbt_daily`` DAG (``commands.pipeline``)
 and show, as they go, each source's crawl progress and each stage's outcome,
 then where every output went.
 """
@@ -15,14 +15,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tbtwatch import pipeline
+from commands import pipeline
 from tbtwatch.settings import SettingsError, get_settings
 
 err = Console(stderr=True)
 out = Console()
 
-_STYLE = {pipeline.DONE: "green", pipeline.NOTHING: "dim", pipeline.SKIPPED: "dim",
-          pipeline.UNAVAILABLE: "yellow", pipeline.FAILED: "red"}
+_STYLE = {pipeline.DONE: "green", pipeline.NOTHING: "dim", pipeline.SKIPPED: "dim", pipeline.FAILED: "red"}
 
 
 def _settings():
@@ -156,7 +155,7 @@ def backfill_command(
                     crawl_lines.clear()
                     if report.failed_sources:
                         print_sources(progress.console, [s for s in report.sources if not s.ok])
-                if result.stage == "crawl" or result.status in {pipeline.FAILED, pipeline.UNAVAILABLE}:
+                if result.stage == "crawl" or result.status == pipeline.FAILED:
                     print_stage(progress.console, result, prefix=f"{day} ")
 
             reports.append(pipeline.run_daily(day, offline, settings=settings, on_progress=crawl_lines,
