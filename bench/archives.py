@@ -45,7 +45,7 @@ def _build(size: int) -> dict:
     from archive.db import thread_connection
     from archive.sqlite_store import SqliteStore
     from bench.corpus import generate
-    from tbtwatch import pipeline
+    from commands import pipeline
     from tbtwatch.settings import get_settings
 
     settings = get_settings()

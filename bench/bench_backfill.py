@@ -53,7 +53,7 @@ def compare_readers(data: bytes) -> dict[str, float]:
 
 def _stage(name: str, base_url: str, reader: str) -> dict:
     """In the stage's process: run it on the archive of TBTWATCH_HOME and report time, memory and counts."""
-    from tbtwatch import pipeline
+    from commands import pipeline
     from tbtwatch.settings import get_settings
 
     settings = get_settings()
