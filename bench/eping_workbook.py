@@ -98,14 +98,14 @@ def rows(count: int, seed: int = 20261126) -> Iterator[dict[str, object]]:
             return
 
 
-def write(path: Path, count: int) -> Path:
+def write(path: Path, count: int, seed: int = 20261126) -> Path:
     from openpyxl import Workbook
 
     columns = header()
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Notifications")
     sheet.append(columns)
-    for row in rows(count):
+    for row in rows(count, seed):
         sheet.append([row[c] for c in columns])
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
