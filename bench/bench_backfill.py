@@ -104,6 +104,7 @@ def run() -> dict[str, float]:
     naive_total = total - stages["crawl"]["seconds"] + naive_crawl["seconds"]
     figures = {
         "backfill_rows": ROWS,
+        "backfill_notices": stages["crawl"]["counts"]["inserted"],
         "backfill_100k_s": round(total * scale, 1),
         "backfill_peak_mb": round(max(s["peak_mb"] for s in stages.values()), 1),
         "backfill_openpyxl_100k_s": round(naive_total * scale, 1),
