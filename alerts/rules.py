@@ -113,7 +113,10 @@ INFERRED_MIN_SHARE_OF_BEST = 0.5
 
 
 def confident_inferences(inferred: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The inferred headings a subscription may match on (the assessment keeps them all)."""
+    """The inferred headings a subscription may match on (the assessment keeps them all): those the
+    classifier shows readers, or for an assessment made before it said so, the leading few."""
+    if any("shown" in e for e in inferred):
+        return [e for e in inferred if e.get("shown")]
     ranked = sorted(inferred, key=lambda e: -float(e.get("score", 0)))[:INFERRED_TOP]
     if not ranked:
         return []

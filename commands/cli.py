@@ -187,7 +187,6 @@ from webapp import cli as webapp_cli  # noqa: E402
 
 for _name, _command in {
     "crawl": crawlers_cli.crawl_command,
-    "classify": nlp_cli.classify_command,
     "daily": pipeline_cli.daily_command,
     "backfill": pipeline_cli.backfill_command,
     "subscribe": alerts_cli.subscribe_command,
@@ -197,6 +196,34 @@ for _name, _command in {
     "serve": webapp_cli.serve_command,
 }.items():
     app.command(_name)(_command)
+
+
+@app.command("classify")
+def classify(
+    catalogue: Annotated[Optional[Path], typer.Option(help="catalogue YAML file or folder (default: "
+                                                           "paths.catalogue in config/settings.toml)")] = None,
+    today: Annotated[Optional[dt.datetime], typer.Option(formats=["%Y-%m-%d"],
+                                                         help="assess as of this date (default today)")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=10000, help="notices per nlp.pipe batch")] = 256,
+    retrain: Annotated[bool, typer.Option(help="rebuild the HS heading model from the archive's notices that "
+                                                "give HS codes, then exit (no notices read)")] = False,
+) -> None:
+    """Classify notices (JSON Lines on stdin) against the export catalogue; assessments on stdout."""
+    if not retrain:
+        nlp_cli.classify_command(catalogue, today, batch_size)
+        return
+    from commands.pipeline import refresh_labelled
+    from nlp import Classifier, load_catalogue
+
+    store = _store()
+    try:
+        labelled = refresh_labelled(store, get_settings())
+    finally:
+        store.close()
+    Classifier(load_catalogue(catalogue))  # trains and caches the model (nlp.model_cache)
+    err.print(f"heading model retrained with {labelled} labelled notices from the archive", highlight=False)
+
+
 for _name, _group in {
     "subscriptions": alerts_cli.subscriptions_app,
     "filters": alerts_cli.filters_app,

@@ -201,6 +201,14 @@ def crawl_summary(results: list[SourceResult]) -> StageResult:
 
 
 # -- classify, index -----------------------------------------------------------------------------
+def refresh_labelled(store: Any, settings: Settings) -> int:
+    """Write the archive's notices that give HS codes where the classifier learns from them
+    (``nlp.training.ARCHIVE_LABELS``); the heading model is retrained on its next load. Returns how many."""
+    from nlp.training import ARCHIVE_LABELS, write_labelled
+
+    return write_labelled(store.iter_notices(), settings.path(*ARCHIVE_LABELS))
+
+
 def classify_pending(settings: Settings, today: dt.date) -> StageResult:
     """Assess every notice whose assessment is missing or older than the notice (new, changed, or left by a crash)."""
     def body() -> StageResult:
@@ -210,6 +218,8 @@ def classify_pending(settings: Settings, today: dt.date) -> StageResult:
         pending = store.stale_assessments()
         if not pending:
             return StageResult("classify", NOTHING, "every notice already has a current assessment")
+        if any(n and n.hs_codes for n in map(store.get, pending)):  # new labelled examples to learn from
+            refresh_labelled(store, settings)
         classifier = Classifier(load_catalogue())
         levels: dict[str, int] = {}
         for start in range(0, len(pending), CLASSIFY_BATCH):

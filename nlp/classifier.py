@@ -24,7 +24,7 @@ import nlp.components  # noqa: F401  (registers the factories)
 from nlp.assessment import Assessment, Evidence, LineMatch
 from nlp.catalogue import Catalogue, load_catalogue
 from nlp.doctext import CODES_GIVEN_KEY, CODES_KEY, FIELDS_KEY, HEADINGS_KEY, TERMS_KEY, TEXT_KEY
-from nlp.inferrer import HeadingModel, merge_rankings
+from nlp.inferrer import HeadingModel, merge_rankings, shown_headings
 from nlp.levels import LEVELS, LevelRules, line_name
 from nlp.reasons import Named, Reason, ReasonTexts
 from nlp.model_cache import cache_dir, cached_model, fingerprint
@@ -38,6 +38,7 @@ TEXT_FIELDS = ("title", "products", "description")
 LEMMATIZER, EXTRACTOR, MATCHER, INFERRER = ("tbtwatch_lemmatizer_v1", "tbtwatch_hs_extractor_v1",
                                             "tbtwatch_catalogue_matcher_v1", "tbtwatch_hs_inferrer_v1")
 MAX_EVIDENCE = 5
+MAX_LINES = 3  # product lines reported per notice: the primary and at most two others
 
 
 @dataclass
@@ -215,19 +216,30 @@ class Classifier:
                 for line_id in m.line_ids:
                     add(line_id, where, strength)
             rankings.append(annotations.get(HEADINGS_KEY) or [])
+        termed = set(found)  # lines a term names (terms are read before codes)
         for code in hs_given:
-            for line, prefix in self.catalogue.lines_for_code(code):
-                add(line.id, code_evidence[code], matching["hs_code" if code.startswith(prefix) else "hs_broad"])
+            for line_id, full in self._code_lines(code, termed):
+                add(line_id, code_evidence[code], matching["hs_code" if full else "hs_broad"])
         inferred = merge_rankings(rankings)
-        if not hs_given:
+        if inferred and inferred[0][1] < self.inference.show.abstain_below:
+            inferred = []  # nothing it knows: better no heading than a wrong one
+        shown = shown_headings(inferred, self.inference.show)
+        chapter = None if hs_given else self._chapter_named(notice)
+        if chapter:  # the products field is a chapter's own title: that chapter, for certain
+            inferred = [(chapter, 1.0), *[(c, s) for c, s in inferred if c[:2] == chapter]][:10]
+            shown = [chapter]
+        if not hs_given:  # guessed headings add lines only where no term named one, or when confident
             for code, score in inferred[: int(matching["inferred_top"])]:
-                if score >= matching["inferred_min_score"]:
-                    for line, _ in self.catalogue.lines_for_code(code):
-                        add(line.id, ("hs_inferred", code), matching["inferred_factor"] * score)
+                if (score >= matching["inferred_min_score"] and not termed) or code in shown:
+                    for line_id, full in self._code_lines(code, termed):
+                        strength = matching["inferred_factor"] * score * (1.0 if full else matching["hs_broad"])
+                        add(line_id, ("hs_inferred", code), strength)
         lines = sorted((LineMatch(line_id, round(_combine(pieces.values()), 3),
                                   tuple(map(Evidence._make, islice(pieces, MAX_EVIDENCE))))
                         for line_id, pieces in found.items()),
                        key=lambda m: (-self.rules.strength(m, self.catalogue), m.id))  # as the level ranks them
+        # One primary line and at most MAX_LINES - 1 others, all that count: the digest's counts mean something.
+        lines = [m for m in lines if m.score >= self.rules.relevance_threshold][:MAX_LINES]
         member, member_weight = self._member(notice)
         level, reasons, measure = self.rules.decide(notice, lines, self.catalogue, member, member_weight, today)
         matched = {m.id for m in lines if m.score >= self.rules.relevance_threshold}
@@ -238,7 +250,32 @@ class Classifier:
         return Assessment(symbol=notice.symbol, hs_given=hs_given, hs_inferred=inferred, product_lines=lines,
                           relevant=bool(matched), level=level, reasons=self.reason_texts.render(reasons, "en"),
                           reasons_zh=self.reason_texts.render(reasons, "zh"), assessed_on=today,
-                          notice_hash=notice_hash, measure_type=measure, excluded_terms=[t for _, t in excluded])
+                          notice_hash=notice_hash, measure_type=measure, excluded_terms=[t for _, t in excluded],
+                          hs_shown=shown)
+
+    def _code_lines(self, code: str, termed: set[str]) -> list[tuple[str, bool]]:
+        """(line id, full evidence?) for each line an HS code touches.
+
+        Full only for the lines with the most specific prefix the code falls under (a
+        charger's 850440 is not general electrical equipment's 85), and among lines sharing
+        that prefix, only those a term also names when any is (850440 is the prefix of
+        chargers, power banks and solar inverters alike). A code broader than a line's
+        prefix, or beside it (850610 against lithium's 850650), is weak evidence.
+        """
+        touched = self.catalogue.lines_for_code(code)
+        longest = max((len(p) for _, p in touched if code.startswith(p)), default=0)
+        best = {line.id for line, p in touched if code.startswith(p) and len(p) == longest}
+        if best & termed:
+            best &= termed
+        return [(line.id, line.id in best) for line, _ in touched]
+
+    def _chapter_named(self, notice: Notice) -> str | None:
+        """The HS chapter whose title a products field (in any language) is, if one is."""
+        for local in (notice, *notice.translations.values()):
+            chapter = self.nomenclature.chapter_named(local.products) if local.products else None
+            if chapter:
+                return chapter
+        return None
 
     def _member(self, notice: Notice) -> tuple[Named, float | None]:
         """The notifying member's names and market weight (None when config/members.yaml does not know it)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import datetime as dt
 
 from nlp import Assessment, assess
@@ -90,9 +92,44 @@ def test_real_notices_are_assessed(classifier, dev_records, make_notice, today):
 
 
 def test_product_lines_come_best_first_as_the_level_ranks_them(classifier, make_notice, today):
-    notice = make_notice(title="Safety of lithium-ion batteries", products="Lithium-ion batteries (HS 8507.60)")
+    notice = make_notice(title="Safety of lithium-ion batteries and toys",
+                         products="Lithium-ion batteries (HS 8507.60); electric toys (HS 9503.00)")
     a = classifier.assess(notice, today=today)
     strengths = [classifier.rules.strength(m, classifier.catalogue) for m in a.product_lines]
     assert len(strengths) > 1 and strengths == sorted(strengths, reverse=True)
     main = classifier.catalogue.get(a.product_lines[0].id)
     assert main.name_en in a.reasons[0] and main.name_zh in a.reasons_zh[0]
+
+
+@pytest.mark.parametrize(("products", "codes", "lines"), [
+    # the code's most specific line, not the general ones above it
+    ("Lithium-ion batteries (HS 8507.60)", [], ["lithium_batteries"]),
+    # 850610 (manganese dioxide cells) lies beside lithium's 850650: batteries, not lithium batteries
+    ("Alkaline button cells", ["850610"], ["batteries"]),
+    # 850440 is the prefix of chargers, power banks and solar inverters: the term decides
+    ("Battery chargers", ["850440"], ["chargers_power_supplies"]),
+    ("Electric toothbrushes", [], ["personal_care_appliances"]),
+])
+def test_product_lines_follow_specific_evidence(classifier, make_notice, today, products, codes, lines):
+    a = classifier.assess(make_notice(title="Technical regulation", products=products, hs_codes=codes), today=today)
+    assert [m.id for m in a.product_lines] == lines
+
+
+def test_at_most_three_lines_and_only_lines_that_count(classifier, make_notice, today):
+    notice = make_notice(title="Toys, batteries, chargers, e-bikes, mobile phones and lamps",
+                         products="toys; lithium-ion batteries; chargers; e-bikes; mobile phones; LED lamps")
+    a = classifier.assess(notice, today=today)
+    assert 1 <= len(a.product_lines) <= 3
+    assert all(m.score >= classifier.rules.relevance_threshold for m in a.product_lines)
+
+
+def test_a_products_field_that_is_a_chapter_title_gives_that_chapter(classifier, make_notice, today):
+    for products, chapter in (("PLASTICS AND ARTICLES THEREOF", "39"), ("LIVE ANIMALS", "01"), ("活动物", "01")):
+        record = classifier.assess(make_notice(title="Technical regulation", products=products), today=today).to_dict()
+        assert record["hs_inferred"][0] == {"code": chapter, "score": 1.0, "shown": True}
+
+
+def test_no_heading_is_shown_for_a_text_that_names_no_product(classifier, make_notice, today):
+    record = classifier.assess(make_notice(title="Conformity assessment procedures", products=""),
+                               today=today).to_dict()
+    assert not [h for h in record["hs_inferred"] if h["shown"]]
