@@ -23,15 +23,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Mapping
+from typing import Literal, Protocol
 
 import opencc
 
 from tbtwatch.date_phrases import KEYWORDS, LABELS, PHRASES, UNDETERMINED
 from tbtwatch.dates import DATE_PATTERN, RELATIVE_PATTERN, date_text, deadline_from
-
-if TYPE_CHECKING:
-    from tbtwatch.model import Notice
 
 DateField = Literal["comment_deadline", "adoption_date", "entry_into_force"]
 DATE_FIELDS: tuple[DateField, ...] = ("comment_deadline", "adoption_date", "entry_into_force")
@@ -45,6 +43,26 @@ _COLON = r"\s*(?:[(（][^)）\n]{0,60}[)）])?\s*[:：]"  # an explanatory "(if 
 _COPULA = r"\s+(?:is|was|will\s+be)\s+|\s*(?:为|是)\s*"
 _VALUE_END = re.compile(r"[。；;|]|\.\s+(?=[A-Z\u4e00-\u9fff])|\s{3,}")  # where a labelled value ends
 _WORD = re.compile(r"[^\W_]")
+
+
+class TextFields(Protocol):
+    """A text in one language, as ``tbtwatch.model.LocalText`` holds it."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def products(self) -> str: ...
+
+
+class NoticeText(TextFields, Protocol):
+    """What the reading needs of a notice (``tbtwatch.model.Notice``, which imports this module)."""
+
+    @property
+    def distribution_date(self) -> dt.date | None: ...
+    @property
+    def translations(self) -> Mapping[str, TextFields]: ...
 
 
 @dataclass(frozen=True)
@@ -119,7 +137,7 @@ class _Text:
         return self._dates
 
 
-def _texts(notice: Notice) -> list[_Text]:
+def _texts(notice: NoticeText) -> list[_Text]:
     """Each text field that could state a date (a digit or a "to be determined"), in reading order."""
     texts = []
     for version in (notice, *notice.translations.values()):
@@ -173,7 +191,7 @@ def _first_statement(field: DateField, texts: list[_Text], distribution_date: dt
     return None
 
 
-def dates_from_text(notice: Notice, fields: tuple[DateField, ...] = DATE_FIELDS) -> TextDates:
+def dates_from_text(notice: NoticeText, fields: tuple[DateField, ...] = DATE_FIELDS) -> TextDates:
     """The dates of ``fields`` that the notice's text states; None for those it does not.
 
     A deadline relative to the notification ("60 days from notification",
