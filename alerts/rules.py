@@ -266,8 +266,11 @@ def evaluate_filter(flt: Filter, facts: NoticeFacts) -> list[Evidence] | None:
     """Include-rule evidence, unless an exclude rule also matches.
 
     An exclusion vetoes only what it names: excluding 850710 (lead-acid) vetoes a
-    notice coded 850710, not one that gives only the whole heading 8507.
+    notice coded 850710, not one that gives only the whole heading 8507. A domestic measure
+    (notified by our own member) meets no filter: it is not a foreign barrier to an exporter.
     """
+    if facts.assessment.get("domestic"):
+        return None
     evidence = evaluate_rule(flt.include, facts)
     if evidence is None or any(
         evaluate_rule(rule, facts, covering=False) is not None for rule in flt.exclude

@@ -14,9 +14,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from commands import pipeline
 from tbtwatch.settings import SettingsError, get_settings
+from tbtwatch.terminal import terminal_text
 
 err = Console(stderr=True)
 out = Console()
@@ -67,15 +69,16 @@ def print_sources(console: Console, results: list[pipeline.SourceResult]) -> Non
         counts = ", ".join(f"{k} {v}" for k, v in result.counts.items()) or "nothing found"
         if result.ok:
             note = f"; {result.note}" if result.note else ""
-            console.print(f"  [green]ok[/green]     {result.source}: {escape(counts + note)}")
+            console.print(Text.assemble("  ", ("ok", "green"), f"     {result.source}: ", terminal_text(counts + note)))
         else:
-            console.print(f"  [red]failed[/red] {result.source}: {escape(result.error)}")
+            console.print(Text.assemble("  ", ("failed", "red"), f" {result.source}: ", terminal_text(result.error)))
 
 
 def print_stage(console: Console, result: pipeline.StageResult, prefix: str = "") -> None:
     style = _STYLE.get(result.status, "")
-    console.print(f"{prefix}[bold]{result.stage:<9}[/bold] [{style}]{result.status}[/{style}]: "
-                  f"{escape(result.summary)}" + (f" ({result.seconds:.1f} s)" if result.seconds >= 0.1 else ""))
+    console.print(Text.assemble(prefix, (f"{result.stage:<9}", "bold"), " ", (result.status, style), ": ",
+                                terminal_text(result.summary),
+                                f" ({result.seconds:.1f} s)" if result.seconds >= 0.1 else ""))
 
 
 def print_outputs(console: Console, report: pipeline.DailyReport) -> None:

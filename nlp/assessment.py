@@ -48,6 +48,7 @@ class Assessment:
     measure_type: str = ""
     excluded_terms: list[str] = field(default_factory=list)
     hs_shown: list[str] = field(default_factory=list)  # the inferred headings confident enough for readers
+    domestic: bool = False  # notified by one of our own members (settings: analysis.own_members)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``tbtwatch classify`` output record (the shape the store and alerts read)."""
@@ -57,6 +58,7 @@ class Assessment:
             "hs_inferred": [{"code": c, "score": s, "shown": c in self.hs_shown} for c, s in self.hs_inferred],
             "product_lines": [m.to_dict() for m in self.product_lines],
             "relevant": self.relevant,
+            "domestic": self.domestic,
             "level": self.level,
             "reasons": list(self.reasons),
             "reasons_zh": list(self.reasons_zh),

@@ -33,6 +33,7 @@ from tbtwatch.hs import HSNomenclature, load_nomenclature
 from tbtwatch.members import Members, default_members
 from tbtwatch.model import LocalText, Notice
 from tbtwatch.settings import PROJECT_ROOT, get_settings
+from tbtwatch.symbols import parse_symbol
 
 TEXT_FIELDS = ("title", "products", "description")
 LEMMATIZER, EXTRACTOR, MATCHER, INFERRER = ("tbtwatch_lemmatizer_v1", "tbtwatch_hs_extractor_v1",
@@ -133,6 +134,7 @@ class Classifier:
         self.reason_texts.require_labels("kind", self.rules.kind)
         self.reason_texts.require_labels("level", LEVELS)
         self.members = members or default_members()
+        self.own_members = frozenset(code.upper() for code in settings.analysis.own_members)
         self.batch_size = batch_size
         self.pipelines = build_pipelines(self.catalogue, self.nomenclature, self.inference)
         self._members: dict[str, tuple[Named, float | None]] = {}
@@ -240,15 +242,20 @@ class Classifier:
                        key=lambda m: (-self.rules.strength(m, self.catalogue), m.id))  # as the level ranks them
         # One primary line and at most MAX_LINES - 1 others, all that count: the digest's counts mean something.
         lines = [m for m in lines if m.score >= self.rules.relevance_threshold][:MAX_LINES]
-        member, member_weight = self._member(notice)
+        member, member_weight = self._market(notice)
         level, reasons, measure = self.rules.decide(notice, lines, self.catalogue, member, member_weight, today)
         matched = {m.id for m in lines if m.score >= self.rules.relevance_threshold}
+        domestic = self._domestic(notice)
+        if domestic:  # its product lines stay known (for the digest's domestic section); no level, no alert
+            level = "none"
+            reasons = [Reason("domestic", {"member": member}),
+                       *[r for r in reasons if r.code in {"product_line", "also_matches"}]]
         for line_ids, text in excluded:
             dropped = [line_name(self.catalogue, i) for i in line_ids if i not in matched]
             if dropped:
                 reasons.append(Reason("excluded", {"lines": dropped, "text": text}))
         return Assessment(symbol=notice.symbol, hs_given=hs_given, hs_inferred=inferred, product_lines=lines,
-                          relevant=bool(matched), level=level, reasons=self.reason_texts.render(reasons, "en"),
+                          relevant=bool(matched) and not domestic, domestic=domestic, level=level, reasons=self.reason_texts.render(reasons, "en"),
                           reasons_zh=self.reason_texts.render(reasons, "zh"), assessed_on=today,
                           notice_hash=notice_hash, measure_type=measure, excluded_terms=[t for _, t in excluded],
                           hs_shown=shown)
@@ -269,6 +276,11 @@ class Classifier:
             best &= termed
         return [(line.id, line.id in best) for line, _ in touched]
 
+    def _domestic(self, notice: Notice) -> bool:
+        """Notified by one of our own members (settings: analysis.own_members), alone or jointly."""
+        own = self.own_members
+        return bool(own) and any(parse_symbol(s).member_code in own for s in notice.symbols or [notice.symbol])
+
     def _chapter_named(self, notice: Notice) -> str | None:
         """The HS chapter whose title a products field (in any language) is, if one is."""
         for local in (notice, *notice.translations.values()):
@@ -276,6 +288,25 @@ class Classifier:
             if chapter:
                 return chapter
         return None
+
+    def _market(self, notice: Notice) -> tuple[Named, float | None]:
+        """The market that weighs most among the members notifying the text: a joint notification
+        (one text under several members' symbols) is as urgent as its biggest market."""
+        best = self._member(notice)
+        for symbol in notice.symbols:
+            code = parse_symbol(symbol).member_code
+            if code and code != notice.member_code:
+                other = self._member_by_code(code)
+                if other[1] is not None and (best[1] is None or other[1] > best[1]):
+                    best = other
+        return best
+
+    def _member_by_code(self, code: str) -> tuple[Named, float | None]:
+        if code not in self._members:
+            member = self.members.get(code)
+            self._members[code] = ((Named(member.name_en, member.name_zh), member.weight) if member
+                                   else (Named(code), None))
+        return self._members[code]
 
     def _member(self, notice: Notice) -> tuple[Named, float | None]:
         """The notifying member's names and market weight (None when config/members.yaml does not know it)."""

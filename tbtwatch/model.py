@@ -13,7 +13,15 @@ import hashlib
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from tbtwatch.dates import parse_date
 from tbtwatch.hs import normalise_hs
@@ -26,6 +34,31 @@ Language = Literal["en", "zh", "fr", "es"]
 
 TEXT_FIELDS = ("title", "description", "products")
 WTO_LANGUAGES = ("en", "fr", "es")  # the languages notifications are filed in; others are translations
+
+
+# Longest text the model keeps per field, in characters (the longest real description is a few thousand).
+# A crawled or imported value beyond its cap is cut there; the crawl keeps the raw page and the import the
+# raw line, so nothing is lost. The caps bound every stage: the classifier joins one language's fields into
+# one spaCy doc, at most three such languages share the "en" pipeline, and 3 x (2,000 + 20,000 + 200,000)
+# stays under spaCy's default max_length of 1,000,000 (tests/foundation/test_model.py checks it).
+TEXT_CAPS = {"title": 2_000, "products": 20_000, "description": 200_000, "member": 300, "adoption_date": 1_000,
+             "entry_into_force": 1_000, "source": 100}
+ONE_LINE_FIELDS = ("member", "adoption_date", "entry_into_force", "source")  # cleaned, on one line
+
+
+def over_caps(data: Any) -> list[str]:
+    """The text fields of a raw record (translations included) longer than ``TEXT_CAPS``, as dotted names."""
+    if not isinstance(data, dict):
+        return []
+    found = [name for name, cap in TEXT_CAPS.items() if isinstance(data.get(name), str) and len(data[name]) > cap]
+    translations = data.get("translations")
+    for lang, local in (translations.items() if isinstance(translations, dict) else ()):
+        found += [f"translations.{lang}.{name}" for name in over_caps(local) if name in TEXT_CAPS]
+    return found
+
+
+def _capped(name: str, value: str) -> str:
+    return value[: TEXT_CAPS[name]].rstrip()
 
 
 _LINE_BREAKS = str.maketrans({"\r": "\n", "\u2028": "\n", "\u2029": "\n", "\x85": "\n"})
@@ -53,8 +86,31 @@ class LocalText(BaseModel):
 
     @field_validator("title", "description", "products", mode="before")
     @classmethod
-    def _text(cls, value: Any) -> str:
-        return clean_text(value)
+    def _text(cls, value: Any, info: ValidationInfo) -> str:
+        return _capped(info.field_name, clean_text(value))
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _lone_surrogate(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string (key or value) holding a surrogate code point, else None."""
+    if isinstance(value, str):
+        return path if _SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        name = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and _SURROGATE.search(key):
+            return name
+        found = _lone_surrogate(item, name)
+        if found is not None:
+            return found
+    return None
 
 
 def _today() -> dt.datetime:
@@ -91,6 +147,16 @@ class Notice(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        """Refuse a lone surrogate (JSON's ``"\\ud800"``): it is no character, and no store or file can encode it."""
+        where = _lone_surrogate(data)
+        if where is not None:
+            raise ValueError(f"{where or 'record'} holds a lone surrogate (half of a UTF-16 pair): "
+                             "the source's text is damaged; fix its encoding")
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
     def _fold_single_url(cls, data: Any) -> Any:
         """Sources and the development set give one ``url``; the model keeps a list."""
         if isinstance(data, dict) and "url" in data:
@@ -117,13 +183,22 @@ class Notice(BaseModel):
 
     @field_validator("title", "description", "products", mode="before")
     @classmethod
-    def _text(cls, value: Any) -> str:
-        return clean_text(value)
+    def _text(cls, value: Any, info: ValidationInfo) -> str:
+        return _capped(info.field_name, clean_text(value))
 
     @field_validator("title")
     @classmethod
     def _title(cls, value: str) -> str:
         return " ".join(value.split())
+
+    @field_validator(*ONE_LINE_FIELDS, mode="before")
+    @classmethod
+    def _one_line(cls, value: Any, info: ValidationInfo) -> str | None:
+        """Names, dates as notified and the source: cleaned like the texts, on one line (empty: absent)."""
+        if value is None:
+            return None if info.field_name in ("adoption_date", "entry_into_force") else ""
+        text = _capped(info.field_name, " ".join(clean_text(value).split()))
+        return text or (None if info.field_name in ("adoption_date", "entry_into_force") else "")
 
     @field_validator("ics_codes", "objectives", "urls")
     @classmethod

@@ -67,10 +67,22 @@ class Alerts:
 
 
 @dataclass
+class Analysis:
+    # Members whose notifications are domestic measures, not foreign barriers: no export alert, not
+    # queued for comment (China does not comment on its own government's drafts through the WTO).
+    own_members: list[str] = field(default_factory=lambda: ["CHN"])
+
+
+@dataclass
 class Crawl:
     user_agent: str = "tbtwatch/0.1 (+https://github.com/tbtwatch/tbtwatch; WTO notification early warning)"
     base_url: str = ""  # when set, every source is read from here (the replay server)
     eping_api_key: str = ""
+
+
+@dataclass
+class Web:
+    max_body_bytes: int = 1_048_576  # larger request bodies are refused with 413 before they are read
 
 
 @dataclass
@@ -80,6 +92,8 @@ class Settings:
     smtp: Smtp = field(default_factory=Smtp)
     alerts: Alerts = field(default_factory=Alerts)
     crawl: Crawl = field(default_factory=Crawl)
+    analysis: Analysis = field(default_factory=Analysis)
+    web: Web = field(default_factory=Web)
     source_file: Path | None = None
 
     @property
@@ -163,7 +177,7 @@ def load_settings(config_file: Path | None = None, environ: dict[str, str] | Non
             section = getattr(settings, name, None)
             if not is_dataclass(section) or not isinstance(values, dict):
                 raise SettingsError(f"{config_file}: unknown section [{name}]; known sections: "
-                                    "paths, archive, smtp, alerts, crawl")
+                                    f"{', '.join(f.name for f in fields(settings) if f.name != 'source_file')}")
             _apply(section, values, f"{config_file} [{name}]")
         settings.source_file = config_file
     for f in fields(settings.paths):

@@ -11,7 +11,7 @@ from tbtwatch.model import LocalText
 
 
 KEYS = {"symbol", "hs_given", "hs_inferred", "product_lines", "relevant", "level", "reasons", "reasons_zh",
-        "assessed_on", "notice_hash"}
+        "assessed_on", "notice_hash", "domestic"}
 
 
 def test_to_dict_has_exactly_the_contract_shape(classifier, make_notice, today):
@@ -86,7 +86,9 @@ def test_real_notices_are_assessed(classifier, dev_records, make_notice, today):
     by_symbol = {a.symbol: a for a in results}
     # a portal record whose products field gives a lighting heading and whose title says light source
     lighting = [a for a in results if "8539" in a.hs_given]
-    assert lighting and all(a.relevant for a in lighting)
+    assert lighting and all(a.product_lines for a in lighting)
+    assert all(a.relevant != a.domestic for a in lighting)  # China's own light-source standard is domestic
+    assert {a.symbol for a in results if a.domestic} == {a.symbol for a in results if "/CHN/" in a.symbol}
     assert all(not a.relevant for a in results if a.symbol.startswith("G/SPS/N/") and not a.product_lines)
     assert len(by_symbol) == len(results)
 
@@ -133,3 +135,30 @@ def test_no_heading_is_shown_for_a_text_that_names_no_product(classifier, make_n
     record = classifier.assess(make_notice(title="Conformity assessment procedures", products=""),
                                today=today).to_dict()
     assert not [h for h in record["hs_inferred"] if h["shown"]]
+
+
+def test_chinas_own_notification_is_domestic_not_an_export_barrier(classifier, make_notice, today):
+    notice = make_notice(symbol="G/TBT/N/CHN/1900", member="China", title="Safety of toys", products="Toys")
+    record = classifier.assess(notice, today=today).to_dict()
+    assert record["domestic"] and not record["relevant"] and record["level"] == "none"
+    assert record["product_lines"][0]["id"] == "toys"  # still known, for the digest's domestic section
+    assert "domestic" in record["reasons"][0] and "国内措施" in record["reasons_zh"][0]
+    joint = make_notice(symbol="G/TBT/N/KEN/1", symbols=["G/TBT/N/KEN/1", "G/TBT/N/CHN/2"], title="Toys")
+    assert classifier.assess(joint, today=today).domestic
+    foreign = classifier.assess(make_notice(title="Safety of toys", products="Toys"), today=today)
+    assert foreign.relevant and not foreign.domestic
+
+
+def test_a_joint_notification_weighs_as_its_biggest_market(classifier, make_notice, today):
+    """Burundi leads the EAC filing, Kenya weighs more: every copy gets the level Kenya's market gives."""
+    symbols = ["G/TBT/N/BDI/600", "G/TBT/N/KEN/1600", "G/TBT/N/RWA/1100"]
+    alone = classifier.assess(make_notice(symbol=symbols[0], member="Burundi", title="Toys", products="Toys"),
+                              today=today)
+    joint = classifier.assess(make_notice(symbol=symbols[0], symbols=symbols, member="Burundi", title="Toys",
+                                          products="Toys"), today=today)
+    copy = classifier.assess(make_notice(symbol=symbols[1], symbols=symbols, member="Kenya", title="Toys",
+                                         products="Toys"), today=today)
+    assert any("Kenya" in r for r in joint.reasons) and not any("Kenya" in r for r in alone.reasons)
+    assert joint.level == copy.level
+    order = ["none", "low", "medium", "high"]
+    assert order.index(joint.level) >= order.index(alone.level)
