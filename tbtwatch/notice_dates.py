@@ -39,7 +39,7 @@ _DIGIT = re.compile(r"\d")
 _DATE = re.compile(DATE_PATTERN, re.IGNORECASE)
 _UNDETERMINED = re.compile(UNDETERMINED, re.IGNORECASE)
 _STRICT_VALUE = rf"{DATE_PATTERN}|{RELATIVE_PATTERN}|{UNDETERMINED}"
-_COLON = r"\s*(?:[(（][^)）\n]{0,60}[)）])?\s*[:：]"  # an explanatory "(if applicable)" may stand before the colon
+_COLON = r"[ \t]*(?:[(（][^)）\n]{0,60}[)）][ \t]*)?[:：]"  # an explanatory "(if applicable)" may stand before the colon
 _COPULA = r"\s+(?:is|was|will\s+be)\s+|\s*(?:为|是)\s*"
 _VALUE_END = re.compile(r"[。；;|]|\.\s+(?=[A-Z\u4e00-\u9fff])|\s{3,}")  # where a labelled value ends
 _WORD = re.compile(r"[^\W_]")
