@@ -198,6 +198,13 @@ class Classifier:
             elif pieces.get(where, -1.0) < strength:
                 pieces[where] = strength
 
+        weak: dict[str, tuple[tuple[str, str], float]] = {}  # line id -> its best weak (broad) code evidence
+
+        def add_weak(line_id: str, where: tuple[str, str], strength: float) -> None:
+            """Broad or sibling codes do not add up: three cell codes are not three proofs of a general line."""
+            if line_id not in weak or weak[line_id][1] < strength:
+                weak[line_id] = (where, strength)
+
         hs_given = list(notice.hs_codes)
         code_evidence = {c: ("hs_codes", c) for c in hs_given}
         excluded: list[tuple[tuple[str, ...], str]] = []
@@ -221,7 +228,10 @@ class Classifier:
         termed = set(found)  # lines a term names (terms are read before codes)
         for code in hs_given:
             for line_id, full in self._code_lines(code, termed):
-                add(line_id, code_evidence[code], matching["hs_code" if full else "hs_broad"])
+                if full:
+                    add(line_id, code_evidence[code], matching["hs_code"])
+                else:
+                    add_weak(line_id, code_evidence[code], matching["hs_broad"])
         inferred = merge_rankings(rankings)
         if inferred and inferred[0][1] < self.inference.show.abstain_below:
             inferred = []  # nothing it knows: better no heading than a wrong one
@@ -235,7 +245,9 @@ class Classifier:
                 if (score >= matching["inferred_min_score"] and not termed) or code in shown:
                     for line_id, full in self._code_lines(code, termed):
                         strength = matching["inferred_factor"] * score * (1.0 if full else matching["hs_broad"])
-                        add(line_id, ("hs_inferred", code), strength)
+                        (add if full else add_weak)(line_id, ("hs_inferred", code), strength)
+        for line_id, (where, strength) in weak.items():
+            add(line_id, where, strength)
         lines = sorted((LineMatch(line_id, round(_combine(pieces.values()), 3),
                                   tuple(map(Evidence._make, islice(pieces, MAX_EVIDENCE))))
                         for line_id, pieces in found.items()),

@@ -23,7 +23,9 @@ from pydantic import (
     model_validator,
 )
 
+from tbtwatch.dates import parse_date
 from tbtwatch.hs import normalise_hs
+from tbtwatch.notice_dates import DATE_FIELDS, DateField, TextDates, dates_from_text
 from tbtwatch.symbols import parse_symbol
 
 Area = Literal["TBT", "SPS"]
@@ -135,6 +137,8 @@ class Notice(BaseModel):
     comment_deadline: dt.date | None = None
     adoption_date: str | None = None
     entry_into_force: str | None = None
+    dates_read_from_text: list[DateField] = Field(
+        default_factory=list, description="the date fields read from the notice's text, not given by its source")
     language: Language = "en"
     translations: dict[str, LocalText] = Field(default_factory=dict)
     urls: list[str] = Field(default_factory=list)
@@ -219,6 +223,24 @@ class Notice(BaseModel):
             self.symbols = [self.symbol, *self.symbols]
         return self
 
+    @model_validator(mode="after")
+    def _read_dates_from_text(self) -> "Notice":
+        """Fill the dates the source left empty with those the notice's text states; a source's value stays.
+
+        Here, in the model, so a crawl, ``tbtwatch import`` and any other way in
+        read them alike. A value read from the text earlier is read again, since
+        the text may have changed (a merge, a new translation); it is always what
+        the present text says, and ``dates_read_from_text`` tells it apart.
+        """
+        for name in self.dates_read_from_text:
+            setattr(self, name, None)
+        missing = tuple(name for name in DATE_FIELDS if getattr(self, name) in (None, ""))
+        read = dates_from_text(self, missing) if missing else TextDates()
+        self.dates_read_from_text = [name for name in missing if getattr(read, name) is not None]
+        for name in self.dates_read_from_text:
+            setattr(self, name, getattr(read, name))
+        return self
+
     # -- derived views -------------------------------------------------
     def text(self, lang: str | None = None) -> LocalText:
         """The notice's text in ``lang`` if it has it, else in its own language."""
@@ -232,6 +254,21 @@ class Notice(BaseModel):
         for t in self.translations.values():
             parts.extend([t.title, t.products, t.description])
         return "\n".join(p for p in parts if p)
+
+    @property
+    def compliance_date(self) -> dt.date | None:
+        """The day products must comply: the entry into force that an addendum adopting the measure reports.
+
+        A draft's proposed entry into force is a plan; once an addendum says the
+        measure is adopted or in force, its date of entry into force is the date
+        exporters must meet, and readers (digest, alerts) show it first. It is a
+        view of ``entry_into_force`` rather than a field of its own, so the date
+        lives in one place and a JSON round trip of the notice stays exact. None
+        for other notices and when the entry into force is not a full date.
+        """
+        if self.kind != "addendum" or not self.entry_into_force:
+            return None
+        return parse_date(self.entry_into_force)
 
     def is_open(self, today: dt.date) -> bool:
         return self.comment_deadline is not None and self.comment_deadline >= today
@@ -265,6 +302,7 @@ def merge_notice(existing: Notice, incoming: Notice) -> Notice:
         else:
             translations[incoming.language] = incoming.text()
             skip = set(TEXT_FIELDS) | {"language", "member"}  # the member's name stays in the original's language
+    skip |= {*DATE_FIELDS, "dates_read_from_text"}
     for name, value in incoming.model_dump().items():
         if name in skip or name == "translations":
             continue
@@ -273,7 +311,21 @@ def merge_notice(existing: Notice, incoming: Notice) -> Notice:
                 value = list(dict.fromkeys([*merged.get(name, []), *value]))
             merged[name] = value
     merged["translations"] = {k: v for k, v in translations.items() if k != merged.get("language")}
+    merged.update(_given_dates(existing, incoming))
     return Notice.model_validate(merged)
+
+
+def _given_dates(existing: Notice, incoming: Notice) -> dict[str, Any]:
+    """The date fields as sources gave them, the incoming value first; values read from a text are left out.
+
+    The merged notice reads those again from the merged text, so a value read
+    from one version's text never replaces a value another source gave.
+    """
+    given: dict[str, Any] = {"dates_read_from_text": []}
+    for name in DATE_FIELDS:
+        values = [getattr(n, name) for n in (incoming, existing) if name not in n.dates_read_from_text]
+        given[name] = next((v for v in values if v not in (None, "")), None)
+    return given
 
 
 class NoticeError(ValueError):

@@ -162,3 +162,11 @@ def test_a_joint_notification_weighs_as_its_biggest_market(classifier, make_noti
     assert joint.level == copy.level
     order = ["none", "low", "medium", "high"]
     assert order.index(joint.level) >= order.index(alone.level)
+
+
+def test_broad_codes_do_not_add_up_to_a_general_line(classifier, make_notice, today):
+    """Three battery codes are each weak evidence for general electrical equipment, not strong together."""
+    notice = make_notice(title="Technical regulation", products="Primary cells",
+                         hs_codes=["850610", "850680", "850650"])
+    lines = [m.id for m in classifier.assess(notice, today=today).product_lines]
+    assert "electrical_equipment" not in lines and {"batteries", "lithium_batteries"} <= set(lines)
