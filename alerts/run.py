@@ -83,7 +83,7 @@ def _message_context(subscriber: Subscriber, settings: Settings, **fields) -> Me
 
 def queue_confirmation(settings: Settings, subscriber: Subscriber, day: dt.date | None = None) -> int | None:
     """Queue the confirm-link message (at most one a day per address)."""
-    day = day or dt.date.today()
+    day = day or settings.today()
     vocabulary = Vocabulary(settings)
     names = Names(vocabulary.members, vocabulary.line_names or {})
     context = MessageContext(
@@ -414,7 +414,7 @@ def queue_endpoint_disabled(settings: Settings, endpoint: webhooks.Endpoint) -> 
         owner,
         settings,
         kind="webhook_disabled",
-        day=dt.date.today().isoformat(),
+        day=settings.today().isoformat(),
         endpoint_url=current.url,
         endpoint_error=current.last_error or "",
     )
@@ -456,7 +456,7 @@ def comment_draft(
     notice = store.get(symbol)
     if notice is None:
         raise reviews.ReviewError(f"{symbol} is not in the archive (import or crawl it first)")
-    item = ItemMaker(settings, store, day or dt.date.today())(
+    item = ItemMaker(settings, store, day or settings.today())(
         Assessed(notice, store.get_assessment(symbol) or {})
     )
     review = reviews.get_review(settings, symbol)

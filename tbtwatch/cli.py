@@ -37,13 +37,37 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _settings():
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        raise fail(str(exc)) from exc
+
+
 def _store():
     from archive import open_store
 
-    try:
-        return open_store(get_settings())
-    except SettingsError as exc:
-        raise fail(str(exc)) from exc
+    return open_store(_settings())
+
+
+@app.command("today")
+def today(
+    day: Annotated[Optional[dt.datetime], typer.Argument(formats=["%Y-%m-%d"], help="the day to act as")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="act as the real date again")] = False,
+) -> None:
+    """Show the day every command acts as, or make the data directory act as DAY (the demo acts as its
+    recording's day) so that every later command, the web app and the DAGs agree."""
+    from tbtwatch.settings import set_home_today
+
+    settings = _settings()
+    if day is not None or clear:
+        path = set_home_today(settings, day.date() if day else None)
+        get_settings.cache_clear()
+        settings = _settings()
+        out.print(f"{settings.today()} (written to {path})", highlight=False, soft_wrap=True)
+        return
+    where = "TBTWATCH_TODAY or [general] today" if settings.general.today else "the real date in alerts.timezone"
+    out.print(f"{settings.today()} ({where})", highlight=False, soft_wrap=True)
 
 
 @app.command("import")
@@ -116,7 +140,7 @@ def search(
     try:
         q = build_query(text=query, members=member or [], areas=[area] if area else [], hs_prefixes=hs or [],
                         since=since.date() if since else None, until=until.date() if until else None,
-                        open_on=dt.date.today() if open_ else None, sort=sort, limit=limit)
+                        open_on=_settings().today() if open_ else None, sort=sort, limit=limit)
         result = _store().search(q)
     except QueryError as exc:
         raise fail(str(exc)) from exc

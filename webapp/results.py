@@ -53,7 +53,7 @@ def result_page(
     """Run the search for one page (raises ``QueryError`` for bad parameters, before anything is sent)."""
     limit, offset = paging.resolve()
     after = paging.cursor()
-    query = params.query(limit=limit, offset=offset, facets=facets)
+    query = params.query(today=res.settings.today(), limit=limit, offset=offset, facets=facets)
     if after is None:
         result = res.store.search(query)
         hits, total, found_facets = result.hits, result.total, result.facets

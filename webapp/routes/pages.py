@@ -34,7 +34,7 @@ def home(request: Request, res: Annotated[Resources, Depends(resources)]):
     from archive.query import build_query
 
     recent = res.store.search(build_query(sort="date", limit=RECENT))
-    open_now = res.store.search(build_query(open_on=dt.date.today(), limit=1)).total
+    open_now = res.store.search(build_query(open_on=res.settings.today(), limit=1)).total
     return render(request, "home.html", {"recent": recent, "open_now": open_now, "res": res})
 
 
@@ -44,7 +44,7 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends()], pa
     error, result, limit, offset = None, SearchResult(0, []), PAGE_SIZE, 0
     try:
         limit, offset = paging.resolve(PAGE_SIZE)
-        result = res.store.search(params.query(limit=limit, offset=offset, facets=True))
+        result = res.store.search(params.query(today=res.settings.today(), limit=limit, offset=offset, facets=True))
     except QueryError as exc:
         error = str(exc)
     page = offset // limit + 1
@@ -64,11 +64,11 @@ def export_response(request: Request, res: Resources, params: SearchParams, fmt:
     ``EXPORT_MAX`` gets a ``Link: rel="next"`` to the rest (``offset``: use the API's date-ordered
     pages to walk a large set while notices arrive).
     """
-    query = params.query(limit=MAX_LIMIT, offset=offset)
+    query = params.query(today=res.settings.today(), limit=MAX_LIMIT, offset=offset)
     total = res.store.search(dataclasses.replace(query, limit=1, offset=0)).total
     base_url = res.settings.alerts.base_url
     headers = {"x-total-count": str(total),
-               "content-disposition": f'attachment; filename="{export_filename(fmt)}"'}
+               "content-disposition": f'attachment; filename="{export_filename(fmt, res.settings.today())}"'}
     if total > offset + EXPORT_MAX:
         headers["link"] = f'<{next_url(request, base_url, offset=offset + EXPORT_MAX)}>; rel="next"'
     hits = iter_hits(res.store, query, EXPORT_MAX)
@@ -99,12 +99,12 @@ def notice_page(request: Request, symbol: str, res: Annotated[Resources, Depends
         "links": safe_links(notice.urls), "review": reviews.get_review(settings, symbol),
         "deadline": Deadlines(settings, res.store).of(notice), "group": NoticeGroups(settings).group_of(symbol),
         "review_log": reviews.review_log(settings, symbol) if logged_in else [], "statuses": reviews.STATUSES,
-        "res": res, "today": dt.date.today()})
+        "res": res, "today": res.settings.today()})
 
 
 @router.get("/stats")
 def stats_page(request: Request, res: Annotated[Resources, Depends(resources)]):
-    today = dt.date.today()
+    today = res.settings.today()
     months = stats.monthly(res.store, today, STATS_MONTHS)
     since = months[0].start
     open_total, open_members, closing = stats.open_for_comment(res.store, today)
