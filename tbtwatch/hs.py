@@ -1,17 +1,28 @@
-"""Harmonized System codes: normalising what notices write, and the HS 2022 nomenclature.
+"""Harmonized System codes: normalising what notices write, and the bilingual HS 2022 nomenclature.
 
 Notices write codes as ``8507.60``, ``8507 60``, ``85.07``, ``HS 8507.60.00`` or
 national 8 to 10 digit tariff lines; the archive keeps 2, 4 or 6 digit strings so
 that prefix matching (chapter, heading, subheading) is a string prefix test.
+
+The nomenclature is UN Comtrade's English HS 2022 file plus, when they lie beside
+it, two Chinese sources (see ``../shared/data/hs/SOURCE.md``): China Customs'
+8-digit commodity names (simplified, HS 2022 basis, with their English names) and
+Taiwan's tariff heading and subheading texts (traditional, HS 2017 basis), turned
+into simplified script with Taiwan's wording by OpenCC (``tw2sp``). Every code then
+has a Chinese name for readers, and every heading a bag of Chinese and English
+product names for the heading inferrer.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+import opencc
 
 # The label in front of a code: "HS", "HS code(s):", "HS编码:", "HS 代碼：", "CCCN", "税号".
 _CODE_CHARS = re.compile(r"^(?:HS|CCCN|H\.S\.)?\s*(?:code\(s\)|codes?|[编編][码碼]|代[码碼]|[税稅][号號]|[税稅]目)?\s*[:：]?\s*",
@@ -74,28 +85,103 @@ class HSEntry:
     section: str
 
 
-class HSNomenclature:
-    """The HS 2022 nomenclature (chapters, headings, subheadings) loaded from UN Comtrade's CSV."""
+# File names of the Chinese sources, looked for in the folder of the English nomenclature.
+CN_CUSTOMS_FILE = "cn-customs-hs8-2023.csv"
+TW_TARIFF_FILE = "tw-customs-hs-headings.csv"
+_CHAPTER_PREFIX = re.compile(r"^第\s*[0-9０-９]+\s*章[\s\u3000]*")
+_GENERIC_ZH = ("其他", "其它")
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
-    def __init__(self, entries: dict[str, HSEntry]):
+
+@dataclass
+class ChineseNames:
+    """Chinese (and China Customs' English) names of HS codes, keyed by code."""
+
+    tw: dict[str, str] = field(default_factory=dict)  # 2/4/6-digit Taiwan texts, simplified script
+    cn: dict[str, str] = field(default_factory=dict)  # 8-digit China Customs names
+    cn_en: dict[str, str] = field(default_factory=dict)  # their English names
+    by_heading: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def load(cls, folder: Path) -> "ChineseNames":
+        """Both files of ``folder`` that exist (either may be missing: the names are then partial)."""
+        names = cls()
+        cn_path, tw_path = folder / CN_CUSTOMS_FILE, folder / TW_TARIFF_FILE
+        if cn_path.exists():
+            for row in _rows(cn_path, ("code", "zh", "en")):
+                code = row["code"].strip()
+                if code.isdigit() and len(code) >= 6:
+                    names.cn[code] = row["zh"].strip()
+                    names.cn_en[code] = row["en"].strip()
+        if tw_path.exists():
+            converter = opencc.OpenCC("tw2sp")
+            for row in _rows(tw_path, ("code", "zh_hant", "en")):
+                code = row["code"].strip()
+                if code.isdigit() and len(code) in (2, 4, 6):
+                    text = _CHAPTER_PREFIX.sub("", converter.convert(row["zh_hant"].strip()))
+                    names.tw[code] = text.translate(_FULLWIDTH_DIGITS)
+        for code, text in [*names.tw.items(), *names.cn.items()]:
+            if len(code) >= 4 and text:
+                names.by_heading[code[:4]].append(text)
+        return names
+
+    def name(self, code: str, parent_name: str) -> str:
+        """The Chinese name of ``code``: Taiwan's legal text, China Customs' where Taiwan has none or
+        only a relative text ("其他", "二氧化锰者"; then with its parent's name in front, so that it
+        stands alone)."""
+        if len(code) >= 8:
+            return self.cn.get(code, "")
+        text = self.tw.get(code, "")
+        if len(code) == 6 and (not text or _relative(text)):
+            lines = [v for k, v in self.cn.items() if k.startswith(code)]
+            if len(lines) == 1 or (lines and not text):
+                return lines[0]
+            if text and parent_name:
+                return f"{parent_name}：{text}"
+        if not text and len(code) == 4:  # HS 2022 headings Taiwan's 2017 file lacks (8806 drones)
+            lines = sorted((k, v) for k, v in self.cn.items() if k.startswith(code))
+            return lines[0][1] if lines else ""
+        return text
+
+
+def _relative(text: str) -> bool:
+    """A subheading text that only makes sense under its heading ("其他", "二氧化锰者", "鲜的")."""
+    return text.startswith(_GENERIC_ZH) or text.endswith("者") or len(text) <= 4
+
+
+def _rows(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(columns)}")
+        return list(reader)
+
+
+class HSNomenclature:
+    """The HS 2022 nomenclature (chapters, headings, subheadings), in English and Chinese."""
+
+    def __init__(self, entries: dict[str, HSEntry], names: ChineseNames | None = None):
         self._entries = entries
+        self._names = names or ChineseNames()
+        self._zh: dict[str, str] = {}
 
     @classmethod
     def load(cls, path: Path) -> HSNomenclature:
+        """UN Comtrade's CSV at ``path`` and the Chinese name files beside it (see the module docstring)."""
         if not path.exists():
             raise FileNotFoundError(
                 f"HS nomenclature not found at {path}; set paths.hs_nomenclature in config/settings.toml "
                 "or TBTWATCH_PATHS_HS_NOMENCLATURE to the harmonized-system.csv file"
             )
         entries: dict[str, HSEntry] = {}
-        with path.open(newline="", encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                code = row["hscode"].strip()
-                if not code.isdigit():
-                    continue
-                entries[code] = HSEntry(code, row["description"].strip(), row["parent"].strip(),
-                                        int(row["level"]), row["section"].strip())
-        return cls(entries)
+        for row in _rows(path, ("hscode", "description", "parent", "level", "section")):
+            code = row["hscode"].strip()
+            if not code.isdigit():
+                continue
+            entries[code] = HSEntry(code, row["description"].strip(), row["parent"].strip(),
+                                    int(row["level"]), row["section"].strip())
+        return cls(entries, ChineseNames.load(path.parent))
 
     def __contains__(self, code: str) -> bool:
         return code in self._entries
@@ -109,6 +195,23 @@ class HSNomenclature:
     def description(self, code: str) -> str:
         entry = self._entries.get(code)
         return entry.description if entry else ""
+
+    def name_zh(self, code: str) -> str:
+        """The simplified-Chinese name of an HS code ('' when neither Chinese source names it)."""
+        if code not in self._zh:
+            parent = self._entries[code].parent if code in self._entries else code[:-2]
+            parent_name = self.name_zh(parent) if len(parent) >= 4 and len(code) == 6 else ""
+            self._zh[code] = self._names.name(code, parent_name)
+        return self._zh[code]
+
+    def names_zh(self, heading: str) -> list[str]:
+        """Every Chinese text under a 4-digit heading: Taiwan's heading and subheadings, China's lines."""
+        return list(self._names.by_heading.get(heading, ()))
+
+    def names_en_extra(self, heading: str) -> list[str]:
+        """China Customs' English names of the 8-digit lines under a heading (product words the
+        HS descriptions lack)."""
+        return [v for k, v in self._names.cn_en.items() if k.startswith(heading)]
 
     def entries(self, level: int | None = None) -> list[HSEntry]:
         return [e for e in self._entries.values() if level is None or e.level == level]

@@ -142,3 +142,30 @@ def test_missing_nomenclature_file_says_which_setting_to_fix(tmp_path):
 
 def test_load_nomenclature_is_read_once_per_path(nomenclature, shared_data):
     assert load_nomenclature(str(shared_data / "hs" / "harmonized-system.csv")) is nomenclature
+
+
+@pytest.mark.parametrize(("code", "name"), [
+    ("85", "电机与设备"),               # Taiwan's chapter text without its "第85章" prefix
+    ("8507", "蓄电池"),                 # traditional 蓄電池 in simplified script
+    ("850760", "锂离子蓄电池"),          # China Customs' line where Taiwan's text is relative
+    ("850610", "原电池及原电池组：二氧化锰者"),  # a relative subheading text with its heading in front
+    ("8806", "无人驾驶航空器"),          # an HS 2022 heading Taiwan's 2017 file lacks
+    ("392690", "3901"),                 # full-width digits made plain
+])
+def test_every_kind_of_code_has_a_chinese_name(nomenclature, code, name):
+    assert name in nomenclature.name_zh(code)
+
+
+def test_chinese_names_cover_the_nomenclature(nomenclature):
+    """Every chapter, heading and subheading but the national chapter 99 is named in Chinese."""
+    unnamed = [e.code for e in nomenclature.entries() if not nomenclature.name_zh(e.code)]
+    assert unnamed == ["99", "9999", "999999"]
+    assert "锂离子蓄电池" in nomenclature.names_zh("8507")
+    assert any("lithium" in n.lower() for n in nomenclature.names_en_extra("8507"))
+
+
+def test_without_the_chinese_files_names_are_empty_not_an_error(tmp_path, shared_data):
+    english = tmp_path / "harmonized-system.csv"
+    english.write_bytes((shared_data / "hs" / "harmonized-system.csv").read_bytes())
+    alone = HSNomenclature.load(english)
+    assert alone.description("8507") and alone.name_zh("8507") == ""
