@@ -94,6 +94,7 @@ class NoticeItem:
     comment_deadline: str = ""
     days_left: int | None = None
     cutoff_date: str = ""  # the working group's internal cut-off (alerts.cutoff)
+    compliance_date: str = ""  # the date products must comply by (adoption / entry into force), as notified
     level: str = "none"
     reasons: list[str] = field(default_factory=list)  # the classifier's reasons for the level, in English
     reasons_zh: list[str] = field(default_factory=list)  # the same in Chinese, same order (absent in old assessments)
@@ -121,6 +122,20 @@ class NoticeItem:
     def member_in(self, lang: str) -> str:
         return (self.member_zh if lang == "zh" else self.member_en) or self.member_en or self.member_code
 
+    @property
+    def comment_closed(self) -> bool:
+        return self.days_left is not None and self.days_left < 0
+
+    @property
+    def adoption(self) -> bool:
+        """A follow-up that tells when the measure applies (adopted, enters into force): read for compliance."""
+        return bool(self.base_symbol and self.compliance_date)
+
+    @property
+    def for_compliance(self) -> bool:
+        """Nothing left to comment on: the period closed, or the notice says the measure is adopted."""
+        return self.comment_closed or self.adoption
+
     def reasons_in(self, lang: str) -> list[str]:
         """The Chinese reasons in a Chinese part when the assessment has them, else the English ones."""
         return self.reasons_zh if lang == "zh" and self.reasons_zh else self.reasons
@@ -142,12 +157,13 @@ class FilterView:
 
 
 @dataclass
-class DigestGroup:
-    """The day's notices whose main product line is ``line``, at one level."""
+class Headline:
+    """The digest's first line: what is new, how much of it concerns the catalogue, how much is high."""
 
-    line: Named = field(default_factory=Named)
-    level: str = "none"
-    items: list[NoticeItem] = field(default_factory=list)
+    new: int = 0  # every notice new on the day (or the week)
+    relevant: int = 0  # of which concern the catalogue (each near-duplicate group once)
+    high: int = 0  # of which are at level high
+    more_actions: int = 0  # notices needing action beyond those listed first (they are in the queue)
 
 
 @dataclass
@@ -175,6 +191,7 @@ class TrendBar:
 @dataclass
 class ReviewRow:
     symbol: str = ""
+    level: str = "none"
     title_zh: str = ""
     title_en: str = ""
     status: str = "new"
@@ -204,13 +221,19 @@ class MessageContext:
     frequency: str = "immediate"
     items: list[NoticeItem] = field(default_factory=list)
     reminder_days: int = 0
-    groups: list[DigestGroup] = field(default_factory=list)
+    version: int = 1  # the digest's version for its day: a re-run that changes it writes a new one
+    recipients: list[str] = field(default_factory=list)  # the digest: everyone it was sent to
+    headline: Headline = field(default_factory=Headline)
+    details: list[NoticeItem] = field(default_factory=list)  # the day's relevant notices, level then cut-off
+    actions: list[NoticeItem] = field(default_factory=list)  # the digest: the few that need action first
+    compliance: list[NoticeItem] = field(default_factory=list)  # closed periods and adoption notices
     followups: list[NoticeItem] = field(default_factory=list)
     counts: list[CountRow] = field(default_factory=list)
     trend: list[TrendBar] = field(default_factory=list)
     trend_max: int = 0
     trend_table: bool = False  # the digest e-mail: the trend as a table too (mail clients that drop inline SVG)
     review_queue: list[ReviewRow] = field(default_factory=list)
+    due_this_week: list[ReviewRow] = field(default_factory=list)  # open reviews whose cut-off is within 7 days
     failed_sources: list[str] = field(default_factory=list)
     endpoint_url: str = ""  # webhook_disabled: the endpoint and its last error
     endpoint_error: str = ""
@@ -358,6 +381,7 @@ def notice_item(
         comment_deadline=deadline.isoformat() if deadline else "",
         days_left=(deadline - day).days if deadline else None,
         cutoff_date=cutoff.isoformat() if cutoff else "",
+        compliance_date=compliance_date(notice, assessment),
         level=assessment.get("level") or "none",
         reasons=list(assessment.get("reasons", [])),
         reasons_zh=list(assessment.get("reasons_zh") or []),
@@ -374,6 +398,12 @@ def notice_item(
         filters=_shown_filters(filters),
         joint=[joint_entry(symbol, names, base_url) for symbol in joint or []],
     )
+
+
+def compliance_date(notice: Notice, assessment: dict[str, Any]) -> str:
+    """When products must comply: the classifier's reading of an adoption addendum when it gives one, else the
+    entry into force (then the adoption date) as the notice states it."""
+    return str(assessment.get("compliance_date") or notice.entry_into_force or notice.adoption_date or "")
 
 
 def for_reader(
