@@ -8,6 +8,7 @@ due, so running any of them twice for a day sends nothing the second time.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -358,15 +359,41 @@ def send_reminders(
     return report
 
 
+def report_versions(folder: Path, name: str) -> list[Path]:
+    """A report's versions for its day, oldest first: ``name.html``, then ``name.v2.html``, ``name.v3.html``..."""
+    first = folder / f"{name}.html"
+    if not first.exists():
+        return []
+    later = sorted((int(p.name[len(name) + 2:-5]), p) for p in folder.glob(f"{name}.v*.html")
+                   if p.name[len(name) + 2:-5].isdigit())
+    return [first, *(p for _, p in later)]
+
+
+def _write_version(folder: Path, name: str, context: MessageContext) -> MessageContext:
+    """Keep what was written: a re-run that says the same returns the latest version; one that says something
+    else (a source failed, a review moved) becomes the next version. Earlier files are never rewritten."""
+    versions = report_versions(folder, name)
+    if versions:
+        latest = replace(context, version=len(versions))
+        if render("digest", latest)[2] == versions[-1].read_text(encoding="utf-8"):
+            return latest
+    context = replace(context, version=len(versions) + 1)
+    target = folder / (f"{name}.html" if context.version == 1 else f"{name}.v{context.version}.html")
+    partial = target.with_suffix(".part")
+    partial.write_text(render("digest", context)[2], encoding="utf-8")
+    os.link(partial, target)  # fails rather than replace a version another run wrote meanwhile
+    partial.unlink()
+    return context
+
+
 def _write_report(
     settings: Settings, context: MessageContext, name: str, kind: str, deliver_now: bool
 ) -> Path:
-    """Write a working-group report as HTML (rewritten on a re-run) and email it once to each group address."""
-    _, _, html = render("digest", context)
-    target = settings.path("digests", f"{name}.html")
-    partial = target.with_suffix(".part")
-    partial.write_text(html, encoding="utf-8")
-    partial.replace(target)
+    """Write a working-group report as a new HTML version when it changed, and email it once to each group
+    address (the first version of the day is the one sent)."""
+    folder = settings.path("digests", f"{name}.html").parent
+    context = _write_version(folder, name, context)
+    target = report_versions(folder, name)[context.version - 1]
     outbox = Outbox(settings)
     for address in settings.alerts.working_group:
 
@@ -388,7 +415,8 @@ def build_digest(
     store: NoticeStore | None = None,
     deliver_now: bool = True,
 ) -> Path:
-    """Write ``digests/digest-YYYY-MM-DD.html`` and email it once to the working group."""
+    """Write ``digests/digest-YYYY-MM-DD.html`` (``.v2.html``... when a re-run changes it) and email it once to
+    the working group."""
     context = digest_context(settings, _store(settings, store), [day], failed_sources or [])
     return _write_report(settings, context, f"digest-{day.isoformat()}", "digest", deliver_now)
 

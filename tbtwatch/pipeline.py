@@ -357,9 +357,19 @@ def _report_file(stage: str, function: str, settings: Settings, day: dt.date, **
     return result
 
 
+def source_titles(settings: Settings, names: list[str]) -> list[str]:
+    """Sources as readers know them (their sources.yaml titles), not by the internal names; a name that is not
+    configured (a source since removed) stays as it is."""
+    if not names:
+        return []
+    sources = _stage_api("crawlers.sources", "load_sources", stage="crawl").load_sources(settings.paths.sources)
+    return [sources[name].title if name in sources and sources[name].title else name for name in names]
+
+
 def make_digest(settings: Settings, day: dt.date, failed_sources: list[str]) -> StageResult:
-    """Write the day's digest (naming the sources that failed) and email it once to the working group."""
-    result = _report_file("digest", "build_digest", settings, day, failed_sources=failed_sources)
+    """Write the day's digest (naming the sources that failed by title) and email it once to the working group."""
+    result = _report_file("digest", "build_digest", settings, day,
+                          failed_sources=source_titles(settings, failed_sources))
     if failed_sources and result.status != UNAVAILABLE:
         result.summary += f"; names the failed sources: {', '.join(failed_sources)}"
     return result

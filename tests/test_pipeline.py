@@ -11,6 +11,7 @@ import pendulum
 import pytest
 from typer.testing import CliRunner
 
+from crawlers.sources import load_sources
 from tbtwatch import orchestration, pipeline
 from tbtwatch.cli import app
 from tbtwatch.settings import get_settings, load_settings
@@ -126,9 +127,12 @@ def test_digest_is_written_sent_once_and_names_failed_sources(home, monkeypatch,
         assert first.status == pipeline.DONE, first.summary
         assert first.counts["sent"] == 1 and len(received) == 1
         path = first.outputs["digest"]
-        assert path.endswith("digest-2025-07-22.html") and "cn_wzisps" in open(path, encoding="utf-8").read()
+        written = open(path, encoding="utf-8").read()
+        assert path.endswith("digest-2025-07-22.html") and "cn_wzisps" not in written  # named by title
+        assert load_sources()["cn_wzisps"].title in written
         again = pipeline.make_digest(get_settings(), day, ["cn_wzisps"])
         assert again.counts["sent"] == 0 and len(received) == 1
+        assert again.outputs["digest"] == path  # the same facts: the same version
     finally:
         controller.stop()
 

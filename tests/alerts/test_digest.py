@@ -69,9 +69,19 @@ def test_digest_for_a_known_day(store, group, smtp_server):
     assert reviews.get_review(settings, "G/TBT/N/EU/1100").status == "new"
     # emailed once to each working group address
     assert sorted(r.rcpt_tos[0] for r in smtp_server.messages) == ["wg2@example.org", "wg@example.org"]
-    run.build_digest(settings, DAY, failed_sources=[], store=store)
-    assert len(smtp_server.messages) == 2
-    assert "采集失败" not in path.read_text(encoding="utf-8")  # the file is rebuilt with today's facts
+    assert "收件人: wg@example.org, wg2@example.org" in html
+
+
+def test_a_sent_digest_is_kept_as_sent(store, group, smtp_server):
+    """A re-run that finds other facts (the failed source came back) writes a new version; the sent one stays."""
+    first = run.build_digest(group, DAY, failed_sources=["eping"], store=store)
+    sent = first.read_text(encoding="utf-8")
+    second = run.build_digest(group, DAY, failed_sources=[], store=store)
+    assert second.name == "digest-2026-03-02.v2.html" and first.read_text(encoding="utf-8") == sent
+    later = second.read_text(encoding="utf-8")
+    assert "采集失败" in sent and "采集失败" not in later and "第 2 版" in later
+    assert run.build_digest(group, DAY, failed_sources=[], store=store) == second  # the same facts: no v3
+    assert len(smtp_server.messages) == 2  # the version sent is the first, once to each address
 
 
 def test_weekly_summary_covers_seven_days(store, group, smtp_server):
