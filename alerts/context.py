@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 from alerts.rules import DEFAULT_FILTER, Evidence, Filter, Rule, level_rank, required_level
 from tbtwatch.members import Members
 from tbtwatch.model import Notice
-from tbtwatch.symbols import SymbolError, parse_symbol
+from tbtwatch.symbols import SymbolError, document_url, parse_symbol
 
 
 def named(key: str, name_zh: str, name_en: str, lang: str, *, with_key: bool = True) -> str:
@@ -103,7 +103,8 @@ class NoticeItem:
     hs_codes: list[str] = field(default_factory=list)  # given by the member (the notice or the classifier read them)
     hs_inferred: list[str] = field(default_factory=list)  # inferred by the classifier: "8504 (0.42)"
     notice_url: str = ""
-    document_urls: list[str] = field(default_factory=list)
+    document_url: str = ""  # the notified document itself (WTO Documents Online)
+    document_urls: list[str] = field(default_factory=list)  # the other links the sources gave
     review_status: str = ""
     review_owner: str = ""
     filters: list[str] = field(default_factory=list)  # the reader's filters the notice matched, by name
@@ -216,6 +217,9 @@ class MessageContext:
     period_start: str = ""  # a report over several days (the weekly summary) starts here
     base_url: str = ""
     unsubscribe_url: str = ""
+    manage_url: str = ""  # the signed link to the subscriber's settings and filters (change or drop them)
+    enquiry_point: str = ""  # where exporters' comments go (alerts.enquiry_point)
+    enquiry_contact: str = ""  # its contact (alerts.enquiry_point_contact)
     confirm_url: str = ""
     filters_summary: list[FilterView] = field(default_factory=list)  # confirm: what the reader asked for
     frequency: str = "immediate"
@@ -249,6 +253,18 @@ def notice_url(base_url: str, symbol: str) -> str:
 def safe_links(urls: list[str]) -> list[str]:
     """Only http(s) links from crawled data reach a message (no ``javascript:`` or ``data:`` URLs)."""
     return [u for u in urls if urlsplit(u).scheme in {"http", "https"} and urlsplit(u).netloc]
+
+
+def is_search_page(url: str) -> bool:
+    """An ePing search page (``eping.wto.org/en/Search?viewData=...``): a search, not the document."""
+    parts = urlsplit(url)
+    return parts.netloc.endswith("eping.wto.org") and parts.path.lower().endswith("/search")
+
+
+def reading_order(item: Any) -> tuple[int, str, str]:
+    """Highest level first, then the soonest internal cut-off (else final date); undated last."""
+    due = item.cutoff_date or item.comment_deadline
+    return (-level_rank(item.level), due or "9999-99-99", item.symbol)
 
 
 def _texts(notice: Notice, lang: str) -> tuple[str, str, str]:
@@ -394,7 +410,9 @@ def notice_item(
             if h["code"] not in given
         ],
         notice_url=notice_url(base_url, notice.symbol),
-        document_urls=safe_links(notice.urls),
+        document_url=document_url(parse_symbol(notice.symbol)),
+        document_urls=[u for u in safe_links(notice.urls) if not is_search_page(u)
+                       and u != document_url(parse_symbol(notice.symbol))],
         filters=_shown_filters(filters),
         joint=[joint_entry(symbol, names, base_url) for symbol in joint or []],
     )

@@ -15,11 +15,11 @@ import datetime as dt
 from collections import Counter
 
 from alerts import reviews
-from alerts.context import CountRow, Headline, MessageContext, NoticeItem, ReviewRow, TrendBar, notice_url
+from alerts.context import (CountRow, Headline, MessageContext, NoticeItem, ReviewRow, TrendBar, notice_url,
+                            reading_order)
 from alerts.cutoff import cutoff_date, cutoff_working_days
 from alerts.daybook import Assessed, ItemMaker, assessed_between, new_notices
 from alerts.grouping import NoticeGroups, refresh_groups
-from alerts.rules import level_rank
 from archive.base import NoticeStore
 
 TREND_WEEKS = 12
@@ -30,12 +30,6 @@ BAR_STEP = 40
 ACTION_LIMIT = 5  # the headline lists this many notices that need action; the queue has the rest
 ACTION_LEVELS = ("high", "medium")
 DUE_WINDOW = dt.timedelta(days=7)
-
-
-def reading_order(item: NoticeItem | ReviewRow) -> tuple[int, str, str]:
-    """Highest level first, then the soonest internal cut-off (else final date); undated last."""
-    due = item.cutoff_date or item.comment_deadline
-    return (-level_rank(item.level), due or "9999-99-99", item.symbol)
 
 
 def needs_action(item: NoticeItem) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from alerts import reviews, subscriptions, webhooks
-from alerts.context import MessageContext, Names, NoticeItem, filter_view
+from alerts.context import MessageContext, Names, NoticeItem, filter_view, reading_order
 from alerts.daybook import Assessed, ItemMaker, new_notices
 from alerts.delivery import DeliveryReport, deliver
 from alerts.digest import WORKING_GROUP_LANGUAGES, digest_context
@@ -78,6 +78,9 @@ def _message_context(subscriber: Subscriber, settings: Settings, **fields) -> Me
         base_url=settings.alerts.base_url,
         frequency=subscriber.frequency,
         unsubscribe_url=subscriptions.unsubscribe_url(settings, subscriber.email),
+        manage_url=subscriptions.manage_url(settings, subscriber.email),
+        enquiry_point=settings.alerts.enquiry_point,
+        enquiry_contact=settings.alerts.enquiry_point_contact,
         **fields,
     )
 
@@ -184,7 +187,8 @@ def _alert_renderer(settings: Settings, subscriber: Subscriber, make: ItemMaker,
 
     def render_alert(message_id: str, fresh: list[str]) -> Rendered:
         fresh_set = set(fresh)
-        items = [make(m.entry, m.evidence, m.filter_names) for m in batch if fresh_set & set(m.symbols)]
+        items = sorted((make(m.entry, m.evidence, m.filter_names) for m in batch if fresh_set & set(m.symbols)),
+                       key=reading_order)
         context = _message_context(subscriber, settings, kind="alert", day=make.day.isoformat(), items=items)
         return rendered_email("alert", context, sender=settings.smtp.sender, message_id=message_id)
 

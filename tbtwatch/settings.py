@@ -74,6 +74,8 @@ class Alerts:
     reminder_days: list[int] = field(default_factory=lambda: [14, 3])
     timezone: str = "Asia/Shanghai"
     cutoff_working_days: int = 3  # internal comment cut-off: working days before the final date
+    enquiry_point: str = "中国WTO/TBT-SPS通报咨询中心 / China WTO/TBT-SPS Notification and Enquiry Center"
+    enquiry_point_contact: str = ""  # where comments go: an e-mail address, phone or web form of the enquiry point
     webhooks_allow_private: bool = False  # loopback/private/plain-http endpoints: closed networks and tests only
 
 

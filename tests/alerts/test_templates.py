@@ -237,10 +237,11 @@ def _item(evidence, assessment=None, filters=None, **notice):
 
 
 def _parts(item) -> tuple[str, str, str]:
-    """(Chinese plain part, English plain part, HTML) of a bilingual alert carrying ``item``."""
-    _, text, html = render("alert", MessageContext(languages=["zh", "en"], items=[item]))
-    zh, en = text.split("New WTO notifications", 1)
-    return zh, en, html
+    """(Chinese plain part for a Chinese reader, English plain part for an English reader, both HTML parts) of
+    the bilingual alert carrying ``item``: each reader's language in full, the other as a short list after it."""
+    _, zh_first, zh_html = render("alert", MessageContext(languages=["zh", "en"], items=[item]))
+    _, en_first, en_html = render("alert", MessageContext(languages=["en", "zh"], items=[item]))
+    return zh_first.split("In English: ", 1)[0], en_first.split("中文摘要: ", 1)[0], zh_html + en_html
 
 
 def test_one_level_line_the_readers_minimum_the_notices_level_once():
@@ -320,8 +321,7 @@ def test_follow_ups_name_their_base_notification_in_each_language():
 
 def test_chinese_parts_show_the_chinese_reasons_when_the_assessment_has_them():
     both = NoticeItem(symbol="G/TBT/N/EU/1", reasons=["EU market weight 1.0"], reasons_zh=["欧盟市场权重 1.0"])
-    _, text, html = render("alert", MessageContext(languages=["zh", "en"], items=[both]))
-    zh, en = text.split("New WTO notifications", 1)
+    zh, en, html = _parts(both)
     assert "  - 欧盟市场权重 1.0" in zh and "EU market weight" not in zh
     assert "  - EU market weight 1.0" in en and "欧盟市场权重" not in en
     assert "<li>欧盟市场权重 1.0</li>" in html and "<li>EU market weight 1.0</li>" in html
