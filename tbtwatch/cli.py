@@ -132,20 +132,23 @@ def search(
     sort: Annotated[str, typer.Option(help="relevance or date")] = "relevance",
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+    expand: Annotated[bool, typer.Option("--expand/--no-expand", help="also search the other language's terms "
+                                         "(catalogue, HS names)")] = True,
 ) -> None:
-    """Full-text search of the archive with filters."""
+    """Full-text search of the archive with filters, across English and Chinese."""
     from archive.base import MARK_END, MARK_START, QueryError
     from archive.query import build_query
+    from archive.thesaurus import also_searched
 
     try:
         q = build_query(text=query, members=member or [], areas=[area] if area else [], hs_prefixes=hs or [],
                         since=since.date() if since else None, until=until.date() if until else None,
-                        open_on=_settings().today() if open_ else None, sort=sort, limit=limit)
+                        open_on=_settings().today() if open_ else None, sort=sort, limit=limit, expand=expand)
         result = _store().search(q)
     except QueryError as exc:
         raise fail(str(exc)) from exc
     if as_json:
-        payload = {"total": result.total, "hits": [
+        payload = {"total": result.total, "also_searched": also_searched(q.expansions), "hits": [
             {"symbol": h.notice.symbol, "score": h.score, "notice": h.notice.model_dump(mode="json"),
              "highlights": {k: v.replace(MARK_START, "").replace(MARK_END, "") for k, v in h.highlights.items()}}
             for h in result.hits]}
@@ -154,7 +157,9 @@ def search(
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"{result.total} notices", show_lines=False)
+    also = also_searched(q.expansions)
+    table = Table(title=f"{result.total} notices" + (f" (also searched: {escape(', '.join(also))})" if also else ""),
+                  show_lines=False)
     for col in ("symbol", "date", "member", "deadline", "title"):
         table.add_column(col)
     for h in result.hits:

@@ -34,10 +34,15 @@ def test_import_search_show_export_round_trip(home, tmp_path):
     assert "notices.jsonl:4: notice not a symbol" in said
 
     found = json.loads(runner.invoke(app, ["search", "电池", "--json"]).output)
-    assert [h["symbol"] for h in found["hits"]] == ["G/TBT/N/VNM/9002"]  # a two-character Chinese word
+    assert {h["symbol"] for h in found["hits"]} == {"G/TBT/N/VNM/9002", "G/TBT/N/EU/9001"}  # and in English
+    assert "battery" in found["also_searched"]
+    literal = json.loads(runner.invoke(app, ["search", "电池", "--json", "--no-expand"]).output)
+    assert [h["symbol"] for h in literal["hits"]] == ["G/TBT/N/VNM/9002"]  # a two-character Chinese word
     stemmed = json.loads(runner.invoke(app, ["search", "battery", "--member", "EU", "--json"]).output)
     assert [h["symbol"] for h in stemmed["hits"]] == ["G/TBT/N/EU/9001"]
-    elsewhere = runner.invoke(app, ["search", "battery", "--member", "VNM", "--json"]).output
+    chinese_only = runner.invoke(app, ["search", "battery", "--member", "VNM", "--json"]).output
+    assert [h["symbol"] for h in json.loads(chinese_only)["hits"]] == ["G/TBT/N/VNM/9002"]  # its 锂电池
+    elsewhere = runner.invoke(app, ["search", "battery", "--member", "VNM", "--json", "--no-expand"]).output
     assert json.loads(elsewhere)["total"] == 0
 
     shown = runner.invoke(app, ["show", "G/TBT/N/EU/9001"])

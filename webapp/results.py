@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 
 from archive.base import Facet, Hit
+from archive.thesaurus import also_searched
 from webapp.deps import Resources
 from webapp.paging import Cursor, date_ordered, page_after
 from webapp.params import Paging, SearchParams
@@ -30,6 +31,7 @@ class ResultPage:
     offset: int | None  # None for a page after a cursor (its position in the set is not known)
     next_url: str | None
     facets: dict[str, list[Facet]] = field(default_factory=dict)
+    also_searched: list[str] = field(default_factory=list)  # the query's expansions, for the reader
 
     @property
     def headers(self) -> dict[str, str]:
@@ -70,4 +72,5 @@ def result_page(
             if date_ordered(query)
             else next_url(request, base_url, offset=offset + limit, limit=limit)
         )
-    return ResultPage(hits, total, limit, None if after else offset, following, found_facets)
+    return ResultPage(hits, total, limit, None if after else offset, following, found_facets,
+                      also_searched(query.expansions))

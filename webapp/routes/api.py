@@ -66,7 +66,7 @@ def api_search(request: Request, response: Response, params: Annotated[SearchPar
             **page.headers, "content-disposition": f'attachment; filename="{export_filename("csv", res.settings.today())}"'})
     response.headers.update(page.headers)
     body = {"total": page.total, "offset": page.offset, "limit": page.limit, "next": page.next_url,
-            "hits": [hit_json(h, base_url) for h in page.hits]}
+            "also_searched": page.also_searched, "hits": [hit_json(h, base_url) for h in page.hits]}
     if facets:
         body["facets"] = {name: [{"value": f.value, "count": f.count} for f in values]
                           for name, values in page.facets.items()}

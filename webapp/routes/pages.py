@@ -14,6 +14,7 @@ from alerts.context import safe_links
 from alerts.grouping import NoticeGroups
 from archive.base import QueryError, SearchResult
 from archive.query import MAX_LIMIT
+from archive.thesaurus import also_searched
 from webapp import stats
 from webapp.deadlines import Deadlines
 from webapp.deps import Resources, resources
@@ -41,10 +42,11 @@ def home(request: Request, res: Annotated[Resources, Depends(resources)]):
 @router.get("/search")
 def search_page(request: Request, params: Annotated[SearchParams, Depends()], paging: Annotated[Paging, Depends()],
                 res: Annotated[Resources, Depends(resources)]):
-    error, result, limit, offset = None, SearchResult(0, []), PAGE_SIZE, 0
+    error, result, limit, offset, also = None, SearchResult(0, []), PAGE_SIZE, 0, []
     try:
         limit, offset = paging.resolve(PAGE_SIZE)
-        result = res.store.search(params.query(today=res.settings.today(), limit=limit, offset=offset, facets=True))
+        query = params.query(today=res.settings.today(), limit=limit, offset=offset, facets=True)
+        result, also = res.store.search(query), also_searched(query.expansions)
     except QueryError as exc:
         error = str(exc)
     page = offset // limit + 1
@@ -53,7 +55,7 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends()], pa
     groups = NoticeGroups(res.settings).groups_of(symbols) if symbols else {}  # one look-up for the page
     return render(request, "search.html", {
         "params": params, "result": result, "error": error, "page": page, "pages": pages, "limit": limit,
-        "groups": groups, "res": res, "levels": ("high", "medium", "low", "none")},
+        "groups": groups, "res": res, "levels": ("high", "medium", "low", "none"), "also_searched": also},
         status_code=400 if error else 200)
 
 
