@@ -43,6 +43,7 @@ class Paths:
     sources: Path = Path("config/sources.yaml")
     members: Path = Path("config/members.yaml")
     holidays: Path = Path("config/holidays.yaml")
+    objectives: Path = Path("config/objectives.yaml")
 
 
 @dataclass
