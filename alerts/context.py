@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from alerts.rules import DEFAULT_FILTER, Evidence, Filter, Rule, level_rank, required_level
+from tbtwatch.chinese import to_simplified
+from tbtwatch.hs import HSNomenclature
 from tbtwatch.members import Members
 from tbtwatch.model import Notice
 from tbtwatch.symbols import SymbolError, document_url, parse_symbol
@@ -268,10 +270,23 @@ def reading_order(item: Any) -> tuple[int, str, str]:
 
 
 def _texts(notice: Notice, lang: str) -> tuple[str, str, str]:
+    """The notice's own or translated text in ``lang`` ('' when it has none); Chinese in simplified script."""
     if notice.language != lang and lang not in notice.translations:
         return "", "", ""
     text = notice.text(lang)
+    if lang == "zh":
+        return to_simplified(text.title), to_simplified(text.description), to_simplified(text.products)
     return text.title, text.description, text.products
+
+
+def chinese_gist(lines: list[Named], hs_codes: list[str], names: "Names", member_zh: str) -> str:
+    """A Chinese title for a notice no source has translated: its product lines and the Chinese names of its
+    HS codes (``锂电池（HS 850760 锂离子蓄电池）``), else the notifying member's notice."""
+    line_names = "、".join(line.name_zh for line in lines if line.name_zh)
+    codes = "；".join(f"HS {code} {name}".strip() for code in hs_codes[:3] for name in [names.hs_name_zh(code)])
+    if line_names and codes:
+        return f"{line_names}（{codes}）"
+    return line_names or codes or (f"{member_zh}通报" if member_zh else "")
 
 
 @dataclass
@@ -280,6 +295,10 @@ class Names:
 
     members: Members
     lines: dict[str, tuple[str, str]] = field(default_factory=dict)  # line id -> (Chinese, English)
+    nomenclature: HSNomenclature | None = None  # for the Chinese names of HS codes
+
+    def hs_name_zh(self, code: str) -> str:
+        return self.nomenclature.name_zh(code) if self.nomenclature is not None else ""
 
     def member(self, code: str) -> Named:
         member = self.members.get(code) if code else None
@@ -379,6 +398,13 @@ def notice_item(
         str(p["id"]) for p in sorted(assessment.get("product_lines", []), key=lambda p: -float(p["score"]))
     ]
     given = list(dict.fromkeys([*notice.hs_codes, *assessment.get("hs_given", [])]))
+    product_lines = [names.line(i) for i in lines]
+    if not (title_zh or title_en):  # a notice known by its description or products only: never a blank title
+        own = notice.text()
+        untitled = (own.products or own.description)[:120]
+        title_zh, title_en = (to_simplified(untitled), "") if notice.language == "zh" else ("", untitled)
+    if not title_zh:
+        title_zh = chinese_gist(product_lines, given, names, member.name_zh)
     return NoticeItem(
         symbol=notice.symbol,
         kind=notice.kind or "regular",
@@ -402,7 +428,7 @@ def notice_item(
         reasons=list(assessment.get("reasons", [])),
         reasons_zh=list(assessment.get("reasons_zh") or []),
         matches=_match_lines(evidence or [], names, assessment.get("level") or "none"),
-        product_lines=[names.line(i) for i in lines],
+        product_lines=product_lines,
         hs_codes=given,
         hs_inferred=[
             f"{h['code']} ({float(h.get('score', 0)):.2f})"

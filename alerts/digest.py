@@ -30,6 +30,7 @@ BAR_STEP = 40
 ACTION_LIMIT = 5  # the headline lists this many notices that need action; the queue has the rest
 ACTION_LEVELS = ("high", "medium")
 DUE_WINDOW = dt.timedelta(days=7)
+NOT_ARCHIVED = {"zh": "（档案中尚无此通报的文本）", "en": "(no text of this notification in the archive yet)"}
 
 
 def needs_action(item: NoticeItem) -> bool:
@@ -100,8 +101,8 @@ def _review_queue(settings, make: ItemMaker) -> list[ReviewRow]:
             ReviewRow(
                 symbol=review.symbol,
                 level=item.level if item else "none",
-                title_zh=item.text_in("title", "zh") if item else "",
-                title_en=item.text_in("title", "en") if item else "",
+                title_zh=item.text_in("title", "zh") if item else NOT_ARCHIVED["zh"],
+                title_en=item.text_in("title", "en") if item else NOT_ARCHIVED["en"],
                 status=review.status,
                 owner=review.owner,
                 notes=review.notes,

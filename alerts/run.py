@@ -89,7 +89,7 @@ def queue_confirmation(settings: Settings, subscriber: Subscriber, day: dt.date 
     """Queue the confirm-link message (at most one a day per address)."""
     day = day or settings.today()
     vocabulary = Vocabulary(settings)
-    names = Names(vocabulary.members, vocabulary.line_names or {})
+    names = Names(vocabulary.members, vocabulary.line_names or {}, vocabulary.nomenclature)
     context = MessageContext(
         kind="confirm",
         languages=subscriber.languages,
