@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 
+from alerts.grouping import Group
 from archive.base import Facet, Hit
 from archive.thesaurus import also_searched
 from webapp.deps import Resources
@@ -74,3 +75,20 @@ def result_page(
         )
     return ResultPage(hits, total, limit, None if after else offset, following, found_facets,
                       also_searched(query.expansions))
+
+
+def one_per_joint_notification(hits: list[Hit], groups: dict[str, Group]) -> tuple[list[Hit], dict[str, Group]]:
+    """One result per text several members notified (a near-duplicate group, or one notice stored under each
+    of its ``symbols``): the lead's hit when it is on the page, else the first; with the group of every kept
+    hit, so it can say "also notified as ..."."""
+    kept: dict[str, Hit] = {}
+    shown: dict[str, Group] = dict(groups)
+    for hit in hits:
+        notice = hit.notice
+        group = groups.get(notice.symbol)
+        if group is None and len(notice.symbols) > 1:
+            group = shown[notice.symbol] = Group(notice.symbols[0], list(notice.symbols))
+        key = group.id if group else notice.symbol
+        if key not in kept or notice.symbol == key:
+            kept[key] = hit
+    return list(kept.values()), shown

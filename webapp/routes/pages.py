@@ -20,7 +20,7 @@ from webapp.deadlines import Deadlines
 from webapp.deps import Resources, resources
 from webapp.exports import EXPORT_MAX, csv_rows, export_filename, iter_hits, json_lines
 from webapp.params import Paging, SearchParams, parse_int
-from webapp.results import next_url
+from webapp.results import next_url, one_per_joint_notification
 from webapp.security import csrf_protect, current_user
 from webapp.templating import render
 
@@ -53,8 +53,9 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends()], pa
     pages = max(1, -(-result.total // limit))
     symbols = [h.notice.symbol for h in result.hits]
     groups = NoticeGroups(res.settings).groups_of(symbols) if symbols else {}  # one look-up for the page
+    hits, groups = one_per_joint_notification(result.hits, groups)
     return render(request, "search.html", {
-        "params": params, "result": result, "error": error, "page": page, "pages": pages, "limit": limit,
+        "params": params, "result": result, "hits": hits, "folded": len(result.hits) - len(hits), "error": error, "page": page, "pages": pages, "limit": limit,
         "groups": groups, "res": res, "levels": ("high", "medium", "low", "none"), "also_searched": also},
         status_code=400 if error else 200)
 
