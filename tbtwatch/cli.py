@@ -126,6 +126,8 @@ def search(
     member: Annotated[Optional[list[str]], typer.Option(help="member code or name, repeatable")] = None,
     area: Annotated[Optional[str], typer.Option(help="TBT or SPS")] = None,
     hs: Annotated[Optional[list[str]], typer.Option(help="HS code prefix (85, 8507, 850760), repeatable")] = None,
+    level: Annotated[Optional[list[str]], typer.Option(help="warning level: high, medium, low, none; repeatable")] = None,
+    line: Annotated[Optional[list[str]], typer.Option(help="catalogue product line id (batteries), repeatable")] = None,
     since: Annotated[Optional[dt.datetime], typer.Option(formats=["%Y-%m-%d"])] = None,
     until: Annotated[Optional[dt.datetime], typer.Option(formats=["%Y-%m-%d"])] = None,
     open_: Annotated[bool, typer.Option("--open", help="only notices still open for comment today")] = False,
@@ -142,6 +144,7 @@ def search(
 
     try:
         q = build_query(text=query, members=member or [], areas=[area] if area else [], hs_prefixes=hs or [],
+                        levels=level or [], product_lines=line or [],
                         since=since.date() if since else None, until=until.date() if until else None,
                         open_on=_settings().today() if open_ else None, sort=sort, limit=limit, expand=expand)
         result = _store().search(q)
@@ -160,13 +163,13 @@ def search(
     also = also_searched(q.expansions)
     table = Table(title=f"{result.total} notices" + (f" (also searched: {escape(', '.join(also))})" if also else ""),
                   show_lines=False)
-    for col in ("symbol", "date", "member", "deadline", "title"):
+    for col in ("symbol", "date", "member", "level", "deadline", "title"):
         table.add_column(col)
     for h in result.hits:
         n = h.notice
         title = h.highlights.get("title") or n.title or n.description[:120]
         title = escape(title).replace(MARK_START, "[bold yellow]").replace(MARK_END, "[/bold yellow]")
-        table.add_row(n.symbol, str(n.distribution_date or ""), n.member_code,
+        table.add_row(n.symbol, str(n.distribution_date or ""), n.member_code, h.level or "",
                       str(n.comment_deadline or ""), title)
     out.print(table)
 

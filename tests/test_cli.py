@@ -9,6 +9,7 @@ import json
 from typer.testing import CliRunner
 
 from tbtwatch.cli import app
+from tbtwatch.settings import get_settings
 
 # Our own notices in the shapes the crawlers store (one Chinese, one English), then two bad lines.
 LINES = [
@@ -56,3 +57,21 @@ def test_import_search_show_export_round_trip(home, tmp_path):
     lines = runner.invoke(app, ["export", "--since", "2025-07-22"]).output.splitlines()
     assert [json.loads(line)["symbol"] for line in lines] == ["G/TBT/N/VNM/9002"]
     assert runner.invoke(app, ["export", "--format", "xml"]).exit_code != 0
+
+
+def test_search_by_level_and_product_line_shows_the_level(home, tmp_path):
+    from archive import open_store
+
+    runner = CliRunner()
+    source = tmp_path / "notices.jsonl"
+    source.write_text("\n".join(LINES[:2]) + "\n", encoding="utf-8")
+    assert runner.invoke(app, ["import", str(source)]).exit_code == 0
+    store = open_store(get_settings())
+    store.put_assessments([{"symbol": "G/TBT/N/EU/9001", "notice_hash": store.get("G/TBT/N/EU/9001").content_hash(),
+                            "level": "high", "relevant": True, "reasons": [], "hs_inferred": [],
+                            "product_lines": [{"id": "batteries", "score": 0.9, "evidence": []}]}])
+    found = json.loads(runner.invoke(app, ["search", "--level", "high", "--line", "batteries", "--json"]).output)
+    assert [h["symbol"] for h in found["hits"]] == ["G/TBT/N/EU/9001"]
+    assert json.loads(runner.invoke(app, ["search", "--level", "low", "--json"]).output)["total"] == 0
+    table = runner.invoke(app, ["search", "--line", "batteries"], env={"COLUMNS": "200"}).output
+    assert "level" in table and "high" in table

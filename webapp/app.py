@@ -14,6 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from alerts.tokens import load_secret
 from archive.base import NoticeStore, QueryError, open_store
 from tbtwatch.settings import Settings, get_settings
+from webapp import apidocs
 from webapp.deps import Resources
 from webapp.routes import api, auth, pages, review, subscriptions
 from webapp.ratelimit import RateLimited, default_limiters
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, store: NoticeStore | None = Non
                        https_only=settings.alerts.base_url.startswith("https://"))
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)
+    apidocs.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (pages, auth, review, subscriptions, api):
         app.include_router(module.router)

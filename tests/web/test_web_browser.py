@@ -126,3 +126,14 @@ def test_a_script_in_a_notice_title_stays_text(page):
         assert page.locator("main img").count() == 0, url
     page.goto("/notices/G/TBT/N/USA/2034")
     assert page.inner_text("h3.notice-title") == XSS_TITLE
+
+
+def test_the_api_documentation_works_offline(page, server):
+    """Swagger UI from the app's own files (no CDN request leaves 127.0.0.1), listing the API's operations."""
+    requested = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto("/api/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=10000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert "/api/search" in paths and any(p.startswith("/api/notices/") for p in paths)
+    assert requested and all(url.startswith(server) for url in requested)
