@@ -4,13 +4,39 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import IO
+from typing import IO, Any
 
+from tbtwatch.members import Members, default_members
 from tbtwatch.model import Notice, NoticeError, notice_from_dict
+from tbtwatch.symbols import SymbolError, parse_symbol
 
 CSV_FIELDS = ["symbol", "area", "kind", "member_code", "member", "distribution_date", "comment_deadline", "title",
               "description", "products", "hs_codes", "ics_codes", "objectives", "language", "urls", "base_symbol",
               "symbols"]
+
+
+TEXT_FIELDS = ("symbol", "member", "title", "description", "products", "adoption_date", "entry_into_force",
+               "language", "source", "distribution_date", "comment_deadline", "url")
+LIST_FIELDS = ("hs_codes", "ics_codes", "objectives", "urls", "symbols")
+
+
+def field_problems(data: dict[str, Any], members: Members) -> list[str]:
+    """What an imported record gets wrong that the model would quietly coerce: a number where text belongs, a
+    string where a list belongs, a member code no WTO member has (``G/TBT/N/XXX/1``)."""
+    problems = [f"{name}: expected text, got {type(data[name]).__name__} {data[name]!r}"
+                for name in TEXT_FIELDS if data.get(name) is not None and not isinstance(data[name], str)]
+    for name in LIST_FIELDS:
+        value = data.get(name)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            problems.append(f"{name}: expected a list of texts, got {value!r}")
+    try:
+        code = parse_symbol(str(data.get("symbol", ""))).member_code
+    except SymbolError:
+        return problems  # the model names the bad symbol
+    if code and members.get(code) is None:
+        problems.append(f"member {code} of {data['symbol']} is not in config/members.yaml (a WTO member code such "
+                        "as USA, EU or TPKM)")
+    return problems
 
 
 def read_notices(lines: Iterable[str]) -> tuple[list[Notice], list[tuple[int, str]]]:
@@ -27,6 +53,10 @@ def read_notices(lines: Iterable[str]) -> tuple[list[Notice], list[tuple[int, st
             continue
         if not isinstance(data, dict):
             errors.append((line_no, "expected a JSON object with the notice's fields"))
+            continue
+        problems = field_problems(data, default_members())
+        if problems:
+            errors.append((line_no, f"notice {data.get('symbol', '?')}: " + "; ".join(problems)))
             continue
         try:
             notices.append(notice_from_dict(data))

@@ -27,8 +27,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)  # long paths and messages stay whole, for copying
+out = Console(soft_wrap=True)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

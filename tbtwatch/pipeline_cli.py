@@ -18,8 +18,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from tbtwatch import pipeline
 from tbtwatch.settings import SettingsError, get_settings
 
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)  # long paths and messages stay whole, for copying
+out = Console(soft_wrap=True)
 
 _STYLE = {pipeline.DONE: "green", pipeline.NOTHING: "dim", pipeline.SKIPPED: "dim",
           pipeline.UNAVAILABLE: "yellow", pipeline.FAILED: "red"}

@@ -75,3 +75,20 @@ def test_search_by_level_and_product_line_shows_the_level(home, tmp_path):
     assert json.loads(runner.invoke(app, ["search", "--level", "low", "--json"]).output)["total"] == 0
     table = runner.invoke(app, ["search", "--line", "batteries"], env={"COLUMNS": "200"}).output
     assert "level" in table and "high" in table
+
+
+def test_import_refuses_wrong_types_and_unknown_members_by_line(home, tmp_path):
+    runner = CliRunner()
+    source = tmp_path / "typed.jsonl"
+    source.write_text("\n".join([
+        json.dumps({"symbol": "G/TBT/N/XXX/1", "title": 5}),
+        json.dumps({"symbol": "G/TBT/N/USA/9", "title": "Chargers", "hs_codes": "8504"}),
+        LINES[0],
+    ]) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["import", str(source)])
+    said = " ".join(result.output.split())
+    assert "typed.jsonl:1: notice G/TBT/N/XXX/1: title: expected text, got int 5" in said
+    assert "member XXX of G/TBT/N/XXX/1 is not in config/members.yaml" in said
+    assert "typed.jsonl:2: notice G/TBT/N/USA/9: hs_codes: expected a list of texts" in said
+    assert said.index("typed.jsonl:2") < said.index("1 new")  # the errors, then the summary
+    assert "2 bad lines skipped" in said

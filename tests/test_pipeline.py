@@ -145,6 +145,10 @@ def test_daily_offline_runs_every_available_stage_and_says_where_outputs_went(ho
         assert stage in result.output
     assert "archive.sqlite3" in result.output and "digest-2025-07-22.html" in result.output
     assert "tbtwatch serve" in result.output
+    # nothing is hard-wrapped mid-phrase: each source's line and each stage's summary is one line
+    assert any(line.startswith("  ok     eping_api: nothing found; skipped") and "TBTWATCH_EPING_API_KEY" in line
+               for line in result.output.splitlines())
+    assert any(line.startswith("digest    done: ") and "sent" in line for line in result.output.splitlines())
     from archive.sqlite_store import SqliteStore
 
     assert SqliteStore(get_settings().archive_db).count() > 0
