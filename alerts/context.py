@@ -209,6 +209,11 @@ class ReviewRow:
     def title_in(self, lang: str) -> str:
         return (self.title_zh if lang == "zh" else self.title_en) or self.title_en or self.title_zh
 
+    @property
+    def joint_members(self) -> str:
+        """The other copies by member code (``KEN, RWA, TZA, UGA``): short enough for a table cell."""
+        return ", ".join(member_code(s) for s in self.joint_symbols)
+
 
 @dataclass
 class MessageContext:
@@ -279,11 +284,15 @@ def _texts(notice: Notice, lang: str) -> tuple[str, str, str]:
     return text.title, text.description, text.products
 
 
+GIST_LINES, GIST_CODES = 2, 1  # a title names the best-matching lines and the first code, not all of them
+
+
 def chinese_gist(lines: list[Named], hs_codes: list[str], names: "Names", member_zh: str) -> str:
     """A Chinese title for a notice no source has translated: its product lines and the Chinese names of its
     HS codes (``锂电池（HS 850760 锂离子蓄电池）``), else the notifying member's notice."""
-    line_names = "、".join(line.name_zh for line in lines if line.name_zh)
-    codes = "；".join(f"HS {code} {name}".strip() for code in hs_codes[:3] for name in [names.hs_name_zh(code)])
+    line_names = "、".join(line.name_zh for line in lines[:GIST_LINES] if line.name_zh)
+    codes = "；".join(f"HS {code} {name}".strip() for code in hs_codes[:GIST_CODES]
+                     for name in [names.hs_name_zh(code)])
     if line_names and codes:
         return f"{line_names}（{codes}）"
     return line_names or codes or (f"{member_zh}通报" if member_zh else "")
@@ -457,6 +466,13 @@ def for_reader(
     return dataclasses.replace(
         item, matches=_match_lines(evidence, names, item.level), filters=_shown_filters(filters)
     )
+
+
+def member_code(symbol: str) -> str:
+    try:
+        return parse_symbol(symbol).member_code or symbol
+    except SymbolError:
+        return symbol
 
 
 def joint_entry(symbol: str, names: Names, base_url: str) -> JointEntry:
