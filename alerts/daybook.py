@@ -96,7 +96,7 @@ class ItemMaker:
         self.vocabulary = Vocabulary(self.settings)
         self.calendar = calendar_for(self.settings)
         self.groups = NoticeGroups(self.settings)
-        self.names = Names(self.vocabulary.members, self.vocabulary.line_names or {})
+        self.names = Names(self.vocabulary.members, self.vocabulary.line_names or {}, self.vocabulary.nomenclature)
 
     def entry(self, symbol: str) -> Assessed | None:
         """The archived notice with its assessment, read once per run (None when not archived)."""

@@ -396,6 +396,12 @@ def confirm_url(settings: Settings, subscriber: Subscriber) -> str:
     return f"{settings.alerts.base_url.rstrip('/')}/subscriptions/confirm?token={token}"
 
 
+def manage_url(settings: Settings, email: str) -> str:
+    """The subscriber's settings and filters page; signed like the unsubscribe link, which it stands beside."""
+    token = tokens.make_token(settings, tokens.UNSUBSCRIBE, email)
+    return f"{settings.alerts.base_url.rstrip('/')}/subscriptions/manage?token={token}"
+
+
 def unsubscribe_url(settings: Settings, email: str) -> str:
     token = tokens.make_token(settings, tokens.UNSUBSCRIBE, email)
     return f"{settings.alerts.base_url.rstrip('/')}/unsubscribe?token={token}"

@@ -29,6 +29,16 @@ class QueryError(ValueError):
     """A search the store cannot run (bad syntax, bad filter value); the message says why."""
 
 
+@dataclass(frozen=True)
+class Expansion:
+    """Other ways of saying one query term (``archive.thesaurus``): each phrase is searched as well as the term,
+    and the notices carrying one of the HS prefixes match it too."""
+
+    term: str
+    phrases: tuple[str, ...] = ()
+    hs: tuple[str, ...] = ()
+
+
 @dataclass
 class SearchQuery:
     text: str = ""
@@ -45,6 +55,7 @@ class SearchQuery:
     limit: int = 20
     offset: int = 0
     facets: bool = False
+    expansions: list[Expansion] = field(default_factory=list)  # per typed term; shown to the reader
 
 
 @dataclass

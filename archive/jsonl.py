@@ -13,11 +13,37 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from tbtwatch.members import Members, default_members
 from tbtwatch.model import Notice, NoticeError, notice_from_dict, over_caps
+from tbtwatch.symbols import SymbolError, parse_symbol
 
 CSV_FIELDS = ["symbol", "area", "kind", "member_code", "member", "distribution_date", "comment_deadline", "title",
               "description", "products", "hs_codes", "ics_codes", "objectives", "language", "urls", "base_symbol",
               "symbols"]
+
+
+TEXT_FIELDS = ("symbol", "member", "title", "description", "products", "adoption_date", "entry_into_force",
+               "language", "source", "distribution_date", "comment_deadline", "url")
+LIST_FIELDS = ("hs_codes", "ics_codes", "objectives", "urls", "symbols")
+
+
+def field_problems(data: dict[str, Any], members: Members) -> list[str]:
+    """What an imported record gets wrong that the model would quietly coerce: a number where text belongs, a
+    string where a list belongs, a member code no WTO member has (``G/TBT/N/XXX/1``)."""
+    problems = [f"{name}: expected text, got {type(data[name]).__name__} {data[name]!r}"
+                for name in TEXT_FIELDS if data.get(name) is not None and not isinstance(data[name], str)]
+    for name in LIST_FIELDS:
+        value = data.get(name)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            problems.append(f"{name}: expected a list of texts, got {value!r}")
+    try:
+        code = parse_symbol(str(data.get("symbol", ""))).member_code
+    except SymbolError:
+        return problems  # the model names the bad symbol
+    if code and members.get(code) is None:
+        problems.append(f"member {code} of {data['symbol']} is not in config/members.yaml (a WTO member code such "
+                        "as USA, EU or TPKM)")
+    return problems
 
 
 @dataclass
@@ -37,6 +63,7 @@ def read_notices(lines: Iterable[bytes | str]) -> ReadResult:
     than the parser can go or holding a number too long to convert costs that line only.
     """
     result = ReadResult()
+    members = default_members()
     for line_no, raw in enumerate(lines, 1):
         try:
             line = _decoded(raw, first=line_no == 1)
@@ -45,6 +72,10 @@ def read_notices(lines: Iterable[bytes | str]) -> ReadResult:
             result.errors.append((line_no, str(exc)))
             continue
         if data is None:
+            continue
+        problems = field_problems(data, members)
+        if problems:
+            result.errors.append((line_no, f"notice {data.get('symbol', '?')}: " + "; ".join(problems)))
             continue
         try:
             result.notices.append(notice_from_dict(data))

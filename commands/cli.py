@@ -58,8 +58,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)  # long paths and messages stay whole, for copying
+out = Console(soft_wrap=True)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -70,13 +70,37 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _settings():
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        raise fail(str(exc)) from exc
+
+
 def _store():
     from archive import open_store
 
-    try:
-        return open_store(get_settings())
-    except SettingsError as exc:
-        raise fail(str(exc)) from exc
+    return open_store(_settings())
+
+
+@app.command("today")
+def today(
+    day: Annotated[Optional[dt.datetime], typer.Argument(formats=["%Y-%m-%d"], help="the day to act as")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="act as the real date again")] = False,
+) -> None:
+    """Show the day every command acts as, or make the data directory act as DAY (the demo acts as its
+    recording's day) so that every later command, the web app and the DAGs agree."""
+    from tbtwatch.settings import set_home_today
+
+    settings = _settings()
+    if day is not None or clear:
+        path = set_home_today(settings, day.date() if day else None)
+        get_settings.cache_clear()
+        settings = _settings()
+        out.print(f"{settings.today()} (written to {path})", highlight=False, soft_wrap=True)
+        return
+    where = "TBTWATCH_TODAY or [general] today" if settings.general.today else "the real date in alerts.timezone"
+    out.print(f"{settings.today()} ({where})", highlight=False, soft_wrap=True)
 
 
 @app.command("import")
@@ -149,26 +173,32 @@ def search(
     member: Annotated[Optional[list[str]], typer.Option(help="member code or name, repeatable")] = None,
     area: Annotated[Optional[str], typer.Option(help="TBT or SPS")] = None,
     hs: Annotated[Optional[list[str]], typer.Option(help="HS code prefix (85, 8507, 850760), repeatable")] = None,
+    level: Annotated[Optional[list[str]], typer.Option(help="warning level: high, medium, low, none; repeatable")] = None,
+    line: Annotated[Optional[list[str]], typer.Option(help="catalogue product line id (batteries), repeatable")] = None,
     since: Annotated[Optional[dt.datetime], typer.Option(formats=["%Y-%m-%d"])] = None,
     until: Annotated[Optional[dt.datetime], typer.Option(formats=["%Y-%m-%d"])] = None,
     open_: Annotated[bool, typer.Option("--open", help="only notices still open for comment today")] = False,
     sort: Annotated[str, typer.Option(help="relevance or date")] = "relevance",
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+    expand: Annotated[bool, typer.Option("--expand/--no-expand", help="also search the other language's terms "
+                                         "(catalogue, HS names)")] = True,
 ) -> None:
-    """Full-text search of the archive with filters."""
+    """Full-text search of the archive with filters, across English and Chinese."""
     from archive.base import MARK_END, MARK_START, QueryError
     from archive.query import build_query
+    from archive.thesaurus import also_searched
 
     try:
         q = build_query(text=query, members=member or [], areas=[area] if area else [], hs_prefixes=hs or [],
+                        levels=level or [], product_lines=line or [],
                         since=since.date() if since else None, until=until.date() if until else None,
-                        open_on=dt.date.today() if open_ else None, sort=sort, limit=limit)
+                        open_on=_settings().today() if open_ else None, sort=sort, limit=limit, expand=expand)
         result = _store().search(q)
     except QueryError as exc:
         raise fail(str(exc)) from exc
     if as_json:
-        payload = {"total": result.total, "hits": [
+        payload = {"total": result.total, "also_searched": also_searched(q.expansions), "hits": [
             {"symbol": h.notice.symbol, "score": h.score, "notice": h.notice.model_dump(mode="json"),
              "highlights": {k: v.replace(MARK_START, "").replace(MARK_END, "") for k, v in h.highlights.items()}}
             for h in result.hits]}
@@ -178,14 +208,16 @@ def search(
 
     from tbtwatch.terminal import marked_text, terminal_text
 
-    table = Table(title=f"{result.total} notices", show_lines=False)
-    for col in ("symbol", "date", "member", "deadline", "title"):
+    also = also_searched(q.expansions)
+    table = Table(title=terminal_text(f"{result.total} notices" + (f" (also searched: {', '.join(also)})" if also
+                                                                   else "")), show_lines=False)
+    for col in ("symbol", "date", "member", "level", "deadline", "title"):
         table.add_column(col)
     for h in result.hits:
         n = h.notice
         title = h.highlights.get("title") or n.title or n.description[:120]
         table.add_row(terminal_text(n.symbol), str(n.distribution_date or ""), terminal_text(n.member_code),
-                      str(n.comment_deadline or ""), marked_text(title, MARK_START, MARK_END, "bold yellow"))
+                      h.level or "", str(n.comment_deadline or ""), marked_text(title, MARK_START, MARK_END, "bold yellow"))
     out.print(table)
 
 

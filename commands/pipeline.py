@@ -389,14 +389,25 @@ def _report_file(stage: str, build: Callable[..., Path], settings: Settings, day
     return result
 
 
+def source_titles(settings: Settings, names: list[str]) -> list[str]:
+    """Sources as readers know them (their sources.yaml titles), not by the internal names; a name that is not
+    configured (a source since removed) stays as it is."""
+    if not names:
+        return []
+    from crawlers.sources import load_sources
+
+    sources = load_sources(settings.paths.sources)
+    return [sources[name].title if name in sources and sources[name].title else name for name in names]
+
+
 def make_digest(settings: Settings, day: dt.date, failed_sources: list[str],
                 degraded: list[str] | None = None) -> StageResult:
-    """Write the day's digest (naming the sources that failed, and in its operator section those that look
-    degraded) and email it once to the working group."""
+    """Write the day's digest (naming the sources that failed by title, and in its operator section those that
+    look degraded, "source: why") and email it once to the working group."""
     from alerts.run import build_digest
 
-    result = _report_file("digest", build_digest, settings, day, failed_sources=failed_sources,
-                          degraded_sources=degraded or [])
+    result = _report_file("digest", build_digest, settings, day,
+                          failed_sources=source_titles(settings, failed_sources), degraded_sources=degraded or [])
     if failed_sources:
         result.summary += f"; names the failed sources: {', '.join(failed_sources)}"
     if degraded:

@@ -20,8 +20,8 @@ from commands import pipeline
 from tbtwatch.settings import SettingsError, get_settings
 from tbtwatch.terminal import terminal_text
 
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)  # long paths and messages stay whole, for copying
+out = Console(soft_wrap=True)
 
 _STYLE = {pipeline.DONE: "green", pipeline.NOTHING: "dim", pipeline.SKIPPED: "dim", pipeline.FAILED: "red"}
 
@@ -32,13 +32,6 @@ def _settings():
     except SettingsError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
-
-
-def _today(settings) -> dt.date:
-    """Today in the alerts' time zone (Asia/Shanghai by default): the day a run is for."""
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo(settings.alerts.timezone)).date()
 
 
 class CrawlProgress:
@@ -95,7 +88,7 @@ def _progress() -> Progress:
 
 def daily_command(
     date: Annotated[Optional[dt.datetime], typer.Option("--date", formats=["%Y-%m-%d"],
-                                                        help="the day to run (default: today in Asia/Shanghai)")] = None,
+                                                        help="the day to run (default: [general] today, else today in Asia/Shanghai)")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="crawl the bundled replay of recorded pages on "
                                                             "127.0.0.1 instead of the live sources")] = False,
 ) -> None:
@@ -108,7 +101,7 @@ def daily_command(
 
         day = RECORDED_DAY
     else:
-        day = _today(settings)
+        day = settings.today()
     window = (None, None) if offline and date is None else pipeline.crawl_interval(day)
     where = "the replay of recorded pages on 127.0.0.1 (offline)" if offline else "the live sources"
     dates = f"distributed {window[0]} .. {window[1]}" if window[0] else "all recorded"

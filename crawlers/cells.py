@@ -4,7 +4,7 @@ Sources join list items with separators nobody documents (the ePing bulk export'
 ``Objectives`` and ``ICS code(s)`` cells, the API's ``notifiedDocumentLink``), so each
 list is read by what its items look like, not by one separator: ICS codes and URLs by
 their shape, objectives by ";" and line breaks and, between known objective names
-(``config/objectives.yaml``), by ", ".
+(the English names of ``config/objectives.yaml``), by ", ".
 """
 
 from __future__ import annotations
@@ -35,12 +35,16 @@ def find_urls(text: str) -> list[str]:
 @lru_cache(maxsize=4)
 def _objective_names(path: Path) -> dict[str, str]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {name.casefold(): name for name in data.get("objectives") or []}
+    names = [entry["en"] for entry in data.get("objectives") or [] if isinstance(entry, dict) and entry.get("en")]
+    return {name.casefold(): name for name in names}
 
 
 def objective_names() -> dict[str, str]:
-    """Known objective names (case-folded -> as written), from ``objectives.yaml`` beside the sources file."""
-    path = get_settings().paths.sources.parent / "objectives.yaml"
+    """Known objective names as ePing writes them (case-folded -> as written), from ``paths.objectives``.
+
+    Only the English names: their variants ("consumer information", "labelling") are parts of other
+    names and would cut them."""
+    path = get_settings().paths.objectives
     return _objective_names(path) if path.exists() else {}
 
 

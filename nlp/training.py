@@ -23,7 +23,16 @@ from spacy.language import Language
 
 from nlp.catalogue import Catalogue
 from nlp.codes import hide_codes
-from nlp.inferrer import HeadingModel, MixSettings, ShowSettings, TrainingText, bigram_keys, lemma_keys, simplified
+from nlp.inferrer import (
+    HeadingModel,
+    MixSettings,
+    ShowSettings,
+    TrainingText,
+    bigram_keys,
+    char_keys,
+    lemma_keys,
+    simplified,
+)
 from tbtwatch.hs import HSCodeError, HSNomenclature, normalise_hs
 from tbtwatch.model import Notice, NoticeError, notice_from_dict
 
@@ -192,7 +201,9 @@ def build_heading_model(nlp: Language, catalogue: Catalogue, nomenclature: HSNom
     lemmas = dict(zip(latin, map(lemma_keys, nlp.pipe(sources[i][0] for i in latin))))
     texts = []
     for i, (text, heads, chaps, weight, entry) in enumerate(sources):
-        keys = np.unique(np.concatenate([lemmas.get(i, _NO_KEYS), bigram_keys(simplified(text))]))
+        chinese = simplified(text)
+        singles = char_keys(chinese) if config.mix.single_char_weight else _NO_KEYS
+        keys = np.unique(np.concatenate([lemmas.get(i, _NO_KEYS), bigram_keys(chinese), singles]))
         texts.append(TrainingText(keys, heads, chaps, weight, entry))
     return HeadingModel(texts, [e.code for e in nomenclature.entries(4)], mix=config.mix,
                         field_weights=config.field_weights)

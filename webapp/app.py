@@ -15,6 +15,7 @@ from alerts.tokens import load_secret
 from archive.backends import open_store
 from archive.base import NoticeStore, QueryError
 from tbtwatch.settings import Settings, get_settings
+from webapp import apidocs
 from webapp.bodylimit import BodyLimit
 from webapp.deps import Resources
 from webapp.routes import api, auth, pages, review, subscriptions
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, store: NoticeStore | None = Non
     app.add_middleware(BodyLimit, limit=settings.web.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)
+    apidocs.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (pages, auth, review, subscriptions, api):
         app.include_router(module.router)

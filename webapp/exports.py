@@ -38,8 +38,8 @@ def iter_hits(store: NoticeStore, query: SearchQuery, limit: int = EXPORT_MAX,
             return
 
 
-def export_filename(fmt: str) -> str:
-    return f"tbtwatch-{dt.date.today().isoformat()}.{fmt}"
+def export_filename(fmt: str, today: dt.date) -> str:
+    return f"tbtwatch-{today.isoformat()}.{fmt}"
 
 
 def notice_url(base_url: str, symbol: str) -> str:

@@ -1,4 +1,5 @@
-"""The Jinja2 environment: autoescaping everywhere, and the one filter that turns search marks into ``<mark>``."""
+"""The Jinja2 environment: autoescaping everywhere, the filter that turns search marks into ``<mark>``, and the
+one that shows Chinese text in simplified script in the Chinese interface."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from archive.base import MARK_END, MARK_START
+from tbtwatch.chinese import to_simplified
 from webapp.i18n import Translator, request_lang
 from webapp.security import LazyCsrfToken, current_user
 
@@ -53,7 +55,14 @@ def _environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["highlight"] = highlight
     env.filters["plain"] = plain
+    env.filters["script"] = script
     return env
+
+
+def script(text: str, lang: str) -> str:
+    """Crawled text as the interface shows it: simplified characters in the Chinese interface (Taiwanese
+    sources write traditional ones); unchanged in English."""
+    return to_simplified(text) if lang == "zh" else text
 
 
 templates = Jinja2Templates(env=_environment())

@@ -161,7 +161,7 @@ def test_one_alert_one_digest_entry_one_review_per_group(smtp_server, settings, 
         assert f"G/TBT/N/{code}/{number}" in body
     assert "Also notified as" in body and "Tanzania" in body
     context = digest_context(settings, store, [DAY], [])
-    symbols = [item.symbol for group in context.groups for item in group.items]
+    symbols = [item.symbol for item in context.details]
     assert symbols.count("G/TBT/N/BDI/1900") == 1 and not any("KEN/19" in s for s in symbols)
     member_counts = {row.label_in("zh"): row.count for row in context.counts if row.dimension == "member"}
     assert member_counts["肯尼亚 (KEN)"] == 2  # counts count every member's copy (power banks, lanterns)

@@ -51,7 +51,6 @@ def test_a_file_over_the_cap_and_a_scan_are_recorded_kept_raw_and_not_fetched_ag
     sources = yaml.safe_load((PROJECT_ROOT / "config" / "sources.yaml").read_text(encoding="utf-8"))
     sources["sources"]["notified_docs"]["max_bytes"] = 2000  # the French draft has 3 pages, about 3 kB
     (config / "sources.yaml").write_text(yaml.safe_dump(sources, allow_unicode=True), encoding="utf-8")
-    shutil.copy(PROJECT_ROOT / "config" / "objectives.yaml", config / "objectives.yaml")
     monkeypatch.setenv("TBTWATCH_PATHS_SOURCES", str(config / "sources.yaml"))
     get_settings.cache_clear()
     scan = fixture_copy / "docs.wto.org/dol2fe/Pages/SS/directdoc/TPKM530A1.pdf"  # a PDF without a text layer

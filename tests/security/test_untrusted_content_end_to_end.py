@@ -41,7 +41,7 @@ HOSTILE = {
     "description": f"{IMG} Requirements for lithium-ion batteries in electric toys and their chargers.",
     "products": f"Electric toys (HS 9503){INJECTED}",
     "hs_codes": ["9503"],
-    "translations": {"zh": {"title": ZH_TITLE, "description": f"{IMG} 电动玩具锂电池要求", "products": "电动玩具"}},
+    "translations": {"zh": {"title": ZH_TITLE, "description": f"{IMG} 电动玩具锂电池要求", "products": f"{IMG} 电动玩具"}},
     "url": "javascript:alert(1)",
 }
 BUILDER_HEADERS = {"subject", "from", "to", "date", "message-id", "auto-submitted", "list-unsubscribe",

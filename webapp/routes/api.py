@@ -63,10 +63,10 @@ def api_search(request: Request, response: Response, params: Annotated[SearchPar
     if format == "csv":
         text = "".join(csv_rows(iter(page.hits), base_url, bom=page.offset == 0))
         return Response(text, media_type="text/csv; charset=utf-8", headers={
-            **page.headers, "content-disposition": f'attachment; filename="{export_filename("csv")}"'})
+            **page.headers, "content-disposition": f'attachment; filename="{export_filename("csv", res.settings.today())}"'})
     response.headers.update(page.headers)
     body = {"total": page.total, "offset": page.offset, "limit": page.limit, "next": page.next_url,
-            "hits": [hit_json(h, base_url) for h in page.hits]}
+            "also_searched": page.also_searched, "hits": [hit_json(h, base_url) for h in page.hits]}
     if facets:
         body["facets"] = {name: [{"value": f.value, "count": f.count} for f in values]
                           for name, values in page.facets.items()}
@@ -76,7 +76,7 @@ def api_search(request: Request, response: Response, params: Annotated[SearchPar
 @router.get("/facets", responses=ERRORS)
 def api_facets(params: Annotated[SearchParams, Depends()], res: Annotated[Resources, Depends(resources)]):
     """Facet counts (member, area, HS chapter, objective, year, level, product line) of the matching set."""
-    result = res.store.search(params.query(limit=1, facets=True))
+    result = res.store.search(params.query(today=res.settings.today(), limit=1, facets=True))
     return {"total": result.total, "facets": {name: [{"value": f.value, "count": f.count} for f in values]
                                               for name, values in result.facets.items()}}
 
