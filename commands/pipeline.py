@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tbtwatch.model import Notice
 from tbtwatch.settings import Settings, get_settings
 
 DONE, NOTHING, FAILED, SKIPPED = "done", "nothing to do", "failed", "skipped"
@@ -256,6 +257,31 @@ def classify_pending(settings: Settings, today: dt.date) -> StageResult:
     return run_stage("classify", body)
 
 
+THIN_TEXT_CHARS = 120  # a notice whose title and products say less than this is classified with its documents
+DOCUMENT_CHARS = 6000  # of the notified documents' first pages, read as part of the description
+
+
+def _documents(store: Any) -> Any:
+    """The notified documents beside a SQLite archive (None for other backends: they keep none)."""
+    from archive.documents import NotifiedDocuments
+
+    path = getattr(store, "db_path", None)
+    return NotifiedDocuments(path) if path else None
+
+
+def read_for_classify(notice: Notice, documents: Any) -> Notice:
+    """The notice as the classifier reads it: when it gives no HS code and its own title and products are thin
+    ("Draft technical regulation", a bare symbol), the first pages of its notified documents follow its
+    description, so the products they name count (at the description's weight). The stored notice is unchanged."""
+    if documents is None or notice.hs_codes or len(notice.title) + len(notice.products) >= THIN_TEXT_CHARS:
+        return notice
+    pages = documents.first_pages(notice.symbol)
+    if not pages:
+        return notice
+    text = "\n\n".join(p for p in (notice.description, pages[:DOCUMENT_CHARS]) if p)
+    return notice.model_copy(update={"description": text})
+
+
 def _assess_isolated(classifier: Any, store: Any, symbols: list[str],
                      today: dt.date) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Assess a batch together; if that fails, each notice alone, so one notice's failure is its own.
@@ -264,7 +290,11 @@ def _assess_isolated(classifier: Any, store: Any, symbols: list[str],
     """
     def assess(batch: list[str]) -> list[dict[str, Any]]:
         notices = [n for n in (store.get(s) for s in batch) if n]
-        return [a.to_dict() for a in classifier.assess_many(notices, today=today)]
+        hashes = [n.content_hash() for n in notices]  # of the stored notice, whatever the classifier reads
+        return [a.to_dict() for a in classifier.assess_many([read_for_classify(n, documents) for n in notices],
+                                                            today=today, hashes=hashes)]
+
+    documents = _documents(store)
 
     try:
         return assess(symbols), {}
