@@ -238,6 +238,7 @@ class MessageContext:
     details: list[NoticeItem] = field(default_factory=list)  # the day's relevant notices, level then cut-off
     actions: list[NoticeItem] = field(default_factory=list)  # the digest: the few that need action first
     compliance: list[NoticeItem] = field(default_factory=list)  # closed periods and adoption notices
+    domestic: list[NoticeItem] = field(default_factory=list)  # the digest: our own members' measures (no alert)
     followups: list[NoticeItem] = field(default_factory=list)
     counts: list[CountRow] = field(default_factory=list)
     trend: list[TrendBar] = field(default_factory=list)
