@@ -28,8 +28,11 @@ lock:
 
 ## demo: the whole daily pipeline offline, against the bundled replay of recorded source pages
 # The demo's exporters (config/demo/subscribers.csv) and working-group address make the alerts and the
-# digest e-mail visible in var/outbox; importing them again is a no-op.
+# digest e-mail visible in var/outbox; importing them again is a no-op. The data directory then acts as
+# the day the replay was recorded (`tbtwatch today`), so every later command, the web app and the DAGs agree
+# on which comment periods are open; `tbtwatch today --clear` returns it to the real date.
 demo: setup
+	$(VENV)/bin/tbtwatch today 2025-07-22
 	$(VENV)/bin/tbtwatch subscriptions import config/demo/subscribers.csv
 	TBTWATCH_ALERTS_WORKING_GROUP=tbt-working-group@example.org $(VENV)/bin/tbtwatch daily --offline
 

@@ -57,11 +57,7 @@ def _settings():
 
 
 def _day(value: dt.datetime | None) -> dt.date:
-    if value is not None:
-        return value.date()
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo(_settings().alerts.timezone)).date()
+    return value.date() if value is not None else _settings().today()
 
 
 def subscribe_command(

@@ -15,9 +15,11 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from alerts.rules import DEFAULT_FILTER, Evidence, Filter, Rule, level_rank, required_level
+from tbtwatch.chinese import to_simplified
+from tbtwatch.hs import HSNomenclature
 from tbtwatch.members import Members
 from tbtwatch.model import Notice
-from tbtwatch.symbols import SymbolError, parse_symbol
+from tbtwatch.symbols import SymbolError, document_url, parse_symbol
 
 
 def named(key: str, name_zh: str, name_en: str, lang: str, *, with_key: bool = True) -> str:
@@ -94,6 +96,7 @@ class NoticeItem:
     comment_deadline: str = ""
     days_left: int | None = None
     cutoff_date: str = ""  # the working group's internal cut-off (alerts.cutoff)
+    compliance_date: str = ""  # the date products must comply by (adoption / entry into force), as notified
     level: str = "none"
     reasons: list[str] = field(default_factory=list)  # the classifier's reasons for the level, in English
     reasons_zh: list[str] = field(default_factory=list)  # the same in Chinese, same order (absent in old assessments)
@@ -102,7 +105,8 @@ class NoticeItem:
     hs_codes: list[str] = field(default_factory=list)  # given by the member (the notice or the classifier read them)
     hs_inferred: list[str] = field(default_factory=list)  # inferred by the classifier: "8504 (0.42)"
     notice_url: str = ""
-    document_urls: list[str] = field(default_factory=list)
+    document_url: str = ""  # the notified document itself (WTO Documents Online)
+    document_urls: list[str] = field(default_factory=list)  # the other links the sources gave
     review_status: str = ""
     review_owner: str = ""
     filters: list[str] = field(default_factory=list)  # the reader's filters the notice matched, by name
@@ -120,6 +124,20 @@ class NoticeItem:
 
     def member_in(self, lang: str) -> str:
         return (self.member_zh if lang == "zh" else self.member_en) or self.member_en or self.member_code
+
+    @property
+    def comment_closed(self) -> bool:
+        return self.days_left is not None and self.days_left < 0
+
+    @property
+    def adoption(self) -> bool:
+        """A follow-up that tells when the measure applies (adopted, enters into force): read for compliance."""
+        return bool(self.base_symbol and self.compliance_date)
+
+    @property
+    def for_compliance(self) -> bool:
+        """Nothing left to comment on: the period closed, or the notice says the measure is adopted."""
+        return self.comment_closed or self.adoption
 
     def reasons_in(self, lang: str) -> list[str]:
         """The Chinese reasons in a Chinese part when the assessment has them, else the English ones."""
@@ -142,12 +160,13 @@ class FilterView:
 
 
 @dataclass
-class DigestGroup:
-    """The day's notices whose main product line is ``line``, at one level."""
+class Headline:
+    """The digest's first line: what is new, how much of it concerns the catalogue, how much is high."""
 
-    line: Named = field(default_factory=Named)
-    level: str = "none"
-    items: list[NoticeItem] = field(default_factory=list)
+    new: int = 0  # every notice new on the day (or the week)
+    relevant: int = 0  # of which concern the catalogue (each near-duplicate group once)
+    high: int = 0  # of which are at level high
+    more_actions: int = 0  # notices needing action beyond those listed first (they are in the queue)
 
 
 @dataclass
@@ -175,6 +194,7 @@ class TrendBar:
 @dataclass
 class ReviewRow:
     symbol: str = ""
+    level: str = "none"
     title_zh: str = ""
     title_en: str = ""
     status: str = "new"
@@ -189,6 +209,11 @@ class ReviewRow:
     def title_in(self, lang: str) -> str:
         return (self.title_zh if lang == "zh" else self.title_en) or self.title_en or self.title_zh
 
+    @property
+    def joint_members(self) -> str:
+        """The other copies by member code (``KEN, RWA, TZA, UGA``): short enough for a table cell."""
+        return ", ".join(member_code(s) for s in self.joint_symbols)
+
 
 @dataclass
 class MessageContext:
@@ -199,18 +224,27 @@ class MessageContext:
     period_start: str = ""  # a report over several days (the weekly summary) starts here
     base_url: str = ""
     unsubscribe_url: str = ""
+    manage_url: str = ""  # the signed link to the subscriber's settings and filters (change or drop them)
+    enquiry_point: str = ""  # where exporters' comments go (alerts.enquiry_point)
+    enquiry_contact: str = ""  # its contact (alerts.enquiry_point_contact)
     confirm_url: str = ""
     filters_summary: list[FilterView] = field(default_factory=list)  # confirm: what the reader asked for
     frequency: str = "immediate"
     items: list[NoticeItem] = field(default_factory=list)
     reminder_days: int = 0
-    groups: list[DigestGroup] = field(default_factory=list)
+    version: int = 1  # the digest's version for its day: a re-run that changes it writes a new one
+    recipients: list[str] = field(default_factory=list)  # the digest: everyone it was sent to
+    headline: Headline = field(default_factory=Headline)
+    details: list[NoticeItem] = field(default_factory=list)  # the day's relevant notices, level then cut-off
+    actions: list[NoticeItem] = field(default_factory=list)  # the digest: the few that need action first
+    compliance: list[NoticeItem] = field(default_factory=list)  # closed periods and adoption notices
     followups: list[NoticeItem] = field(default_factory=list)
     counts: list[CountRow] = field(default_factory=list)
     trend: list[TrendBar] = field(default_factory=list)
     trend_max: int = 0
     trend_table: bool = False  # the digest e-mail: the trend as a table too (mail clients that drop inline SVG)
     review_queue: list[ReviewRow] = field(default_factory=list)
+    due_this_week: list[ReviewRow] = field(default_factory=list)  # open reviews whose cut-off is within 7 days
     failed_sources: list[str] = field(default_factory=list)
     endpoint_url: str = ""  # webhook_disabled: the endpoint and its last error
     endpoint_error: str = ""
@@ -228,11 +262,40 @@ def safe_links(urls: list[str]) -> list[str]:
     return [u for u in urls if urlsplit(u).scheme in {"http", "https"} and urlsplit(u).netloc]
 
 
+def is_search_page(url: str) -> bool:
+    """An ePing search page (``eping.wto.org/en/Search?viewData=...``): a search, not the document."""
+    parts = urlsplit(url)
+    return parts.netloc.endswith("eping.wto.org") and parts.path.lower().endswith("/search")
+
+
+def reading_order(item: Any) -> tuple[int, str, str]:
+    """Highest level first, then the soonest internal cut-off (else final date); undated last."""
+    due = item.cutoff_date or item.comment_deadline
+    return (-level_rank(item.level), due or "9999-99-99", item.symbol)
+
+
 def _texts(notice: Notice, lang: str) -> tuple[str, str, str]:
+    """The notice's own or translated text in ``lang`` ('' when it has none); Chinese in simplified script."""
     if notice.language != lang and lang not in notice.translations:
         return "", "", ""
     text = notice.text(lang)
+    if lang == "zh":
+        return to_simplified(text.title), to_simplified(text.description), to_simplified(text.products)
     return text.title, text.description, text.products
+
+
+GIST_LINES, GIST_CODES = 2, 1  # a title names the best-matching lines and the first code, not all of them
+
+
+def chinese_gist(lines: list[Named], hs_codes: list[str], names: "Names", member_zh: str) -> str:
+    """A Chinese title for a notice no source has translated: its product lines and the Chinese names of its
+    HS codes (``锂电池（HS 850760 锂离子蓄电池）``), else the notifying member's notice."""
+    line_names = "、".join(line.name_zh for line in lines[:GIST_LINES] if line.name_zh)
+    codes = "；".join(f"HS {code} {name}".strip() for code in hs_codes[:GIST_CODES]
+                     for name in [names.hs_name_zh(code)])
+    if line_names and codes:
+        return f"{line_names}（{codes}）"
+    return line_names or codes or (f"{member_zh}通报" if member_zh else "")
 
 
 @dataclass
@@ -241,6 +304,10 @@ class Names:
 
     members: Members
     lines: dict[str, tuple[str, str]] = field(default_factory=dict)  # line id -> (Chinese, English)
+    nomenclature: HSNomenclature | None = None  # for the Chinese names of HS codes
+
+    def hs_name_zh(self, code: str) -> str:
+        return self.nomenclature.name_zh(code) if self.nomenclature is not None else ""
 
     def member(self, code: str) -> Named:
         member = self.members.get(code) if code else None
@@ -340,6 +407,13 @@ def notice_item(
         str(p["id"]) for p in sorted(assessment.get("product_lines", []), key=lambda p: -float(p["score"]))
     ]
     given = list(dict.fromkeys([*notice.hs_codes, *assessment.get("hs_given", [])]))
+    product_lines = [names.line(i) for i in lines]
+    if not (title_zh or title_en):  # a notice known by its description or products only: never a blank title
+        own = notice.text()
+        untitled = (own.products or own.description)[:120]
+        title_zh, title_en = (to_simplified(untitled), "") if notice.language == "zh" else ("", untitled)
+    if not title_zh:
+        title_zh = chinese_gist(product_lines, given, names, member.name_zh)
     return NoticeItem(
         symbol=notice.symbol,
         kind=notice.kind or "regular",
@@ -358,22 +432,31 @@ def notice_item(
         comment_deadline=deadline.isoformat() if deadline else "",
         days_left=(deadline - day).days if deadline else None,
         cutoff_date=cutoff.isoformat() if cutoff else "",
+        compliance_date=compliance_date(notice, assessment),
         level=assessment.get("level") or "none",
         reasons=list(assessment.get("reasons", [])),
         reasons_zh=list(assessment.get("reasons_zh") or []),
         matches=_match_lines(evidence or [], names, assessment.get("level") or "none"),
-        product_lines=[names.line(i) for i in lines],
+        product_lines=product_lines,
         hs_codes=given,
         hs_inferred=[
             f"{h['code']} ({float(h.get('score', 0)):.2f})"
             for h in assessment.get("hs_inferred", [])
-            if h["code"] not in given
+            if h.get("shown") and h["code"] not in given  # only what the classifier is confident of
         ],
         notice_url=notice_url(base_url, notice.symbol),
-        document_urls=safe_links(notice.urls),
+        document_url=document_url(parse_symbol(notice.symbol)),
+        document_urls=[u for u in safe_links(notice.urls) if not is_search_page(u)
+                       and u != document_url(parse_symbol(notice.symbol))],
         filters=_shown_filters(filters),
         joint=[joint_entry(symbol, names, base_url) for symbol in joint or []],
     )
+
+
+def compliance_date(notice: Notice, assessment: dict[str, Any]) -> str:
+    """When products must comply: the classifier's reading of an adoption addendum when it gives one, else the
+    entry into force (then the adoption date) as the notice states it."""
+    return str(assessment.get("compliance_date") or notice.entry_into_force or notice.adoption_date or "")
 
 
 def for_reader(
@@ -383,6 +466,13 @@ def for_reader(
     return dataclasses.replace(
         item, matches=_match_lines(evidence, names, item.level), filters=_shown_filters(filters)
     )
+
+
+def member_code(symbol: str) -> str:
+    try:
+        return parse_symbol(symbol).member_code or symbol
+    except SymbolError:
+        return symbol
 
 
 def joint_entry(symbol: str, names: Names, base_url: str) -> JointEntry:

@@ -37,8 +37,15 @@ class Assessed:
 
     @property
     def relevant(self) -> bool:
-        """Touches the catalogue: the classifier said so, or found a product line."""
+        """Touches the catalogue as a foreign measure: the classifier said so, or found a product line
+        (a domestic measure never is: it gets its own short section, not the review queue)."""
+        if self.assessment.get("domestic"):
+            return False
         return bool(self.assessment.get("relevant") or self.assessment.get("product_lines"))
+
+    @property
+    def domestic(self) -> bool:
+        return bool(self.assessment.get("domestic"))
 
     @property
     def primary_line(self) -> str:
@@ -89,7 +96,7 @@ class ItemMaker:
         self.vocabulary = Vocabulary(self.settings)
         self.calendar = calendar_for(self.settings)
         self.groups = NoticeGroups(self.settings)
-        self.names = Names(self.vocabulary.members, self.vocabulary.line_names or {})
+        self.names = Names(self.vocabulary.members, self.vocabulary.line_names or {}, self.vocabulary.nomenclature)
 
     def entry(self, symbol: str) -> Assessed | None:
         """The archived notice with its assessment, read once per run (None when not archived)."""

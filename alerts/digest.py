@@ -1,20 +1,25 @@
-"""The working group's daily digest: the day's relevant notices, follow-ups, counts, a trend chart, the queue.
+"""The working group's daily digest, in the order a member reads it in 30 seconds.
 
-Built as a ``MessageContext`` (kind ``digest``) so the HTML file under
+First the headline (what is new, how much concerns the catalogue, how much is
+high), the few notices that need action with their internal cut-offs and what
+falls due this week; then the review queue; then each notice, compact; closed
+comment periods and adoption notices last, "for compliance", with the date
+products must comply by; counts and the trend at the end. Built as a
+``MessageContext`` (kind ``digest``) so the HTML file under
 ``$TBTWATCH_HOME/digests/`` and the emailed digest are the same rendering.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter
 
 from alerts import reviews
-from alerts.context import CountRow, DigestGroup, MessageContext, Named, ReviewRow, TrendBar, notice_url
+from alerts.context import (CountRow, Headline, MessageContext, NoticeItem, ReviewRow, TrendBar, notice_url,
+                            reading_order)
 from alerts.cutoff import cutoff_date, cutoff_working_days
 from alerts.daybook import Assessed, ItemMaker, assessed_between, new_notices
 from alerts.grouping import NoticeGroups, refresh_groups
-from alerts.rules import level_rank
 from archive.base import NoticeStore
 
 TREND_WEEKS = 12
@@ -22,10 +27,22 @@ WORKING_GROUP_LANGUAGES = ("zh", "en")  # the digest, the weekly summary and the
 CHART_HEIGHT = 100  # pixels for the tallest bar
 CHART_BASELINE = 120
 BAR_STEP = 40
+ACTION_LIMIT = 5  # the headline lists this many notices that need action; the queue has the rest
+ACTION_LEVELS = ("high", "medium")
+DUE_WINDOW = dt.timedelta(days=7)
+NOT_ARCHIVED = {"zh": "（档案中尚无此通报的文本）", "en": "(no text of this notification in the archive yet)"}
 
 
-def _deadline_key(item) -> tuple[int, str]:
-    return (0, item.comment_deadline) if item.comment_deadline else (1, "")
+def needs_action(item: NoticeItem) -> bool:
+    """Worth the group's comment now: high or medium, and the comment period still open."""
+    return item.level in ACTION_LEVELS and not item.for_compliance
+
+
+def due_within(rows: list[ReviewRow], day: dt.date) -> list[ReviewRow]:
+    """Open reviews whose cut-off (else final date) falls in the seven days from ``day``, soonest first."""
+    until = (day + DUE_WINDOW).isoformat()
+    due = [r for r in rows if day.isoformat() <= (r.cutoff_date or r.comment_deadline or "9999") <= until]
+    return sorted(due, key=lambda r: (r.cutoff_date or r.comment_deadline, r.symbol))
 
 
 def trend_bars(store: NoticeStore, day: dt.date) -> tuple[list[TrendBar], int]:
@@ -83,8 +100,9 @@ def _review_queue(settings, make: ItemMaker) -> list[ReviewRow]:
         rows.append(
             ReviewRow(
                 symbol=review.symbol,
-                title_zh=item.text_in("title", "zh") if item else "",
-                title_en=item.text_in("title", "en") if item else "",
+                level=item.level if item else "none",
+                title_zh=item.text_in("title", "zh") if item else NOT_ARCHIVED["zh"],
+                title_en=item.text_in("title", "en") if item else NOT_ARCHIVED["en"],
                 status=review.status,
                 owner=review.owner,
                 notes=review.notes,
@@ -95,17 +113,30 @@ def _review_queue(settings, make: ItemMaker) -> list[ReviewRow]:
                 notice_url=notice_url(settings.alerts.base_url, review.symbol),
             )
         )
-    return sorted(rows, key=lambda r: (r.comment_deadline == "", r.comment_deadline, r.symbol))
+    return sorted(rows, key=reading_order)
+
+
+_LEVEL_RANK = {"high": 3, "medium": 2, "low": 1}
 
 
 def one_per_group(entries: list[Assessed], groups: NoticeGroups) -> list[Assessed]:
-    """One entry per near-duplicate group (its lead when present), in the order first seen."""
-    chosen: dict[str, Assessed] = {}
+    """One entry per near-duplicate group, in the order first seen: the member's copy with the highest
+    level (one text is as urgent as its most exposed market), the lead's on a tie."""
+    chosen: dict[str, tuple[tuple[int, bool], Assessed]] = {}
     for entry in entries:
         lead = groups.lead_of(entry.notice.symbol)
-        if lead not in chosen or entry.notice.symbol == lead:
-            chosen[lead] = entry
-    return list(chosen.values())
+        rank = (_LEVEL_RANK.get(str(entry.assessment.get("level")), 0), entry.notice.symbol == lead)
+        if lead not in chosen or rank > chosen[lead][0]:
+            chosen[lead] = (rank, entry)
+    return [entry for _, entry in chosen.values()]
+
+
+def _with_review(settings, make: ItemMaker, entry: Assessed, lead: str) -> NoticeItem:
+    """The notice's item with the status and owner of its group's review (under the lead symbol)."""
+    item = make(entry)
+    review = reviews.get_review(settings, lead)
+    item.review_status, item.review_owner = (review.status, review.owner) if review else ("", "")
+    return item
 
 
 def digest_context(
@@ -117,7 +148,8 @@ def digest_context(
     refresh_groups(settings, store, days)
     make = ItemMaker(settings, store, day)
     followups, relevant = [], []
-    for entry in new_notices(store, days):
+    new = new_notices(store, days)
+    for entry in new:
         base = entry.notice.base_symbol
         base_review = reviews.get_review(settings, make.groups.lead_of(base)) if base else None
         if base_review is not None and base_review.status != "no_action":
@@ -127,29 +159,16 @@ def digest_context(
     counted = relevant  # the counts count every member's copy; the entries below show each group once
     followups, relevant = one_per_group(followups, make.groups), one_per_group(relevant, make.groups)
     for entry in relevant:
-        reviews.open_review(settings, make.groups.lead_of(entry.notice.symbol))
+        if not make(entry).for_compliance:  # nothing to comment on: no review to open
+            reviews.open_review(settings, make.groups.lead_of(entry.notice.symbol))
 
-    grouped: dict[tuple[str, str], list] = defaultdict(list)
-    for entry in relevant:
-        item = make(entry)
-        review = reviews.get_review(settings, make.groups.lead_of(entry.notice.symbol))
-        item.review_status, item.review_owner = (review.status, review.owner) if review else ("", "")
-        grouped[(entry.primary_line, item.level)].append(item)
-    groups = []
-    for (line_id, level), items in sorted(grouped.items(), key=lambda kv: (-level_rank(kv[0][1]), kv[0][0])):
-        groups.append(
-            DigestGroup(
-                line=make.names.line(line_id) if line_id else Named("", "其他", "other"),
-                level=level,
-                items=sorted(items, key=_deadline_key),
-            )
-        )
-    follow_items = []
-    for entry in followups:
-        item = make(entry)
-        review = reviews.get_review(settings, make.groups.lead_of(entry.notice.base_symbol or ""))
-        item.review_status, item.review_owner = (review.status, review.owner) if review else ("", "")
-        follow_items.append(item)
+    details = [_with_review(settings, make, entry, make.groups.lead_of(entry.notice.symbol)) for entry in relevant]
+    follow_items = [_with_review(settings, make, entry, make.groups.lead_of(entry.notice.base_symbol or ""))
+                    for entry in followups]
+    compliance = [i for i in details + follow_items if i.for_compliance]
+    details = sorted((i for i in details if not i.for_compliance), key=reading_order)
+    actions = [i for i in details if needs_action(i)]
+    queue = _review_queue(settings, make)
     trend, peak = trend_bars(store, day)
     return MessageContext(
         kind="digest",
@@ -157,11 +176,18 @@ def digest_context(
         day=day.isoformat(),
         period_start=min(days).isoformat() if len(days) > 1 else "",
         base_url=settings.alerts.base_url,
-        groups=groups,
-        followups=sorted(follow_items, key=_deadline_key),
+        recipients=list(settings.alerts.working_group),
+        headline=Headline(new=len(new), relevant=len(counted), high=sum(e.assessment.get("level") == "high"
+                                                                      for e in counted),
+                          more_actions=max(0, len(actions) - ACTION_LIMIT)),
+        actions=actions[:ACTION_LIMIT],
+        due_this_week=due_within(queue, day),
+        details=details,
+        compliance=sorted(compliance, key=lambda i: (i.compliance_date or "9999", i.symbol)),
+        followups=sorted((i for i in follow_items if not i.for_compliance), key=reading_order),
         counts=_counts(counted, make),
         trend=trend,
         trend_max=peak,
-        review_queue=_review_queue(settings, make),
+        review_queue=queue,
         failed_sources=list(failed_sources),
     )

@@ -280,6 +280,6 @@ def filter_feed(
         title=f"tbtwatch · {flt.name}",
         self_url=filter_feed_url(settings, flt.id or 0, lang),
         page_url=f"{base.rstrip('/')}/feeds/",
-        entries=fold_followups(store, _newest_matches(store, flt, today or dt.date.today())),
+        entries=fold_followups(store, _newest_matches(store, flt, today or settings.today())),
         lang=lang,
     )

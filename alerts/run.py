@@ -8,13 +8,14 @@ due, so running any of them twice for a day sends nothing the second time.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from alerts import reviews, subscriptions, webhooks
-from alerts.context import MessageContext, Names, NoticeItem, filter_view
+from alerts.context import MessageContext, Names, NoticeItem, filter_view, reading_order
 from alerts.daybook import Assessed, ItemMaker, new_notices
 from alerts.delivery import DeliveryReport, deliver
 from alerts.digest import WORKING_GROUP_LANGUAGES, digest_context
@@ -78,15 +79,26 @@ def _message_context(subscriber: Subscriber, settings: Settings, **fields) -> Me
         base_url=settings.alerts.base_url,
         frequency=subscriber.frequency,
         unsubscribe_url=subscriptions.unsubscribe_url(settings, subscriber.email),
+        manage_url=subscriptions.manage_url(settings, subscriber.email),
+        enquiry_point=settings.alerts.enquiry_point,
+        enquiry_contact=settings.alerts.enquiry_point_contact,
         **fields,
     )
 
 
-def queue_confirmation(settings: Settings, subscriber: Subscriber, day: dt.date | None = None) -> int | None:
-    """Queue the confirm-link message (at most one a day per address)."""
-    day = day or dt.date.today()
+def queue_confirmation(
+    settings: Settings,
+    subscriber: Subscriber,
+    day: dt.date | None = None,
+    *,
+    confirm_url: str | None = None,
+    dedup_key: str | None = None,
+) -> int | None:
+    """Queue the message with the link that confirms ``subscriber``'s filters (by default its confirm link,
+    at most one a day per address; ``alerts.signups`` passes the link of a held change request)."""
+    day = day or settings.today()
     vocabulary = Vocabulary(settings)
-    names = Names(vocabulary.members, vocabulary.line_names or {})
+    names = Names(vocabulary.members, vocabulary.line_names or {}, vocabulary.nomenclature)
     context = MessageContext(
         kind="confirm",
         languages=subscriber.languages,
@@ -94,14 +106,14 @@ def queue_confirmation(settings: Settings, subscriber: Subscriber, day: dt.date 
         base_url=settings.alerts.base_url,
         frequency=subscriber.frequency,
         day=day.isoformat(),
-        confirm_url=subscriptions.confirm_url(settings, subscriber),
+        confirm_url=confirm_url or subscriptions.confirm_url(settings, subscriber),
         filters_summary=[
             filter_view(f, names, lone=len(subscriber.filters) == 1) for f in subscriber.filters
         ],
     )
     return Outbox(settings).enqueue(
         recipient=subscriber.email,
-        dedup_key=f"confirm:{day}",
+        dedup_key=dedup_key or f"confirm:{day}",
         kind="confirm",
         render=lambda mid, _: rendered_email("confirm", context, sender=settings.smtp.sender, message_id=mid),
     )
@@ -184,7 +196,8 @@ def _alert_renderer(settings: Settings, subscriber: Subscriber, make: ItemMaker,
 
     def render_alert(message_id: str, fresh: list[str]) -> Rendered:
         fresh_set = set(fresh)
-        items = [make(m.entry, m.evidence, m.filter_names) for m in batch if fresh_set & set(m.symbols)]
+        items = sorted((make(m.entry, m.evidence, m.filter_names) for m in batch if fresh_set & set(m.symbols)),
+                       key=reading_order)
         context = _message_context(subscriber, settings, kind="alert", day=make.day.isoformat(), items=items)
         return rendered_email("alert", context, sender=settings.smtp.sender, message_id=message_id)
 
@@ -359,15 +372,41 @@ def send_reminders(
     return report
 
 
+def report_versions(folder: Path, name: str) -> list[Path]:
+    """A report's versions for its day, oldest first: ``name.html``, then ``name.v2.html``, ``name.v3.html``..."""
+    first = folder / f"{name}.html"
+    if not first.exists():
+        return []
+    later = sorted((int(p.name[len(name) + 2:-5]), p) for p in folder.glob(f"{name}.v*.html")
+                   if p.name[len(name) + 2:-5].isdigit())
+    return [first, *(p for _, p in later)]
+
+
+def _write_version(folder: Path, name: str, context: MessageContext) -> MessageContext:
+    """Keep what was written: a re-run that says the same returns the latest version; one that says something
+    else (a source failed, a review moved) becomes the next version. Earlier files are never rewritten."""
+    versions = report_versions(folder, name)
+    if versions:
+        latest = replace(context, version=len(versions))
+        if render("digest", latest)[2] == versions[-1].read_text(encoding="utf-8"):
+            return latest
+    context = replace(context, version=len(versions) + 1)
+    target = folder / (f"{name}.html" if context.version == 1 else f"{name}.v{context.version}.html")
+    partial = target.with_suffix(".part")
+    partial.write_text(render("digest", context)[2], encoding="utf-8")
+    os.link(partial, target)  # fails rather than replace a version another run wrote meanwhile
+    partial.unlink()
+    return context
+
+
 def _write_report(
     settings: Settings, context: MessageContext, name: str, kind: str, deliver_now: bool
 ) -> Path:
-    """Write a working-group report as HTML (rewritten on a re-run) and email it once to each group address."""
-    _, _, html = render("digest", context)
-    target = settings.path("digests", f"{name}.html")
-    partial = target.with_suffix(".part")
-    partial.write_text(html, encoding="utf-8")
-    partial.replace(target)
+    """Write a working-group report as a new HTML version when it changed, and email it once to each group
+    address (the first version of the day is the one sent)."""
+    folder = settings.path("digests", f"{name}.html").parent
+    context = _write_version(folder, name, context)
+    target = report_versions(folder, name)[context.version - 1]
     outbox = Outbox(settings)
     for address in settings.alerts.working_group:
 
@@ -389,7 +428,8 @@ def build_digest(
     store: NoticeStore | None = None,
     deliver_now: bool = True,
 ) -> Path:
-    """Write ``digests/digest-YYYY-MM-DD.html`` and email it once to the working group."""
+    """Write ``digests/digest-YYYY-MM-DD.html`` (``.v2.html``... when a re-run changes it) and email it once to
+    the working group."""
     context = digest_context(settings, _store(settings, store), [day], failed_sources or [])
     return _write_report(settings, context, f"digest-{day.isoformat()}", "digest", deliver_now)
 
@@ -415,7 +455,7 @@ def queue_endpoint_disabled(settings: Settings, endpoint: webhooks.Endpoint) -> 
         owner,
         settings,
         kind="webhook_disabled",
-        day=dt.date.today().isoformat(),
+        day=settings.today().isoformat(),
         endpoint_url=current.url,
         endpoint_error=current.last_error or "",
     )
@@ -457,7 +497,7 @@ def comment_draft(
     notice = store.get(symbol)
     if notice is None:
         raise reviews.ReviewError(f"{symbol} is not in the archive (import or crawl it first)")
-    item = ItemMaker(settings, store, day or dt.date.today())(
+    item = ItemMaker(settings, store, day or settings.today())(
         Assessed(notice, store.get_assessment(symbol) or {})
     )
     review = reviews.get_review(settings, symbol)

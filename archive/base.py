@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -13,16 +14,29 @@ from tbtwatch.model import Notice
 if TYPE_CHECKING:
     from tbtwatch.settings import Settings
 
-# Highlights are returned with these private-use characters around each hit, so
-# the caller escapes the crawled text first and only then turns them into <mark>.
-MARK_START = "\ue000"
-MARK_END = "\ue001"
+# Highlights are returned with these marks around each hit; the caller escapes the crawled text first and
+# only then turns them into <mark> (or strips them). Crawled text may hold any character, private-use ones
+# included, so a mark is a random token made per process: text cannot contain one by chance, and no one can
+# learn it, since a mark never leaves the process (pages turn it into tags, exports and the API strip it).
+_MARK_TOKEN = secrets.token_hex(8)
+MARK_START = f"\ue000{_MARK_TOKEN}\ue001"
+MARK_END = f"\ue001{_MARK_TOKEN}\ue000"
 
 FACET_FIELDS = ("member", "area", "hs_chapter", "objective", "year", "level", "product_line")
 
 
 class QueryError(ValueError):
     """A search the store cannot run (bad syntax, bad filter value); the message says why."""
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """Other ways of saying one query term (``archive.thesaurus``): each phrase is searched as well as the term,
+    and the notices carrying one of the HS prefixes match it too."""
+
+    term: str
+    phrases: tuple[str, ...] = ()
+    hs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -41,6 +55,7 @@ class SearchQuery:
     limit: int = 20
     offset: int = 0
     facets: bool = False
+    expansions: list[Expansion] = field(default_factory=list)  # per typed term; shown to the reader
 
 
 @dataclass

@@ -29,7 +29,7 @@ from archive import es_bodies as bodies
 from archive.base import (
     FACET_FIELDS, Facet, Hit, NoticeStore, QueryError, SearchQuery, SearchResult, UpsertResult,
 )
-from archive.text import parse_query
+from archive.text import expanded, parse_query
 from tbtwatch.model import Notice, merge_notice
 from tbtwatch.settings import SettingsError
 from tbtwatch.symbols import parse_symbol
@@ -266,7 +266,7 @@ class ElasticStore(NoticeStore):
         return int(self._call("count", self.client.count, index=self.index)["count"])
 
     def search(self, query: SearchQuery) -> SearchResult:
-        terms = parse_query(query.text)
+        terms = expanded(parse_query(query.text), query.expansions)
         if query.offset + query.limit > bodies.MAX_RESULT_WINDOW:
             raise QueryError(f"results beyond the first {bodies.MAX_RESULT_WINDOW:,} cannot be paged to: "
                              "narrow the search with filters or a date range")

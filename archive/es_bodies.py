@@ -109,9 +109,16 @@ def term_query(term: Term) -> dict[str, Any]:
     bigrams (``cjk`` field) and of its characters (``english`` field, whose
     standard tokenizer splits Han characters), so 2-character words match.
     The term's words come from the parser, never raw user syntax: a query can
-    not inject Elasticsearch query-string operators.
+    not inject Elasticsearch query-string operators. An expanded term
+    (``archive.thesaurus``) matches any of its phrasings or HS prefixes, as in
+    the SQLite store.
     """
-    return {"multi_match": {"query": " ".join(term.words), "type": "phrase", "fields": text_fields()}}
+    phrases = [{"multi_match": {"query": " ".join(words), "type": "phrase", "fields": text_fields()}}
+               for words in term.phrasings]
+    if len(phrases) == 1 and not term.hs:
+        return phrases[0]
+    hs = [hs_prefix_filter(list(term.hs))] if term.hs else []
+    return {"bool": {"should": phrases + hs, "minimum_should_match": 1}}
 
 
 def hs_prefix_filter(prefixes: list[str]) -> dict[str, Any]:

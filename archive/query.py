@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from archive.base import QueryError, SearchQuery
 from archive.text import parse_query
+from archive.thesaurus import Thesaurus, expansions, thesaurus_for
 from tbtwatch.hs import HSCodeError, normalise_hs
 from tbtwatch.members import MemberError, default_members
 
@@ -22,9 +23,11 @@ def build_query(*, text: str = "", areas: Iterable[str] | None = None, members: 
                 hs_prefixes: Iterable[str] | None = None, product_lines: Iterable[str] | None = None,
                 objectives: Iterable[str] | None = None, levels: Iterable[str] | None = None,
                 since: dt.date | None = None, until: dt.date | None = None, open_on: dt.date | None = None,
-                sort: str = "relevance", limit: int = 20, offset: int = 0, facets: bool = False) -> SearchQuery:
-    """Validate every part of a search and say exactly which part is wrong."""
-    parse_query(text)  # raises QueryError for unusable text
+                sort: str = "relevance", limit: int = 20, offset: int = 0, facets: bool = False,
+                expand: bool = True) -> SearchQuery:
+    """Validate every part of a search and say exactly which part is wrong. ``expand``: search each term also
+    as the catalogue and the HS names say it in the other language (``archive.thesaurus``)."""
+    terms = parse_query(text)  # raises QueryError for unusable text
     area_list = [a.upper() for a in _clean(areas)]
     for area in area_list:
         if area not in {"TBT", "SPS"}:
@@ -56,4 +59,13 @@ def build_query(*, text: str = "", areas: Iterable[str] | None = None, members: 
     return SearchQuery(text=text or "", areas=area_list, members=member_codes, hs_prefixes=prefixes,
                        product_lines=_clean(product_lines), objectives=_clean(objectives), levels=level_list,
                        since=since, until=until, open_on=open_on, sort=sort,  # type: ignore[arg-type]
-                       limit=limit, offset=offset, facets=facets)
+                       limit=limit, offset=offset, facets=facets,
+                       expansions=expansions(terms, default_thesaurus()) if expand and terms else [])
+
+
+def default_thesaurus() -> Thesaurus:
+    """The thesaurus of the configured catalogue and HS nomenclature."""
+    from tbtwatch.settings import get_settings
+
+    paths = get_settings().paths
+    return thesaurus_for(paths.catalogue, paths.hs_nomenclature)

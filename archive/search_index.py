@@ -129,9 +129,17 @@ def _any_of(kind: str, values: Iterable[str]) -> str:
     return "tags : (" + " OR ".join(f'"{_tag(kind, v)}"' for v in values) + ")"
 
 
+TEXT_FILTER = "{" + " ".join(TEXT_COLUMNS) + "}"
+
+
+def hs_match(prefixes: Iterable[str]) -> str:
+    return _any_of("h", prefixes)
+
+
 def match_expression(text: str | None, query: SearchQuery) -> str | None:
-    """The MATCH for the text (confined to the text columns) AND every notice-level filter."""
-    parts = [f"{{{' '.join(TEXT_COLUMNS)}}} : ({text})"] if text else []
+    """The MATCH for the text (each term confined to the text columns, ``TEXT_FILTER``, or its HS tags) AND
+    every notice-level filter."""
+    parts = [text] if text else []
     if query.areas:
         parts.append(_any_of("a", query.areas))
     if query.members:

@@ -27,9 +27,10 @@ from archive.base import (
 from archive.db import ensure_schema, thread_connection, transaction
 from archive.facet_columns import facet_columns
 from archive.search_index import (
-    BM25, IndexBatch, ensure_current, key_range, match_expression, next_seq, rebuild, set_assessment,
+    BM25, TEXT_FILTER, IndexBatch, ensure_current, hs_match, key_range, match_expression, next_seq, rebuild,
+    set_assessment,
 )
-from archive.text import Term, fts_expression, highlight, highlighter, parse_query
+from archive.text import Term, expanded, fts_expression, highlight, highlighter, parse_query
 from tbtwatch.model import Notice, merge_notice
 from tbtwatch.symbols import parse_symbol
 
@@ -323,8 +324,8 @@ class SqliteStore(NoticeStore):
         return hits
 
     def search(self, query: SearchQuery) -> SearchResult:
-        terms = parse_query(query.text)
-        text = fts_expression(terms)
+        terms = expanded(parse_query(query.text), query.expansions)
+        text = fts_expression(terms, TEXT_FILTER, hs_match)
         expression = match_expression(text, query)
         low, high = key_range(query.since, query.until)
         post = self._post_filters(query)

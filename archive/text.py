@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from archive.base import MARK_END, MARK_START, QueryError
+from archive.base import MARK_END, MARK_START, Expansion, QueryError
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
@@ -39,14 +39,39 @@ def index_text(text: str) -> str:
     return _CJK_RUN.sub(lambda m: " " + " ".join(_bigrams(m.group(0))) + " ", text)
 
 
+def is_cjk(text: str) -> bool:
+    """Written in Chinese characters (the thesaurus then looks for English phrasings, and vice versa)."""
+    return bool(_CJK_RUN.search(text))
+
+
 @dataclass(frozen=True)
 class Term:
     words: tuple[str, ...]  # the term's words (a phrase when several)
     negated: bool = False
+    alternatives: tuple[tuple[str, ...], ...] = ()  # other phrasings searched as well (archive.thesaurus)
+    hs: tuple[str, ...] = ()  # HS prefixes whose notices match the term too
 
     @property
     def display(self) -> str:
         return " ".join(self.words)
+
+    @property
+    def phrasings(self) -> tuple[tuple[str, ...], ...]:
+        return (self.words, *self.alternatives)
+
+
+def expanded(terms: list[Term], found: list[Expansion]) -> list[Term]:
+    """The terms with their expansions attached (matched by the term as typed)."""
+    by_term = {e.term: e for e in found}
+    out = []
+    for term in terms:
+        expansion = None if term.negated else by_term.get(term.display)
+        if expansion is None:
+            out.append(term)
+            continue
+        phrases = tuple(words for p in expansion.phrases if (words := tuple(_WORD.findall(p))))
+        out.append(Term(term.words, False, phrases, expansion.hs))
+    return out
 
 
 def parse_query(text: str) -> list[Term]:
@@ -69,9 +94,9 @@ def _quote(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
 
-def _term_expression(term: Term) -> str:
+def _words_expression(words: tuple[str, ...]) -> str:
     tokens: list[str] = []
-    for word in term.words:
+    for word in words:
         tokens.extend(_bigrams(word) if _CJK_RUN.fullmatch(word) else [word])
     if len(tokens) == 1:
         token = tokens[0]
@@ -82,10 +107,20 @@ def _term_expression(term: Term) -> str:
     return " + ".join(_quote(t) for t in tokens)  # FTS5 phrase: tokens in sequence
 
 
-def fts_expression(terms: list[Term]) -> str | None:
-    """An FTS5 MATCH expression for the terms (AND of terms, NOT for exclusions), or None for no text."""
-    positive = [_term_expression(t) for t in terms if not t.negated]
-    negative = [_term_expression(t) for t in terms if t.negated]
+def _term_expression(term: Term, columns: str, hs_tags) -> str:
+    """The term or any of its phrasings in the text columns, or (expanded by HS) one of its HS tags."""
+    text = " OR ".join(f"({_words_expression(words)})" for words in term.phrasings)
+    expression = f"{columns} : ({text})"
+    if term.hs:
+        expression += f" OR ({hs_tags(term.hs)})"
+    return expression
+
+
+def fts_expression(terms: list[Term], columns: str, hs_tags) -> str | None:
+    """An FTS5 MATCH expression for the terms (AND of terms, NOT for exclusions), or None for no text;
+    ``columns`` is the FTS5 column filter of the text, ``hs_tags`` the expression of some HS prefixes."""
+    positive = [_term_expression(t, columns, hs_tags) for t in terms if not t.negated]
+    negative = [_term_expression(t, columns, hs_tags) for t in terms if t.negated]
     if not positive:
         return None
     expression = " AND ".join(f"({p})" for p in positive)
@@ -106,7 +141,7 @@ def _term_pattern(term: Term) -> str:
 
 
 def highlighter(terms: list[Term]) -> re.Pattern[str] | None:
-    positive = [_term_pattern(t) for t in terms if not t.negated]
+    positive = [_term_pattern(Term(words)) for t in terms if not t.negated for words in t.phrasings]
     if not positive:
         return None
     return re.compile("|".join(f"(?:{p})" for p in positive), re.IGNORECASE)
@@ -115,7 +150,7 @@ def highlighter(terms: list[Term]) -> re.Pattern[str] | None:
 def highlight(text: str, pattern: re.Pattern[str] | None, width: int = 240) -> str | None:
     """A window of ``text`` around the first hit with every hit wrapped in MARK_START/MARK_END.
 
-    Marks are private-use characters: the caller escapes the crawled text and only
+    Marks are random per-process tokens (``archive.base``): the caller escapes the crawled text and only
     then turns them into tags, so a notice can never inject markup through a highlight.
     """
     if not text or pattern is None:

@@ -97,19 +97,21 @@ def task_settings() -> Settings:
     return load_settings(environ={**os.environ, **overrides})
 
 
-def run_days(context: dict[str, Any]) -> tuple[dt.date, dt.date, dt.date]:
+def run_days(context: dict[str, Any], today: str = "") -> tuple[dt.date, dt.date, dt.date]:
     """(day, since, until) of a run in Asia/Shanghai dates, from its data interval.
 
     A scheduled run at 07:00 on day D covers [D-1 07:00, D 07:00): it is D's
     run and crawls notices distributed on D-1 and D. A manual run without an
-    interval is the run of the day it was triggered.
+    interval is the run of the settings' day (``today``: ``[general] today``, as
+    every command uses it) when one is set, else of the day it was triggered.
     """
     import pendulum
 
     tz = pendulum.timezone(TIMEZONE)
     start, end = context.get("data_interval_start"), context.get("data_interval_end")
     if start is None or end is None:
-        day = pendulum.instance(context.get("logical_date") or context["run_after"]).in_timezone(tz).date()
+        moment = context.get("logical_date") or context["run_after"]
+        day = dt.date.fromisoformat(today) if today else pendulum.instance(moment).in_timezone(tz).date()
         return day, day - dt.timedelta(days=1), day
     end_day = pendulum.instance(end).in_timezone(tz).date()
     start_day = pendulum.instance(start).in_timezone(tz).date()

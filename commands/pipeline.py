@@ -210,7 +210,11 @@ def refresh_labelled(store: Any, settings: Settings) -> int:
 
 
 def classify_pending(settings: Settings, today: dt.date) -> StageResult:
-    """Assess every notice whose assessment is missing or older than the notice (new, changed, or left by a crash)."""
+    """Assess every notice whose assessment is missing or older than the notice (new, changed, or left by a crash).
+
+    A notice that cannot be assessed is reported by symbol with its error and left stale (so the next run
+    tries it again); the others are assessed and the day goes on.
+    """
     def body() -> StageResult:
         from nlp import Classifier, load_catalogue
 
@@ -222,15 +226,45 @@ def classify_pending(settings: Settings, today: dt.date) -> StageResult:
             refresh_labelled(store, settings)
         classifier = Classifier(load_catalogue())
         levels: dict[str, int] = {}
+        failures: dict[str, str] = {}
         for start in range(0, len(pending), CLASSIFY_BATCH):
-            notices = [n for n in (store.get(s) for s in pending[start:start + CLASSIFY_BATCH]) if n]
-            records = [a.to_dict() for a in classifier.assess_many(notices, today=today)]
+            records, failed = _assess_isolated(classifier, store, pending[start:start + CLASSIFY_BATCH], today)
             store.put_assessments(records)
+            failures.update(failed)
             for record in records:
                 levels[str(record.get("level"))] = levels.get(str(record.get("level")), 0) + 1
-        summary = f"{len(pending)} notices assessed (" + ", ".join(f"{k} {v}" for k, v in sorted(levels.items())) + ")"
-        return StageResult("classify", DONE, summary, {"assessed": len(pending), **levels}, pending)
+        assessed = [s for s in pending if s not in failures]
+        summary = f"{len(assessed)} notices assessed (" + ", ".join(f"{k} {v}" for k, v in sorted(levels.items())) + ")"
+        if failures:
+            summary += f"; {len(failures)} could not be assessed: " + "; ".join(
+                f"{symbol} ({error})" for symbol, error in failures.items())
+        return StageResult("classify", DONE, summary,
+                           {"assessed": len(assessed), **levels, **({"failed": len(failures)} if failures else {})},
+                           assessed)
     return run_stage("classify", body)
+
+
+def _assess_isolated(classifier: Any, store: Any, symbols: list[str],
+                     today: dt.date) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Assess a batch together; if that fails, each notice alone, so one notice's failure is its own.
+
+    Returns the assessment records and symbol -> error (its type and first 300 characters) of each failure.
+    """
+    def assess(batch: list[str]) -> list[dict[str, Any]]:
+        notices = [n for n in (store.get(s) for s in batch) if n]
+        return [a.to_dict() for a in classifier.assess_many(notices, today=today)]
+
+    try:
+        return assess(symbols), {}
+    except Exception:  # noqa: BLE001 - retried one by one below, where the failure gets its symbol
+        records: list[dict[str, Any]] = []
+        failures: dict[str, str] = {}
+        for symbol in symbols:
+            try:
+                records += assess([symbol])
+            except Exception as exc:  # noqa: BLE001 - reported by symbol; the other notices go on
+                failures[symbol] = f"{type(exc).__name__}: {str(exc)[:300]}"
+        return records, failures
 
 
 def index_changed(settings: Settings, symbols: Iterable[str], since: dt.date | None,
@@ -343,11 +377,23 @@ def _report_file(stage: str, build: Callable[..., Path], settings: Settings, day
     return result
 
 
+def source_titles(settings: Settings, names: list[str]) -> list[str]:
+    """Sources as readers know them (their sources.yaml titles), not by the internal names; a name that is not
+    configured (a source since removed) stays as it is."""
+    if not names:
+        return []
+    from crawlers.sources import load_sources
+
+    sources = load_sources(settings.paths.sources)
+    return [sources[name].title if name in sources and sources[name].title else name for name in names]
+
+
 def make_digest(settings: Settings, day: dt.date, failed_sources: list[str]) -> StageResult:
-    """Write the day's digest (naming the sources that failed) and email it once to the working group."""
+    """Write the day's digest (naming the sources that failed by title) and email it once to the working group."""
     from alerts.run import build_digest
 
-    result = _report_file("digest", build_digest, settings, day, failed_sources=failed_sources)
+    result = _report_file("digest", build_digest, settings, day,
+                          failed_sources=source_titles(settings, failed_sources))
     if failed_sources:
         result.summary += f"; names the failed sources: {', '.join(failed_sources)}"
     return result

@@ -14,12 +14,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from commands import pipeline
 from tbtwatch.settings import SettingsError, get_settings
+from tbtwatch.terminal import terminal_text
 
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)  # long paths and messages stay whole, for copying
+out = Console(soft_wrap=True)
 
 _STYLE = {pipeline.DONE: "green", pipeline.NOTHING: "dim", pipeline.SKIPPED: "dim", pipeline.FAILED: "red"}
 
@@ -30,13 +32,6 @@ def _settings():
     except SettingsError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
-
-
-def _today(settings) -> dt.date:
-    """Today in the alerts' time zone (Asia/Shanghai by default): the day a run is for."""
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo(settings.alerts.timezone)).date()
 
 
 class CrawlProgress:
@@ -67,15 +62,16 @@ def print_sources(console: Console, results: list[pipeline.SourceResult]) -> Non
         counts = ", ".join(f"{k} {v}" for k, v in result.counts.items()) or "nothing found"
         if result.ok:
             note = f"; {result.note}" if result.note else ""
-            console.print(f"  [green]ok[/green]     {result.source}: {escape(counts + note)}")
+            console.print(Text.assemble("  ", ("ok", "green"), f"     {result.source}: ", terminal_text(counts + note)))
         else:
-            console.print(f"  [red]failed[/red] {result.source}: {escape(result.error)}")
+            console.print(Text.assemble("  ", ("failed", "red"), f" {result.source}: ", terminal_text(result.error)))
 
 
 def print_stage(console: Console, result: pipeline.StageResult, prefix: str = "") -> None:
     style = _STYLE.get(result.status, "")
-    console.print(f"{prefix}[bold]{result.stage:<9}[/bold] [{style}]{result.status}[/{style}]: "
-                  f"{escape(result.summary)}" + (f" ({result.seconds:.1f} s)" if result.seconds >= 0.1 else ""))
+    console.print(Text.assemble(prefix, (f"{result.stage:<9}", "bold"), " ", (result.status, style), ": ",
+                                terminal_text(result.summary),
+                                f" ({result.seconds:.1f} s)" if result.seconds >= 0.1 else ""))
 
 
 def print_outputs(console: Console, report: pipeline.DailyReport) -> None:
@@ -92,7 +88,7 @@ def _progress() -> Progress:
 
 def daily_command(
     date: Annotated[Optional[dt.datetime], typer.Option("--date", formats=["%Y-%m-%d"],
-                                                        help="the day to run (default: today in Asia/Shanghai)")] = None,
+                                                        help="the day to run (default: [general] today, else today in Asia/Shanghai)")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="crawl the bundled replay of recorded pages on "
                                                             "127.0.0.1 instead of the live sources")] = False,
 ) -> None:
@@ -105,7 +101,7 @@ def daily_command(
 
         day = RECORDED_DAY
     else:
-        day = _today(settings)
+        day = settings.today()
     window = (None, None) if offline and date is None else pipeline.crawl_interval(day)
     where = "the replay of recorded pages on 127.0.0.1 (offline)" if offline else "the live sources"
     dates = f"distributed {window[0]} .. {window[1]}" if window[0] else "all recorded"

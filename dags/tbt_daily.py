@@ -40,38 +40,42 @@ def tbt_daily():
         from commands import orchestration, pipeline
 
         settings = orchestration.task_settings()
-        _, since, until = orchestration.run_days(get_current_context())
+        _, since, until = orchestration.run_days(get_current_context(), settings.general.today)
         return pipeline.crawl_source(source, since, until, settings.crawl.base_url or None).to_dict()
 
     @task
     def classify(crawled: list[dict]) -> dict:
         from commands import orchestration, pipeline
 
-        day, _, _ = orchestration.run_days(get_current_context())
-        return pipeline.classify_pending(orchestration.task_settings(), day).checked()
+        settings = orchestration.task_settings()
+        day, _, _ = orchestration.run_days(get_current_context(), settings.general.today)
+        return pipeline.classify_pending(settings, day).checked()
 
     @task
     def index(crawled: list[dict], classified: dict) -> dict:
         from commands import orchestration, pipeline
 
-        _, since, until = orchestration.run_days(get_current_context())
+        settings = orchestration.task_settings()
+        _, since, until = orchestration.run_days(get_current_context(), settings.general.today)
         changed = {s for c in crawled for s in c["changed"]} | set(classified["symbols"])
-        return pipeline.index_changed(orchestration.task_settings(), sorted(changed), since, until).checked()
+        return pipeline.index_changed(settings, sorted(changed), since, until).checked()
 
     @task
     def alerts() -> dict:
         from commands import orchestration, pipeline
 
-        day, _, _ = orchestration.run_days(get_current_context())
-        return pipeline.send_daily_alerts(orchestration.task_settings(), day).checked()
+        settings = orchestration.task_settings()
+        day, _, _ = orchestration.run_days(get_current_context(), settings.general.today)
+        return pipeline.send_daily_alerts(settings, day).checked()
 
     @task
     def digest(crawled: list[dict]) -> dict:
         from commands import orchestration, pipeline
 
-        day, _, _ = orchestration.run_days(get_current_context())
+        settings = orchestration.task_settings()
+        day, _, _ = orchestration.run_days(get_current_context(), settings.general.today)
         failed = [c["source"] for c in crawled if not c["ok"]]
-        return pipeline.make_digest(orchestration.task_settings(), day, failed).checked()
+        return pipeline.make_digest(settings, day, failed).checked()
 
     crawled = crawl.expand(source=list_sources())
     classified = classify(crawled)

@@ -29,8 +29,9 @@ def tbt_reminders():
     def send_reminders() -> dict:
         from commands import orchestration, pipeline
 
-        day, _, _ = orchestration.run_days(get_current_context())
-        return pipeline.send_reminders(orchestration.task_settings(), day).checked()
+        settings = orchestration.task_settings()
+        day, _, _ = orchestration.run_days(get_current_context(), settings.general.today)
+        return pipeline.send_reminders(settings, day).checked()
 
     send_reminders()
 

@@ -29,15 +29,17 @@ def tbt_weekly():
     def weekly_alerts() -> dict:
         from commands import orchestration, pipeline
 
-        day, _, _ = orchestration.run_days(get_current_context())
-        return pipeline.send_weekly_alerts(orchestration.task_settings(), day).checked()
+        settings = orchestration.task_settings()
+        day, _, _ = orchestration.run_days(get_current_context(), settings.general.today)
+        return pipeline.send_weekly_alerts(settings, day).checked()
 
     @task
     def weekly_summary() -> dict:
         from commands import orchestration, pipeline
 
-        day, _, _ = orchestration.run_days(get_current_context())
-        return pipeline.send_weekly_summary(orchestration.task_settings(), day).checked()
+        settings = orchestration.task_settings()
+        day, _, _ = orchestration.run_days(get_current_context(), settings.general.today)
+        return pipeline.send_weekly_summary(settings, day).checked()
 
     weekly_alerts() >> weekly_summary()
 

@@ -23,7 +23,16 @@ from spacy.language import Language
 
 from nlp.catalogue import Catalogue
 from nlp.codes import hide_codes
-from nlp.inferrer import HeadingModel, MixSettings, TrainingText, bigram_keys, lemma_keys, simplified
+from nlp.inferrer import (
+    HeadingModel,
+    MixSettings,
+    ShowSettings,
+    TrainingText,
+    bigram_keys,
+    char_keys,
+    lemma_keys,
+    simplified,
+)
 from tbtwatch.hs import HSCodeError, HSNomenclature, normalise_hs
 from tbtwatch.model import Notice, NoticeError, notice_from_dict
 
@@ -36,8 +45,10 @@ class InferenceConfig:
     test_share_percent: int = 30
     weights: dict[str, float] = field(default_factory=dict)
     mix: MixSettings = field(default_factory=MixSettings)
+    show: ShowSettings = field(default_factory=ShowSettings)
     field_weights: dict[str, float] = field(default_factory=dict)
     chapters_zh: dict[str, str] = field(default_factory=dict)
+    aliases_zh: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path, project_root: Path) -> "InferenceConfig":
@@ -52,8 +63,10 @@ class InferenceConfig:
             test_share_percent=int(data.get("test_share_percent", 30)),
             weights={k: float(v) for k, v in (data.get("weights") or {}).items()},
             mix=MixSettings(**{k: float(data[k]) for k in MixSettings.__dataclass_fields__ if k in data}),
+            show=ShowSettings(**{k: float(v) for k, v in (data.get("show") or {}).items()}),
             field_weights={k: float(v) for k, v in (data.get("field_weights") or {}).items()},
             chapters_zh={str(k).zfill(2): str(v) for k, v in (data.get("chapters_zh") or {}).items()},
+            aliases_zh={str(k).zfill(4): str(v).split() for k, v in (data.get("aliases_zh") or {}).items()},
         )
 
 
@@ -179,6 +192,8 @@ def build_heading_model(nlp: Language, catalogue: Catalogue, nomenclature: HSNom
                "chapter_names": 1.0, "notices": 3.0, **config.weights}
     sources = nomenclature_sources(nomenclature, weights) + catalogue_sources(catalogue, weights)
     sources += [(names, (), (code,), weights["chapter_names"], False) for code, names in config.chapters_zh.items()]
+    sources += [(word, (heading,), (), weights["catalogue_terms"], True)
+                for heading, words in config.aliases_zh.items() for word in words]
     for text, labels in (training_notices(config, nomenclature) if labelled is None else labelled):
         heads = tuple(c[:4] for c in labels if len(c) >= 4)
         sources.append((text, heads, tuple(c[:2] for c in labels), weights["notices"], False))
@@ -186,7 +201,9 @@ def build_heading_model(nlp: Language, catalogue: Catalogue, nomenclature: HSNom
     lemmas = dict(zip(latin, map(lemma_keys, nlp.pipe(sources[i][0] for i in latin))))
     texts = []
     for i, (text, heads, chaps, weight, entry) in enumerate(sources):
-        keys = np.unique(np.concatenate([lemmas.get(i, _NO_KEYS), bigram_keys(simplified(text))]))
+        chinese = simplified(text)
+        singles = char_keys(chinese) if config.mix.single_char_weight else _NO_KEYS
+        keys = np.unique(np.concatenate([lemmas.get(i, _NO_KEYS), bigram_keys(chinese), singles]))
         texts.append(TrainingText(keys, heads, chaps, weight, entry))
     return HeadingModel(texts, [e.code for e in nomenclature.entries(4)], mix=config.mix,
                         field_weights=config.field_weights)

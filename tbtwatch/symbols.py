@@ -61,6 +61,20 @@ class Symbol:
         return SUFFIX_KINDS[self.suffixes[-1][0]]
 
 
+DOCUMENTS_ONLINE = "https://docs.wto.org/dol2fe/Pages/SS/directdoc.aspx?filename="
+_FILE_SUFFIX = {"add": "A", "corr": "C", "rev": "R", "suppl": "S"}
+
+
+def document_url(symbol: Symbol) -> str:
+    """The notified document itself on WTO Documents Online: ``G/TBT/N/TPKM/530/Add.1`` is the file
+    ``q:/G/TBT/N/TPKM530A1.pdf`` (member, number and suffix letters run together, as the WTO names its files);
+    '' for the 1995-2000 series, whose files are named otherwise."""
+    if symbol.notif_year or not symbol.member_code:
+        return ""
+    suffixes = "".join(f"{_FILE_SUFFIX[kind]}{number}" for kind, number in symbol.suffixes)
+    return f"{DOCUMENTS_ONLINE}q:/G/{symbol.area}/N/{symbol.member_code}{symbol.number}{suffixes}.pdf"
+
+
 def _normalise_text(text: str) -> str:
     return text.replace("／", "/").replace("．", ".").replace("\u3000", " ")
 

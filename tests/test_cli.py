@@ -9,6 +9,7 @@ import json
 from typer.testing import CliRunner
 
 from commands.cli import app
+from tbtwatch.settings import get_settings
 
 # Our own notices in the shapes the crawlers store (one Chinese, one English), then two bad lines.
 LINES = [
@@ -34,10 +35,15 @@ def test_import_search_show_export_round_trip(home, tmp_path):
     assert "notices.jsonl:4: notice not a symbol" in said
 
     found = json.loads(runner.invoke(app, ["search", "电池", "--json"]).output)
-    assert [h["symbol"] for h in found["hits"]] == ["G/TBT/N/VNM/9002"]  # a two-character Chinese word
+    assert {h["symbol"] for h in found["hits"]} == {"G/TBT/N/VNM/9002", "G/TBT/N/EU/9001"}  # and in English
+    assert "battery" in found["also_searched"]
+    literal = json.loads(runner.invoke(app, ["search", "电池", "--json", "--no-expand"]).output)
+    assert [h["symbol"] for h in literal["hits"]] == ["G/TBT/N/VNM/9002"]  # a two-character Chinese word
     stemmed = json.loads(runner.invoke(app, ["search", "battery", "--member", "EU", "--json"]).output)
     assert [h["symbol"] for h in stemmed["hits"]] == ["G/TBT/N/EU/9001"]
-    elsewhere = runner.invoke(app, ["search", "battery", "--member", "VNM", "--json"]).output
+    chinese_only = runner.invoke(app, ["search", "battery", "--member", "VNM", "--json"]).output
+    assert [h["symbol"] for h in json.loads(chinese_only)["hits"]] == ["G/TBT/N/VNM/9002"]  # its 锂电池
+    elsewhere = runner.invoke(app, ["search", "battery", "--member", "VNM", "--json", "--no-expand"]).output
     assert json.loads(elsewhere)["total"] == 0
 
     shown = runner.invoke(app, ["show", "G/TBT/N/EU/9001"])
@@ -51,3 +57,38 @@ def test_import_search_show_export_round_trip(home, tmp_path):
     lines = runner.invoke(app, ["export", "--since", "2025-07-22"]).output.splitlines()
     assert [json.loads(line)["symbol"] for line in lines] == ["G/TBT/N/VNM/9002"]
     assert runner.invoke(app, ["export", "--format", "xml"]).exit_code != 0
+
+
+def test_search_by_level_and_product_line_shows_the_level(home, tmp_path):
+    from archive import open_store
+
+    runner = CliRunner()
+    source = tmp_path / "notices.jsonl"
+    source.write_text("\n".join(LINES[:2]) + "\n", encoding="utf-8")
+    assert runner.invoke(app, ["import", str(source)]).exit_code == 0
+    store = open_store(get_settings())
+    store.put_assessments([{"symbol": "G/TBT/N/EU/9001", "notice_hash": store.get("G/TBT/N/EU/9001").content_hash(),
+                            "level": "high", "relevant": True, "reasons": [], "hs_inferred": [],
+                            "product_lines": [{"id": "batteries", "score": 0.9, "evidence": []}]}])
+    found = json.loads(runner.invoke(app, ["search", "--level", "high", "--line", "batteries", "--json"]).output)
+    assert [h["symbol"] for h in found["hits"]] == ["G/TBT/N/EU/9001"]
+    assert json.loads(runner.invoke(app, ["search", "--level", "low", "--json"]).output)["total"] == 0
+    table = runner.invoke(app, ["search", "--line", "batteries"], env={"COLUMNS": "200"}).output
+    assert "level" in table and "high" in table
+
+
+def test_import_refuses_wrong_types_and_unknown_members_by_line(home, tmp_path):
+    runner = CliRunner()
+    source = tmp_path / "typed.jsonl"
+    source.write_text("\n".join([
+        json.dumps({"symbol": "G/TBT/N/XXX/1", "title": 5}),
+        json.dumps({"symbol": "G/TBT/N/USA/9", "title": "Chargers", "hs_codes": "8504"}),
+        LINES[0],
+    ]) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["import", str(source)])
+    said = " ".join(result.output.split())
+    assert "typed.jsonl:1: notice G/TBT/N/XXX/1: title: expected text, got int 5" in said
+    assert "member XXX of G/TBT/N/XXX/1 is not in config/members.yaml" in said
+    assert "typed.jsonl:2: notice G/TBT/N/USA/9: hs_codes: expected a list of texts" in said
+    assert said.index("typed.jsonl:2") < said.index("1 new")  # the errors, then the summary
+    assert "2 bad lines skipped" in said

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from commands import orchestration, pipeline
 from commands.cli import app
+from crawlers.sources import load_sources
 from tbtwatch.settings import get_settings, load_settings
 
 
@@ -109,9 +110,12 @@ def test_digest_is_written_sent_once_and_names_failed_sources(home, monkeypatch,
         assert first.status == pipeline.DONE, first.summary
         assert first.counts["sent"] == 1 and len(received) == 1
         path = first.outputs["digest"]
-        assert path.endswith("digest-2025-07-22.html") and "cn_wzisps" in open(path, encoding="utf-8").read()
+        written = open(path, encoding="utf-8").read()
+        assert path.endswith("digest-2025-07-22.html") and "cn_wzisps" not in written  # named by title
+        assert load_sources()["cn_wzisps"].title in written
         again = pipeline.make_digest(get_settings(), day, ["cn_wzisps"])
         assert again.counts["sent"] == 0 and len(received) == 1
+        assert again.outputs["digest"] == path  # the same facts: the same version
     finally:
         controller.stop()
 
@@ -124,6 +128,10 @@ def test_daily_offline_runs_every_available_stage_and_says_where_outputs_went(ho
         assert stage in result.output
     assert "archive.sqlite3" in result.output and "digest-2025-07-22.html" in result.output
     assert "tbtwatch serve" in result.output
+    # nothing is hard-wrapped mid-phrase: each source's line and each stage's summary is one line
+    assert any(line.startswith("  ok     eping_api: nothing found; skipped") and "TBTWATCH_EPING_API_KEY" in line
+               for line in result.output.splitlines())
+    assert any(line.startswith("digest    done: ") and "sent" in line for line in result.output.splitlines())
     from archive.sqlite_store import SqliteStore
 
     assert SqliteStore(get_settings().archive_db).count() > 0

@@ -7,10 +7,11 @@ from functools import cached_property
 
 from fastapi import HTTPException, Request
 
-from archive.base import NoticeStore
+from archive.base import Facet, NoticeStore
 from alerts.validation import Vocabulary
 from tbtwatch.model import Notice
 from tbtwatch.symbols import SymbolError, normalise_symbol
+from webapp.objectives import MergedFacet, load_objectives
 from webapp.users import Users
 
 
@@ -42,6 +43,10 @@ class Resources(Vocabulary):
         if notice is None:
             raise HTTPException(404, f"{symbol} is not in the archive")
         return notice
+
+    def objectives(self, facets: list[Facet], lang: str) -> list[MergedFacet]:
+        """The objective facet merged across languages and wordings, named in ``lang``."""
+        return load_objectives(self.settings.paths.objectives).merge(facets, lang)
 
     def hs_label(self, code: str) -> str:
         return self.nomenclature.description(code) if self.nomenclature else ""

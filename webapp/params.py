@@ -69,14 +69,14 @@ class SearchParams:
         self.objective, self.level, self.since, self.until, self.open, self.sort = (
             objective, level, since, until, open, sort)
 
-    def query(self, *, limit: int = 20, offset: int = 0, facets: bool = False,
-              today: dt.date | None = None) -> SearchQuery:
-        """The checked query; raises ``QueryError`` naming the first bad parameter."""
+    def query(self, *, today: dt.date, limit: int = 20, offset: int = 0, facets: bool = False) -> SearchQuery:
+        """The checked query; raises ``QueryError`` naming the first bad parameter. ``today``: the settings' day
+        (``Settings.today``), which ``open`` is about."""
         open_now = parse_flag("open", self.open)
         return build_query(text=self.q, areas=self.area, members=self.member, hs_prefixes=self.hs,
                            product_lines=self.line, objectives=self.objective, levels=self.level,
                            since=parse_day("since", self.since), until=parse_day("until", self.until),
-                           open_on=(today or dt.date.today()) if open_now else None, sort=self.sort or "relevance",
+                           open_on=today if open_now else None, sort=self.sort or "relevance",
                            limit=limit, offset=offset, facets=facets)
 
     @property

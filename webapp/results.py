@@ -14,7 +14,9 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 
+from alerts.grouping import Group
 from archive.base import Facet, Hit
+from archive.thesaurus import also_searched
 from webapp.deps import Resources
 from webapp.paging import Cursor, date_ordered, page_after
 from webapp.params import Paging, SearchParams
@@ -30,6 +32,7 @@ class ResultPage:
     offset: int | None  # None for a page after a cursor (its position in the set is not known)
     next_url: str | None
     facets: dict[str, list[Facet]] = field(default_factory=dict)
+    also_searched: list[str] = field(default_factory=list)  # the query's expansions, for the reader
 
     @property
     def headers(self) -> dict[str, str]:
@@ -53,7 +56,7 @@ def result_page(
     """Run the search for one page (raises ``QueryError`` for bad parameters, before anything is sent)."""
     limit, offset = paging.resolve()
     after = paging.cursor()
-    query = params.query(limit=limit, offset=offset, facets=facets)
+    query = params.query(today=res.settings.today(), limit=limit, offset=offset, facets=facets)
     if after is None:
         result = res.store.search(query)
         hits, total, found_facets = result.hits, result.total, result.facets
@@ -70,4 +73,22 @@ def result_page(
             if date_ordered(query)
             else next_url(request, base_url, offset=offset + limit, limit=limit)
         )
-    return ResultPage(hits, total, limit, None if after else offset, following, found_facets)
+    return ResultPage(hits, total, limit, None if after else offset, following, found_facets,
+                      also_searched(query.expansions))
+
+
+def one_per_joint_notification(hits: list[Hit], groups: dict[str, Group]) -> tuple[list[Hit], dict[str, Group]]:
+    """One result per text several members notified (a near-duplicate group, or one notice stored under each
+    of its ``symbols``): the lead's hit when it is on the page, else the first; with the group of every kept
+    hit, so it can say "also notified as ..."."""
+    kept: dict[str, Hit] = {}
+    shown: dict[str, Group] = dict(groups)
+    for hit in hits:
+        notice = hit.notice
+        group = groups.get(notice.symbol)
+        if group is None and len(notice.symbols) > 1:
+            group = shown[notice.symbol] = Group(notice.symbols[0], list(notice.symbols))
+        key = group.id if group else notice.symbol
+        if key not in kept or notice.symbol == key:
+            kept[key] = hit
+    return list(kept.values()), shown

@@ -1,4 +1,5 @@
-"""The Jinja2 environment: autoescaping everywhere, and the one filter that turns search marks into ``<mark>``."""
+"""The Jinja2 environment: autoescaping everywhere, the filter that turns search marks into ``<mark>``, and the
+one that shows Chinese text in simplified script in the Chinese interface."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from archive.base import MARK_END, MARK_START
+from tbtwatch.chinese import to_simplified
 from webapp.i18n import Translator, request_lang
 from webapp.security import LazyCsrfToken, current_user
 
@@ -19,10 +21,11 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 
 def highlight(text: str | None) -> Markup:
-    """Escape the (untrusted) text first, then turn the store's private-use marks into ``<mark>`` tags.
+    """Escape the (untrusted) text first, then turn the store's marks into ``<mark>`` tags.
 
-    The marks are single characters that escaping leaves alone and no tag can
-    contain, so the only markup in the result is ``<mark>``/``</mark>``. Marks that
+    The marks are random per-process tokens (``archive.base.MARK_START``) that
+    escaping leaves alone and crawled text cannot contain, so the only markup in
+    the result is ``<mark>``/``</mark>`` around the query's hits. Marks that
     touch are merged: a backend that highlights Chinese character by character
     (Elasticsearch's standard tokenizer on an English field) still shows 电池 as
     one marked word, not 电 and 池 apart.
@@ -52,7 +55,14 @@ def _environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["highlight"] = highlight
     env.filters["plain"] = plain
+    env.filters["script"] = script
     return env
+
+
+def script(text: str, lang: str) -> str:
+    """Crawled text as the interface shows it: simplified characters in the Chinese interface (Taiwanese
+    sources write traditional ones); unchanged in English."""
+    return to_simplified(text) if lang == "zh" else text
 
 
 templates = Jinja2Templates(env=_environment())

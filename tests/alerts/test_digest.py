@@ -36,49 +36,52 @@ def test_digest_for_a_known_day(store, group, smtp_server):
     assert path == settings.home / "digests" / "digest-2026-03-02.html"
     html = path.read_text(encoding="utf-8")
     assert "以下数据源今日采集失败，结果可能不完整: eping, tbt-sz" in html
-    # grouped by product line and level, highest level first; irrelevant SPS notice absent
-    order = [m.group(1) for m in re.finditer(r"<h2>产品线: ([^<(]+)", html)]
-    assert order == ["锂电池 ", "LED照明、灯具 ", "手机 "]
+    # the day's notices, highest level first, then the soonest cut-off; the irrelevant SPS notice absent
+    details = section(html, "<h2>通报详情")
+    assert re.findall(r'<a href="[^"]+">(G/TBT/N/[A-Z]+/\d+)</a> ·', details) == [
+        "G/TBT/N/EU/1100", "G/TBT/N/USA/2100", "G/TBT/N/KEN/1500"]
     assert "G/SPS/N/JPN/900" not in html
-    assert "G/TBT/N/CHN/800" not in section(html, "锂电池 <span")  # a month old: not the day's news
+    assert "G/TBT/N/CHN/800" not in details  # a month old: not the day's news
     # English original beside the Chinese translation
     assert "关于电动自行车锂离子电池安全的法规草案" in html
-    assert (
-        '<span class="original">原文: Draft Regulation on the safety of lithium-ion batteries for e-bikes'
-        in html
-    )
+    assert '<span class="original">原文: Draft Regulation on the safety of lithium-ion batteries for e-bikes' in html
     # the addendum of a notice under review is a follow-up, with the extended deadline
     followups = section(html, "评议中通报的补遗与修订")
     assert "G/TBT/N/EU/1000/Add.1" in followups and "评议中" in followups and "王工" in followups
     assert "2026-03-22" in followups
-    # counts by member, area, product line
-    counts = section(html, "<h2>统计")
-    for table in (
-        "<tr><th>成员</th><th>数量</th></tr>\n<tr><td>欧盟 (EU)</td><td>1</td></tr>",
-        "<tr><th>领域</th><th>数量</th></tr>\n<tr><td>TBT</td><td>3</td></tr>",
-        "<tr><th>产品线</th><th>数量</th></tr>",
-        "<tr><td>手机</td><td>1</td></tr>",
-    ):
-        assert table in counts
+    # counts by member, area, product line: one line each, after the notices
+    counts = section(html, "<h2>统计与趋势")
+    for line in ("<strong>成员</strong>: 欧盟 (EU) 1", "<strong>领域</strong>: TBT 3", "手机 1"):
+        assert line in counts
     # the trend chart: 12 weeks, this week's 3 relevant notices and the one from a month ago
-    chart = section(html, "<h2>近12周相关通报数量")
+    chart = counts
     assert chart.count("<rect ") == 12
     assert re.findall(r"<title>([\d-]+): (\d+)</title>", chart)[-1] == ("2026-02-24", "4")  # Add.1 counts too
     assert ": 1</title>" in chart  # CHN/800, four weeks earlier
-    # the review queue, deadline soonest first; new relevant notices entered it as "new"
+    # the review queue, highest level first, then the soonest cut-off; new relevant notices entered it as "new"
     queue = section(html, "<h2>评议队列")
     assert [m for m in re.findall(r">(G/TBT/N/[A-Z]+/\d+)<", queue)] == [
+        "G/TBT/N/EU/1100",
         "G/TBT/N/USA/2100",
         "G/TBT/N/EU/1000",
         "G/TBT/N/KEN/1500",
-        "G/TBT/N/EU/1100",
     ]
     assert reviews.get_review(settings, "G/TBT/N/EU/1100").status == "new"
     # emailed once to each working group address
     assert sorted(r.rcpt_tos[0] for r in smtp_server.messages) == ["wg2@example.org", "wg@example.org"]
-    run.build_digest(settings, DAY, failed_sources=[], store=store)
-    assert len(smtp_server.messages) == 2
-    assert "采集失败" not in path.read_text(encoding="utf-8")  # the file is rebuilt with today's facts
+    assert "收件人: wg@example.org, wg2@example.org" in html
+
+
+def test_a_sent_digest_is_kept_as_sent(store, group, smtp_server):
+    """A re-run that finds other facts (the failed source came back) writes a new version; the sent one stays."""
+    first = run.build_digest(group, DAY, failed_sources=["eping"], store=store)
+    sent = first.read_text(encoding="utf-8")
+    second = run.build_digest(group, DAY, failed_sources=[], store=store)
+    assert second.name == "digest-2026-03-02.v2.html" and first.read_text(encoding="utf-8") == sent
+    later = second.read_text(encoding="utf-8")
+    assert "采集失败" in sent and "采集失败" not in later and "第 2 版" in later
+    assert run.build_digest(group, DAY, failed_sources=[], store=store) == second  # the same facts: no v3
+    assert len(smtp_server.messages) == 2  # the version sent is the first, once to each address
 
 
 def test_weekly_summary_covers_seven_days(store, group, smtp_server):
@@ -89,7 +92,7 @@ def test_weekly_summary_covers_seven_days(store, group, smtp_server):
     assert (
         "G/TBT/N/EU/1100" in html
         and "G/TBT/N/USA/2100" in html
-        and "G/TBT/N/CHN/800" not in section(html, "<h2>产品线: 锂电池")
+        and "G/TBT/N/CHN/800" not in section(html, "<h2>通报详情")
     )
     run.build_weekly_summary(group, DAY + dt.timedelta(days=5), store=store)
     assert len(smtp_server.messages) == 2 and "周报" in smtp_server.messages[0].message["Subject"]
@@ -201,7 +204,7 @@ def test_digest_email_has_the_trend_as_a_table_too(store, group, smtp_server):
     """Some mail clients drop inline SVG: the e-mail also carries the 12 weekly counts as a table."""
     path = run.build_digest(group, DAY, store=store)
     mailed = smtp_server.messages[0].message.get_body(("html",)).get_content()
-    table = section(mailed, "<h2>近12周相关通报数量").split("</svg>", 1)[1]
+    table = section(mailed, "<h2>统计与趋势").split("</svg>", 1)[1]
     weeks = re.findall(r"<td>(\d\d-\d\d)</td>", table)
     counts = re.findall(r"<td>(\d+)</td>", table.split("</tr>", 1)[1])
     assert len(weeks) == 12 and weeks[-1] == "02-24" and counts[-1] == "4" and sum(map(int, counts)) == 6

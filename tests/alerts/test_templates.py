@@ -12,7 +12,7 @@ import pytest
 
 from alerts.context import (
     CountRow,
-    DigestGroup,
+    Headline,
     FilterView,
     JointEntry,
     MatchLine,
@@ -38,7 +38,7 @@ ENUMS = {
     ("NoticeItem", "level"): "level_",
     ("MatchLine", "kind"): "match_",
     ("MatchLine", "origin"): "hs_",
-    ("DigestGroup", "level"): "level_",
+    ("ReviewRow", "level"): "level_",
     ("CountRow", "dimension"): "count_",
     ("ReviewRow", "status"): "review_",
     ("NoticeItem", "review_status"): "review_",
@@ -77,7 +77,8 @@ def _fill(cls, tag: str, expectations: list[tuple[str, str]]):
             values[f.name] = True
             expectations.append((f"{cls.__name__}.{f.name}", labels()["en"][switches[f.name]]))
             continue
-        if f.name in {"days_left", "count", "reminder_days", "trend_max"}:
+        if f.name in {"days_left", "count", "reminder_days", "trend_max", "version", "new", "relevant", "high",
+                      "more_actions"}:
             values[f.name] = 4321
         elif f.name in {"x", "y", "height"}:
             values[f.name] = {"x": 1234, "y": 2345, "height": 3456}[f.name]
@@ -94,16 +95,20 @@ def _fill(cls, tag: str, expectations: list[tuple[str, str]]):
             values[f.name] = [_fill(Named, "p", expectations)]
         elif f.name == "line":
             values[f.name] = _fill(Named, "l", expectations)
-        elif f.name in {"items", "followups"}:
+        elif f.name in {"items", "followups", "details"}:
             values[f.name] = [_fill(NoticeItem, f"{f.name}-", expectations)]
-        elif f.name == "groups":
-            values[f.name] = [_fill(DigestGroup, "g", expectations)]
+        elif f.name in {"actions", "compliance"}:  # the digest's short lists show a few fields of its details
+            values[f.name] = values["details"]
+        elif f.name == "headline":
+            values[f.name] = _fill(Headline, "h", expectations)
         elif f.name == "counts":
             values[f.name] = [_fill(CountRow, "c", expectations)]
         elif f.name == "trend":
             values[f.name] = [_fill(TrendBar, "t", expectations)]
         elif f.name == "review_queue":
             values[f.name] = [_fill(ReviewRow, "r", expectations)]
+        elif f.name == "due_this_week":  # a few fields of rows of the queue
+            values[f.name] = values["review_queue"]
         elif f.name in {
             "reasons",
             "reasons_zh",
@@ -112,12 +117,14 @@ def _fill(cls, tag: str, expectations: list[tuple[str, str]]):
             "failed_sources",
             "filters",
             "joint_symbols",
+            "recipients",
         }:
             values[f.name] = [marker]
         else:
             values[f.name] = marker
-        nested = {"matches", "items", "followups", "groups", "counts", "trend", "review_queue", "joint", "product_lines",
-                  "line", "filters_summary", "include", "exclude"}
+        nested = {"matches", "items", "followups", "actions", "details", "compliance", "headline", "counts", "trend",
+                  "review_queue", "due_this_week", "joint", "product_lines", "line", "filters_summary", "include",
+                  "exclude"}
         if f.name not in nested:
             shown = values[f.name][0] if isinstance(values[f.name], list) else values[f.name]
             expectations.append((f"{cls.__name__}.{f.name}", str(shown)))
@@ -155,7 +162,9 @@ def test_html_escapes_crawled_text(kind):
         languages=["en"],
         items=[item],
         followups=[item],
-        groups=[DigestGroup(Named("toys", hostile, hostile), "low", [item])],
+        details=[item],
+        actions=[item],
+        compliance=[item],
         review_queue=[ReviewRow(symbol="G/TBT/N/KEN/1", title_en=hostile, notes=hostile)],
         failed_sources=[hostile],
         filters_summary=[FilterView(hostile, [MatchLine("keyword", hostile)])],
@@ -228,10 +237,11 @@ def _item(evidence, assessment=None, filters=None, **notice):
 
 
 def _parts(item) -> tuple[str, str, str]:
-    """(Chinese plain part, English plain part, HTML) of a bilingual alert carrying ``item``."""
-    _, text, html = render("alert", MessageContext(languages=["zh", "en"], items=[item]))
-    zh, en = text.split("New WTO notifications", 1)
-    return zh, en, html
+    """(Chinese plain part for a Chinese reader, English plain part for an English reader, both HTML parts) of
+    the bilingual alert carrying ``item``: each reader's language in full, the other as a short list after it."""
+    _, zh_first, zh_html = render("alert", MessageContext(languages=["zh", "en"], items=[item]))
+    _, en_first, en_html = render("alert", MessageContext(languages=["en", "zh"], items=[item]))
+    return zh_first.split("In English: ", 1)[0], en_first.split("中文摘要: ", 1)[0], zh_html + en_html
 
 
 def test_one_level_line_the_readers_minimum_the_notices_level_once():
@@ -259,7 +269,7 @@ def test_chinese_parts_word_hs_origins_markets_and_lines_in_chinese():
         Evidence("area", "TBT"),
     ]
     assessment = {"product_lines": [{"id": "toys", "score": 1.0}, {"id": "batteries", "score": 0.5}],
-                  "hs_given": ["850610"], "hs_inferred": [{"code": "950300", "score": 0.72}]}
+                  "hs_given": ["850610"], "hs_inferred": [{"code": "950300", "score": 0.72, "shown": True}]}
     zh, en, html = _parts(_item(evidence, assessment))
     assert """匹配依据:
   - HS编码 8506: 850610, 850680 (通报成员给出)
@@ -311,8 +321,7 @@ def test_follow_ups_name_their_base_notification_in_each_language():
 
 def test_chinese_parts_show_the_chinese_reasons_when_the_assessment_has_them():
     both = NoticeItem(symbol="G/TBT/N/EU/1", reasons=["EU market weight 1.0"], reasons_zh=["欧盟市场权重 1.0"])
-    _, text, html = render("alert", MessageContext(languages=["zh", "en"], items=[both]))
-    zh, en = text.split("New WTO notifications", 1)
+    zh, en, html = _parts(both)
     assert "  - 欧盟市场权重 1.0" in zh and "EU market weight" not in zh
     assert "  - EU market weight 1.0" in en and "欧盟市场权重" not in en
     assert "<li>欧盟市场权重 1.0</li>" in html and "<li>EU market weight 1.0</li>" in html

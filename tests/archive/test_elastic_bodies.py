@@ -16,7 +16,7 @@ import pytest
 from archive import es_bodies as bodies
 from archive.base import FACET_FIELDS, MARK_END, MARK_START
 from archive.query import build_query
-from archive.text import parse_query
+from archive.text import expanded, parse_query
 from tbtwatch.model import notice_from_dict
 from tbtwatch.settings import get_settings
 
@@ -201,3 +201,15 @@ def test_paging_past_the_result_window_is_a_query_error(unreachable_store):
 
     with pytest.raises(QueryError, match="first 10,000"):
         unreachable_store.search(build_query(limit=100, offset=9_950))
+
+
+def test_an_expanded_term_matches_any_phrasing_or_hs_heading_as_in_sqlite():
+    q = build_query(text="电池 -玩具")
+    body = bodies.search(q, expanded(parse_query(q.text), q.expansions))
+    [must] = body["query"]["bool"]["must"]
+    phrases = [c["multi_match"]["query"] for c in must["bool"]["should"] if "multi_match" in c]
+    assert phrases[0] == "电池" and "battery" in phrases and must["bool"]["minimum_should_match"] == 1
+    hs = [s["term"] for c in must["bool"]["should"] if "bool" in c for s in c["bool"]["should"]]
+    assert {"hs4": "8507"} in hs
+    [excluded] = body["query"]["bool"]["must_not"]
+    assert excluded["multi_match"]["query"] == "玩具"  # an exclusion excludes only what was typed

@@ -121,8 +121,8 @@ def test_an_archive_with_the_old_search_layout_is_rebuilt_on_open(store, tmp_pat
         CREATE VIRTUAL TABLE notices_fts USING fts5 (title, products, description, translations);""")
     conn.close()
     reopened = SqliteStore(tmp_path / "archive.sqlite3")
-    assert symbols(reopened.search(build_query(text="玩具"))) == ["G/TBT/N/CHN/1"]
-    assert reopened.search(build_query(text="toys")).total == 1
+    assert symbols(reopened.search(build_query(text="玩具", expand=False))) == ["G/TBT/N/CHN/1"]
+    assert reopened.search(build_query(text="toys", expand=False)).total == 1
     reopened.upsert([make("G/TBT/N/USA/1")])
     # the rebuilt index starts a new epoch: the facet columns reload rather than add to the old ones
     assert facet(reopened.search(build_query(facets=True)), "member") == {"EU": 1, "CHN": 1, "USA": 1}

@@ -87,7 +87,7 @@ def test_iter_notices_by_date_range(filled):
 
 
 def test_english_search_stems_and_highlights(filled):
-    result = filled.search(build_query(text="battery"))
+    result = filled.search(build_query(text="battery", expand=False))
     assert symbols(result) == [BATTERY.symbol]
     title = result.hits[0].highlights["title"]
     assert f"{MARK_START}batteries{MARK_END}" in title
@@ -95,7 +95,29 @@ def test_english_search_stems_and_highlights(filled):
 
 @pytest.mark.parametrize("query", ["玩具", "电池", "锂电池", "电动玩具"])
 def test_chinese_search_finds_two_character_and_longer_words(filled, query):
-    assert symbols(filled.search(build_query(text=query))) == [TOY_ZH.symbol]
+    assert symbols(filled.search(build_query(text=query, expand=False))) == [TOY_ZH.symbol]
+
+
+def test_search_across_languages(filled):
+    """A Chinese word finds the English notice and an English word the Chinese one, through the catalogue's
+    bilingual terms; the expansion is part of the query, for the reader to see."""
+    toys = build_query(text="玩具")
+    assert "Toys" in toys.expansions[0].phrases
+    assert BATTERY.symbol not in symbols(filled.search(toys))
+    battery = build_query(text="battery")
+    assert "电池" in battery.expansions[0].phrases
+    assert set(symbols(filled.search(battery))) == {BATTERY.symbol, TOY_ZH.symbol}  # 锂电池 in the Chinese text
+    assert set(symbols(filled.search(build_query(text="电池")))) == {BATTERY.symbol, TOY_ZH.symbol}
+    assert symbols(filled.search(build_query(text="battery -玩具"))) == [BATTERY.symbol]  # exclusions as typed
+
+
+def test_an_hs_name_finds_the_notices_carrying_its_code(store):
+    coded = make("G/TBT/N/KOR/1", title="Safety criteria for rechargeable storage units", hs_codes=["850760"])
+    store.upsert([coded])
+    query = build_query(text="蓄电池")
+    assert "8507" in query.expansions[0].hs
+    assert symbols(store.search(query)) == [coded.symbol]
+    assert symbols(store.search(build_query(text="蓄电池", expand=False))) == []
 
 
 def test_phrase_and_exclusion(filled):

@@ -98,7 +98,7 @@ def test_unknown_key_is_refused_with_the_known_keys(tmp_path):
 
 def test_unknown_section_is_refused(tmp_path):
     path = _toml(tmp_path, "[mail]\nhost = \"x\"\n")
-    with pytest.raises(SettingsError, match=r"unknown section \[mail\]; known sections: paths, archive, smtp"):
+    with pytest.raises(SettingsError, match=r"unknown section \[mail\]; known sections: general, paths, archive, smtp"):
         load_settings(config_file=path, environ={})
     with pytest.raises(SettingsError, match=r"unknown section \[debug\]"):
         load_settings(config_file=_toml(tmp_path, "debug = true\n"), environ={})

@@ -9,7 +9,7 @@ from nlp.model_cache import cached_model, fingerprint
 
 
 def _model() -> HeadingModel:
-    return HeadingModel([TrainingText(np.array([1, 2], np.uint64), ("8507",), (), 1.0, entry=True)], ["8507"],
+    return HeadingModel([TrainingText(np.array([1 << 40, 1 << 41], np.uint64), ("8507",), (), 1.0, entry=True)], ["8507"],
                         mix=MixSettings(max_df_share=1.0))
 
 
@@ -23,7 +23,7 @@ def test_a_model_is_built_once_then_loaded(tmp_path):
     first = cached_model(tmp_path, "k1", build)
     second = cached_model(tmp_path, "k1", build)
     assert len(built) == 1 and second.headings == first.headings == ["8507"]
-    assert second.rank([second.feature_ids(np.array([1], np.uint64))])[0][0][0] == "8507"
+    assert second.rank([second.feature_ids(np.array([1 << 40], np.uint64))])[0][0][0] == "8507"
 
 
 def test_a_corrupt_file_is_rebuilt_not_an_error(tmp_path):

@@ -6,7 +6,6 @@ time budget); tests that change state use symbols or addresses of their own.
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 
@@ -61,11 +60,6 @@ def client(app):
 
 # -- a real browser against a real server (used by the browser tests of several modules) ----------------
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
 @pytest.fixture(scope="module")
 def server(app):
     import uvicorn
@@ -83,17 +77,6 @@ def server(app):
     yield f"http://127.0.0.1:{port}"
     srv.should_exit = True
     thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium; `make test` does it as root)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python client is not installed")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

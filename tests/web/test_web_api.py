@@ -17,13 +17,14 @@ def symbols(body: dict) -> list[str]:
 
 def test_search_english_with_highlights_and_paging(client):
     body = client.get("/api/search", params={"q": "battery", "limit": 2}).json()
-    assert body["total"] == 3  # the regulation, its addendum, the charger notice
+    assert body["total"] == 4  # the regulation, its addendum, the charger notice, the Chinese toy (锂电池)
+    assert body["also_searched"] == ["电池", "蓄电器", "HS 8506"]
     assert len(body["hits"]) == 2 and body["offset"] == 0
     assert body["next"] and "offset=2" in body["next"]
     following = client.get(body["next"]).json()
     assert following["next"] is None
     assert set(symbols(body)) | set(symbols(following)) == {"G/TBT/N/EU/1132", "G/TBT/N/EU/1132/Add.1",
-                                                            "G/TBT/N/USA/2034"}
+                                                            "G/TBT/N/USA/2034", "G/TBT/N/CHN/1900"}
     hit = client.get("/api/search", params={"q": "passport"}).json()["hits"][0]
     assert "passport" in hit["highlights"]["description"]
     assert MARK_START not in hit["highlights"]["description"] and MARK_END not in hit["highlights"]["description"]
@@ -34,8 +35,9 @@ def test_search_english_with_highlights_and_paging(client):
                                               ("护照", ["G/TBT/N/EU/1132"])])
 def test_search_chinese(client, query, expected):
     found = symbols(client.get("/api/search", params={"q": query}).json())
-    if expected is None:  # both the Chinese toy standard and the EU regulation's Chinese translation
-        assert set(found) == {"G/TBT/N/CHN/1900", "G/TBT/N/EU/1132"}
+    if expected is None:  # the Chinese toy standard, the EU regulation's translation, and in English its
+        # addendum and the charger notice ("battery" from the catalogue)
+        assert set(found) == {"G/TBT/N/CHN/1900", "G/TBT/N/EU/1132", "G/TBT/N/EU/1132/Add.1", "G/TBT/N/USA/2034"}
     else:
         assert found == expected
 
@@ -73,7 +75,7 @@ def test_facets(client):
     assert facets["hs_chapter"] == {"85": 2, "95": 1}
     assert facets["level"] == {"high": 1, "medium": 1}
     with_facets = client.get("/api/search", params={"q": "battery", "facets": "true"}).json()
-    assert {f["value"] for f in with_facets["facets"]["member"]} == {"EU", "USA"}
+    assert {f["value"] for f in with_facets["facets"]["member"]} == {"EU", "USA", "CHN"}
 
 
 def test_notice_with_assessment_history_and_review(client):

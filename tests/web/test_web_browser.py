@@ -20,9 +20,10 @@ pytestmark = pytest.mark.slow
 
 def test_search_in_english_with_highlights(page):
     page.goto("/search?q=battery")
-    assert page.inner_text("#total") == "3 results"
+    assert page.inner_text("#total") == "4 results"  # with the Chinese toy standard (锂电池供电玩具)
+    assert page.inner_text("#also-searched") == "also searched: 电池, 蓄电器, HS 8506"
     marks = page.locator("mark").all_inner_texts()
-    assert marks and all(m.lower().startswith("batter") for m in marks)
+    assert marks and all(m.lower().startswith("batter") or m == "电池" for m in marks)
 
 
 def test_search_in_chinese_from_the_home_page(page):
@@ -58,7 +59,8 @@ def test_export_csv_download(page):
     download = info.value
     text = download.path().read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [r["symbol"] for r in rows] == ["G/TBT/N/USA/2034", "G/TBT/N/EU/1132/Add.1", "G/TBT/N/EU/1132"]
+    assert [r["symbol"] for r in rows] == ["G/TBT/N/USA/2034", "G/TBT/N/EU/1132/Add.1", "G/TBT/N/CHN/1900",
+                                           "G/TBT/N/EU/1132"]
     assert download.suggested_filename.endswith(".csv")
 
 
@@ -124,3 +126,14 @@ def test_a_script_in_a_notice_title_stays_text(page):
         assert page.locator("main img").count() == 0, url
     page.goto("/notices/G/TBT/N/USA/2034")
     assert page.inner_text("h3.notice-title") == XSS_TITLE
+
+
+def test_the_api_documentation_works_offline(page, server):
+    """Swagger UI from the app's own files (no CDN request leaves 127.0.0.1), listing the API's operations."""
+    requested = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto("/api/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=10000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert "/api/search" in paths and any(p.startswith("/api/notices/") for p in paths)
+    assert requested and all(url.startswith(server) for url in requested)

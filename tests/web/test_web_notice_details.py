@@ -68,10 +68,9 @@ def test_search_hits_show_their_group_with_one_lookup_per_page(client, monkeypat
         monkeypatch.setattr(NoticeGroups, name, counted)
     page = client.get("/search", params={"q": "toothbrushes", "lang": "en"}).text
     assert calls["groups_of"] == 1 and calls["group_of"] == 0
-    hits = page.split('<article class="hit">')[1:]
-    assert len(hits) == 2 and all("Also notified as" in h for h in hits)
-    by_symbol = {h[h.index('href="/notices/') + 15:h.index('">')]: h for h in hits}
-    assert f'href="/notices/{UGA}"' in by_symbol[KEN] and "reviewed under" in by_symbol[UGA]
+    [hit] = page.split('<article class="hit">')[1:]  # one text, one result: the group's lead
+    assert f'href="/notices/{KEN}"' in hit and "Also notified as" in hit and f'href="/notices/{UGA}"' in hit
+    assert 'id="folded"' in page
     battery = client.get("/search", params={"q": "battery"}).text
     assert "notice-group" not in battery
     assert client.get("/search", params={"q": "nothingmatchesthis"}).status_code == 200  # no hits, no look-up
@@ -126,3 +125,18 @@ def test_group_in_a_browser_from_search_to_the_copy(page):
     assert KEN in page.inner_text(".notice-group")
     page.goto("/notices/G/TBT/N/CHN/1900")
     assert day(70) <= page.inner_text("#internal-cutoff")[:10] < day(80)
+
+
+def test_a_notice_stored_under_each_joint_symbol_is_one_result(client, web_settings):
+    """A source that lists several symbols for one text (the store keeps a copy under each): one search hit."""
+    from archive.sqlite_store import SqliteStore
+    from tbtwatch.model import notice_from_dict
+
+    joint = ["G/TBT/N/BDI/77", "G/TBT/N/RWA/77", "G/TBT/N/TZA/77"]
+    SqliteStore(web_settings.archive_db).upsert([
+        notice_from_dict({"symbol": s, "symbols": joint, "distribution_date": day(-2),
+                          "title": "EAC draft standard for motorcycle helmets"}) for s in joint])
+    page = client.get("/search", params={"q": "helmets", "lang": "en"}).text
+    hits = page.split('<article class="hit">')[1:]
+    assert len(hits) == 1 and "Also notified as" in hits[0]
+    assert all(f'href="/notices/{s}"' in hits[0] for s in joint)

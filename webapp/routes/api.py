@@ -63,10 +63,10 @@ def api_search(request: Request, response: Response, params: Annotated[SearchPar
     if format == "csv":
         text = "".join(csv_rows(iter(page.hits), base_url, bom=page.offset == 0))
         return Response(text, media_type="text/csv; charset=utf-8", headers={
-            **page.headers, "content-disposition": f'attachment; filename="{export_filename("csv")}"'})
+            **page.headers, "content-disposition": f'attachment; filename="{export_filename("csv", res.settings.today())}"'})
     response.headers.update(page.headers)
     body = {"total": page.total, "offset": page.offset, "limit": page.limit, "next": page.next_url,
-            "hits": [hit_json(h, base_url) for h in page.hits]}
+            "also_searched": page.also_searched, "hits": [hit_json(h, base_url) for h in page.hits]}
     if facets:
         body["facets"] = {name: [{"value": f.value, "count": f.count} for f in values]
                           for name, values in page.facets.items()}
@@ -76,7 +76,7 @@ def api_search(request: Request, response: Response, params: Annotated[SearchPar
 @router.get("/facets", responses=ERRORS)
 def api_facets(params: Annotated[SearchParams, Depends()], res: Annotated[Resources, Depends(resources)]):
     """Facet counts (member, area, HS chapter, objective, year, level, product line) of the matching set."""
-    result = res.store.search(params.query(limit=1, facets=True))
+    result = res.store.search(params.query(today=res.settings.today(), limit=1, facets=True))
     return {"total": result.total, "facets": {name: [{"value": f.value, "count": f.count} for f in values]
                                               for name, values in result.facets.items()}}
 
@@ -119,13 +119,15 @@ class SubscriptionOut(BaseModel):
                                                                      "(10 a minute); see Retry-After"}},
              dependencies=[Depends(rate_limited("subscribe"))])
 def api_subscribe(body: SubscriptionIn, background: BackgroundTasks, res: Annotated[Resources, Depends(resources)]):
-    """Subscribe an address; a new address gets a confirmation link by email and stays pending until it is used."""
+    """Subscribe an address: a message with a confirmation link goes to it, and nothing changes until the link
+    is used (a new address stays pending; a subscribed address keeps its filters and settings). The answer is
+    the same for every address (``status`` pending, ``confirmation_sent`` true), so it tells nobody whether an
+    address subscribes."""
     try:
-        result = sign_up(res, background, **body.model_dump())
+        address = sign_up(res, background, **body.model_dump())
     except SubscriptionError as exc:
         raise HTTPException(400, str(exc)) from None
-    return SubscriptionOut(email=result.subscriber.email, status=result.subscriber.status,
-                           confirmation_sent=result.needs_confirmation)
+    return SubscriptionOut(email=address, status="pending", confirmation_sent=True)
 
 
 @router.get("/hs", responses={**ERRORS, 503: {"model": Problem}})

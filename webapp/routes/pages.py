@@ -14,12 +14,13 @@ from alerts.context import safe_links
 from alerts.grouping import NoticeGroups
 from archive.base import QueryError, SearchResult
 from archive.query import MAX_LIMIT
+from archive.thesaurus import also_searched
 from webapp import stats
 from webapp.deadlines import Deadlines
 from webapp.deps import Resources, resources
 from webapp.exports import EXPORT_MAX, csv_rows, export_filename, iter_hits, json_lines
 from webapp.params import Paging, SearchParams, parse_int
-from webapp.results import next_url
+from webapp.results import next_url, one_per_joint_notification
 from webapp.security import csrf_protect, current_user
 from webapp.templating import render
 
@@ -34,26 +35,28 @@ def home(request: Request, res: Annotated[Resources, Depends(resources)]):
     from archive.query import build_query
 
     recent = res.store.search(build_query(sort="date", limit=RECENT))
-    open_now = res.store.search(build_query(open_on=dt.date.today(), limit=1)).total
+    open_now = res.store.search(build_query(open_on=res.settings.today(), limit=1)).total
     return render(request, "home.html", {"recent": recent, "open_now": open_now, "res": res})
 
 
 @router.get("/search")
 def search_page(request: Request, params: Annotated[SearchParams, Depends()], paging: Annotated[Paging, Depends()],
                 res: Annotated[Resources, Depends(resources)]):
-    error, result, limit, offset = None, SearchResult(0, []), PAGE_SIZE, 0
+    error, result, limit, offset, also = None, SearchResult(0, []), PAGE_SIZE, 0, []
     try:
         limit, offset = paging.resolve(PAGE_SIZE)
-        result = res.store.search(params.query(limit=limit, offset=offset, facets=True))
+        query = params.query(today=res.settings.today(), limit=limit, offset=offset, facets=True)
+        result, also = res.store.search(query), also_searched(query.expansions)
     except QueryError as exc:
         error = str(exc)
     page = offset // limit + 1
     pages = max(1, -(-result.total // limit))
     symbols = [h.notice.symbol for h in result.hits]
     groups = NoticeGroups(res.settings).groups_of(symbols) if symbols else {}  # one look-up for the page
+    hits, groups = one_per_joint_notification(result.hits, groups)
     return render(request, "search.html", {
-        "params": params, "result": result, "error": error, "page": page, "pages": pages, "limit": limit,
-        "groups": groups, "res": res, "levels": ("high", "medium", "low", "none")},
+        "params": params, "result": result, "hits": hits, "folded": len(result.hits) - len(hits), "error": error, "page": page, "pages": pages, "limit": limit,
+        "groups": groups, "res": res, "levels": ("high", "medium", "low", "none"), "also_searched": also},
         status_code=400 if error else 200)
 
 
@@ -64,11 +67,11 @@ def export_response(request: Request, res: Resources, params: SearchParams, fmt:
     ``EXPORT_MAX`` gets a ``Link: rel="next"`` to the rest (``offset``: use the API's date-ordered
     pages to walk a large set while notices arrive).
     """
-    query = params.query(limit=MAX_LIMIT, offset=offset)
+    query = params.query(today=res.settings.today(), limit=MAX_LIMIT, offset=offset)
     total = res.store.search(dataclasses.replace(query, limit=1, offset=0)).total
     base_url = res.settings.alerts.base_url
     headers = {"x-total-count": str(total),
-               "content-disposition": f'attachment; filename="{export_filename(fmt)}"'}
+               "content-disposition": f'attachment; filename="{export_filename(fmt, res.settings.today())}"'}
     if total > offset + EXPORT_MAX:
         headers["link"] = f'<{next_url(request, base_url, offset=offset + EXPORT_MAX)}>; rel="next"'
     hits = iter_hits(res.store, query, EXPORT_MAX)
@@ -99,12 +102,12 @@ def notice_page(request: Request, symbol: str, res: Annotated[Resources, Depends
         "links": safe_links(notice.urls), "review": reviews.get_review(settings, symbol),
         "deadline": Deadlines(settings, res.store).of(notice), "group": NoticeGroups(settings).group_of(symbol),
         "review_log": reviews.review_log(settings, symbol) if logged_in else [], "statuses": reviews.STATUSES,
-        "res": res, "today": dt.date.today()})
+        "res": res, "today": res.settings.today()})
 
 
 @router.get("/stats")
 def stats_page(request: Request, res: Annotated[Resources, Depends(resources)]):
-    today = dt.date.today()
+    today = res.settings.today()
     months = stats.monthly(res.store, today, STATS_MONTHS)
     since = months[0].start
     open_total, open_members, closing = stats.open_for_comment(res.store, today)

@@ -44,7 +44,7 @@ def review_queue(request: Request, user: Annotated[str, Depends(require_user)],
     for review in reviews.list_reviews(res.settings):
         counts[review.status] += 1
     return render(request, "review.html", {"rows": rows, "status": status, "counts": counts,
-                                           "statuses": reviews.STATUSES, "today": dt.date.today(), "res": res})
+                                           "statuses": reviews.STATUSES, "today": res.settings.today(), "res": res})
 
 
 @router.post("/review/{symbol:path}")
