@@ -13,6 +13,7 @@ import datetime as dt
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 
@@ -291,7 +292,7 @@ class Classifier:
     def _domestic(self, notice: Notice) -> bool:
         """Notified by one of our own members (settings: analysis.own_members), alone or jointly."""
         own = self.own_members
-        return bool(own) and any(parse_symbol(s).member_code in own for s in notice.symbols or [notice.symbol])
+        return bool(own) and any(_member_code(s) in own for s in notice.symbols or [notice.symbol])
 
     def _chapter_named(self, notice: Notice) -> str | None:
         """The HS chapter whose title a products field (in any language) is, if one is."""
@@ -306,7 +307,7 @@ class Classifier:
         (one text under several members' symbols) is as urgent as its biggest market."""
         best = self._member(notice)
         for symbol in notice.symbols:
-            code = parse_symbol(symbol).member_code
+            code = _member_code(symbol)
             if code and code != notice.member_code:
                 other = self._member_by_code(code)
                 if other[1] is not None and (best[1] is None or other[1] > best[1]):
@@ -329,6 +330,12 @@ class Classifier:
             self._members[key] = ((Named(member.name_en, member.name_zh), member.weight) if member
                                   else (Named(key), None))
         return self._members[key]
+
+
+@lru_cache(maxsize=65536)
+def _member_code(symbol: str) -> str:
+    """The member code of a (valid, normalised) symbol; cached: every notice asks for its own and its group's."""
+    return parse_symbol(symbol).member_code or ""
 
 
 def _combine(strengths: Iterable[float]) -> float:
