@@ -132,7 +132,8 @@ def test_a_failing_source_does_not_stop_the_others_and_the_digest_names_it(world
     assert stored, "the other sources' notices were not stored"
     assert not any(n.source == "cn_wzisps" for n in stored)
     digest = _digest_html(settings)
-    assert 'class="warn"' in digest and "cn_wzisps" in digest.split('class="warn"', 1)[1].split("</p>", 1)[0]
+    warning = digest.split('class="warn"', 1)[1].split("</p>", 1)[0]
+    assert "Wenzhou TBT/SPS early-warning platform" in warning and "cn_wzisps" not in warning  # by its title
     digests = [m for rcpts, m in inbox.messages if GROUP in rcpts]
     assert len(digests) == 1, "the working group should get exactly one digest"
     assert server.requests, "the replay server saw no request"
