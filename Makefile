@@ -10,7 +10,7 @@ export AIRFLOW__CORE__PARALLELISM := 4
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: setup demo run test bench lock browser clean
+.PHONY: setup demo run test bench lock browser loadtool clean
 
 ## setup: create .venv with the pinned stack (requirements.lock) and the project; quick when nothing changed
 setup: $(VENV)/.installed
@@ -50,8 +50,14 @@ browser:
 test: setup browser
 	$(PY) -m pytest -q
 
+## loadtool: Debian's wrk, the load generator of the web benchmark (bench/bench_web_load.py)
+loadtool:
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		(apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null 2>&1)) ; } || \
+		echo "wrk not installed: the web load benchmark will stop with that reason"
+
 ## bench: the benchmarks under bench/ (figures printed and saved to $(TBTWATCH_HOME)/bench/latest.json)
-bench: setup
+bench: setup loadtool
 	$(PY) -m bench
 
 clean:

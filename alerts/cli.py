@@ -1,6 +1,6 @@
 """``tbtwatch subscribe / unsubscribe / subscriptions / alerts / digest / review / remind``.
 
-Registered at the end of ``tbtwatch/cli.py``. Only typer and rich are imported
+Registered at the end of ``commands/cli.py``. Only typer and rich are imported
 at module level; the alerts package loads inside each command.
 """
 

@@ -442,7 +442,7 @@ def notice_item(
         hs_inferred=[
             f"{h['code']} ({float(h.get('score', 0)):.2f})"
             for h in assessment.get("hs_inferred", [])
-            if h["code"] not in given
+            if h.get("shown") and h["code"] not in given  # only what the classifier is confident of
         ],
         notice_url=notice_url(base_url, notice.symbol),
         document_url=document_url(parse_symbol(notice.symbol)),

@@ -10,8 +10,8 @@ cover is counted by weekends alone, with a warning, so a missing year is seen
 rather than silently wrong.
 
 A final date written relative to the notification ("60 days from
-notification", 通报后60天) is turned into a date by the crawlers' own
-``crawlers.dates.deadline_from``; ``cutoff_for`` accepts that text too.
+notification", 通报后60天) is turned into a date by the core's
+``tbtwatch.dates.deadline_from``; ``cutoff_for`` accepts that text too.
 """
 
 from __future__ import annotations
@@ -22,17 +22,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
-from crawlers.dates import deadline_from
-from tbtwatch.settings import Settings
+from tbtwatch.configfile import ConfigError, read_yaml
+from tbtwatch.dates import deadline_from
+from tbtwatch.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
 CUTOFF_WORKING_DAYS = 3
 
 
-class CalendarError(ValueError):
+class CalendarError(SettingsError):
     """A holidays file that cannot be used; the message names the file, the entry and the fix."""
 
 
@@ -78,13 +77,12 @@ def _day(value: object, where: str) -> dt.date:
 def load_calendar(path: Path) -> WorkCalendar:
     """Read a holidays file: ``YEAR: {holidays: [{name, first, last}], workdays: [dates], provisional: bool}``."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise CalendarError(
-            f"holidays file {path}: {exc}; set paths.holidays (TBTWATCH_PATHS_HOLIDAYS) to an existing file"
-        ) from exc
-    except (yaml.YAMLError, ValueError) as exc:  # PyYAML raises ValueError for a date like 2026-13-01
-        raise CalendarError(f"holidays file {path}: not valid YAML or not a date ({exc})") from exc
+        data = read_yaml(path, "fix the file (config/holidays.yaml in the repository shows the form), or set "
+                               "paths.holidays (TBTWATCH_PATHS_HOLIDAYS) to another") or {}
+    except ConfigError as exc:
+        raise CalendarError(str(exc)) from None
+    if not isinstance(data, dict):
+        raise CalendarError(f"{path}: expected 'YEAR: {{holidays: [...], workdays: [...]}}' blocks; fix the file")
     holidays: set[dt.date] = set()
     workdays: set[dt.date] = set()
     provisional: set[int] = set()

@@ -37,8 +37,15 @@ class Assessed:
 
     @property
     def relevant(self) -> bool:
-        """Touches the catalogue: the classifier said so, or found a product line."""
+        """Touches the catalogue as a foreign measure: the classifier said so, or found a product line
+        (a domestic measure never is: it gets its own short section, not the review queue)."""
+        if self.assessment.get("domestic"):
+            return False
         return bool(self.assessment.get("relevant") or self.assessment.get("product_lines"))
+
+    @property
+    def domestic(self) -> bool:
+        return bool(self.assessment.get("domestic"))
 
     @property
     def primary_line(self) -> str:

@@ -116,14 +116,19 @@ def _review_queue(settings, make: ItemMaker) -> list[ReviewRow]:
     return sorted(rows, key=reading_order)
 
 
+_LEVEL_RANK = {"high": 3, "medium": 2, "low": 1}
+
+
 def one_per_group(entries: list[Assessed], groups: NoticeGroups) -> list[Assessed]:
-    """One entry per near-duplicate group (its lead when present), in the order first seen."""
-    chosen: dict[str, Assessed] = {}
+    """One entry per near-duplicate group, in the order first seen: the member's copy with the highest
+    level (one text is as urgent as its most exposed market), the lead's on a tie."""
+    chosen: dict[str, tuple[tuple[int, bool], Assessed]] = {}
     for entry in entries:
         lead = groups.lead_of(entry.notice.symbol)
-        if lead not in chosen or entry.notice.symbol == lead:
-            chosen[lead] = entry
-    return list(chosen.values())
+        rank = (_LEVEL_RANK.get(str(entry.assessment.get("level")), 0), entry.notice.symbol == lead)
+        if lead not in chosen or rank > chosen[lead][0]:
+            chosen[lead] = (rank, entry)
+    return [entry for _, entry in chosen.values()]
 
 
 def _with_review(settings, make: ItemMaker, entry: Assessed, lead: str) -> NoticeItem:

@@ -113,7 +113,10 @@ INFERRED_MIN_SHARE_OF_BEST = 0.5
 
 
 def confident_inferences(inferred: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The inferred headings a subscription may match on (the assessment keeps them all)."""
+    """The inferred headings a subscription may match on (the assessment keeps them all): those the
+    classifier shows readers, or for an assessment made before it said so, the leading few."""
+    if any("shown" in e for e in inferred):
+        return [e for e in inferred if e.get("shown")]
     ranked = sorted(inferred, key=lambda e: -float(e.get("score", 0)))[:INFERRED_TOP]
     if not ranked:
         return []
@@ -263,8 +266,11 @@ def evaluate_filter(flt: Filter, facts: NoticeFacts) -> list[Evidence] | None:
     """Include-rule evidence, unless an exclude rule also matches.
 
     An exclusion vetoes only what it names: excluding 850710 (lead-acid) vetoes a
-    notice coded 850710, not one that gives only the whole heading 8507.
+    notice coded 850710, not one that gives only the whole heading 8507. A domestic measure
+    (notified by our own member) meets no filter: it is not a foreign barrier to an exporter.
     """
+    if facts.assessment.get("domestic"):
+        return None
     evidence = evaluate_rule(flt.include, facts)
     if evidence is None or any(
         evaluate_rule(rule, facts, covering=False) is not None for rule in flt.exclude

@@ -26,7 +26,8 @@ from alerts.outbox import Outbox, Rendered
 from alerts.rules import Evidence, Filter, NoticeFacts, Rule
 from alerts.subscriptions import Subscriber
 from alerts.validation import Vocabulary
-from archive.base import NoticeStore, open_store
+from archive.backends import open_store
+from archive.base import NoticeStore
 from tbtwatch.settings import Settings
 
 # Days of "new" notices each frequency looks at; the outbox drops what was already sent,
@@ -85,8 +86,16 @@ def _message_context(subscriber: Subscriber, settings: Settings, **fields) -> Me
     )
 
 
-def queue_confirmation(settings: Settings, subscriber: Subscriber, day: dt.date | None = None) -> int | None:
-    """Queue the confirm-link message (at most one a day per address)."""
+def queue_confirmation(
+    settings: Settings,
+    subscriber: Subscriber,
+    day: dt.date | None = None,
+    *,
+    confirm_url: str | None = None,
+    dedup_key: str | None = None,
+) -> int | None:
+    """Queue the message with the link that confirms ``subscriber``'s filters (by default its confirm link,
+    at most one a day per address; ``alerts.signups`` passes the link of a held change request)."""
     day = day or settings.today()
     vocabulary = Vocabulary(settings)
     names = Names(vocabulary.members, vocabulary.line_names or {}, vocabulary.nomenclature)
@@ -97,14 +106,14 @@ def queue_confirmation(settings: Settings, subscriber: Subscriber, day: dt.date 
         base_url=settings.alerts.base_url,
         frequency=subscriber.frequency,
         day=day.isoformat(),
-        confirm_url=subscriptions.confirm_url(settings, subscriber),
+        confirm_url=confirm_url or subscriptions.confirm_url(settings, subscriber),
         filters_summary=[
             filter_view(f, names, lone=len(subscriber.filters) == 1) for f in subscriber.filters
         ],
     )
     return Outbox(settings).enqueue(
         recipient=subscriber.email,
-        dedup_key=f"confirm:{day}",
+        dedup_key=dedup_key or f"confirm:{day}",
         kind="confirm",
         render=lambda mid, _: rendered_email("confirm", context, sender=settings.smtp.sender, message_id=mid),
     )

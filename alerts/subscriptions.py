@@ -174,6 +174,15 @@ def _filter_name(conn: sqlite3.Connection, subscriber_id: int) -> str:
     return f"filter {number}"
 
 
+def check_not_empty(email: str, rule: Rule) -> None:
+    """Refuse a filter without criteria: it would send every notice."""
+    if rule.is_empty():
+        raise SubscriptionError(
+            f"{email}: give at least one of HS code, product line, keyword, member, area "
+            "or level; an empty filter would send every notice"
+        )
+
+
 def subscribe(
     settings: Settings,
     email: str,
@@ -195,11 +204,7 @@ def subscribe(
     email = validate_email(email)
     lang, frequency = check_language(lang), check_frequency(frequency)
     name = validate_filter_name(name) if name is not None else None
-    if rule.is_empty():
-        raise SubscriptionError(
-            f"{email}: give at least one of HS code, product line, keyword, member, area "
-            "or level; an empty filter would send every notice"
-        )
+    check_not_empty(email, rule)
     conn = connection(settings)
     stamp = now_iso()
     updated = False

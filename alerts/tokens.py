@@ -28,8 +28,10 @@ log = logging.getLogger(__name__)
 CONFIRM = "confirm"
 UNSUBSCRIBE = "unsubscribe"
 FEED = "feed"  # a personal filter's Atom feed; the subject is the filter id
+CHANGE = "change"  # a sign-up held for an address that already subscribes; the subject is the request id
 LIFETIMES = {
     CONFIRM: dt.timedelta(days=7),
+    CHANGE: dt.timedelta(days=7),
     UNSUBSCRIBE: dt.timedelta(days=400),
     FEED: dt.timedelta(days=5 * 365),
 }
@@ -116,7 +118,7 @@ def read_token(
             f"this link expired on {claims.expires:%Y-%m-%d}: "
             + (
                 "sign up again to get a new confirmation link"
-                if purpose == CONFIRM
+                if purpose in (CONFIRM, CHANGE)
                 else "use the link in a more recent message, or ask the operator"
             )
         )

@@ -6,6 +6,7 @@ the outbox, subscriptions, reviews) lives in modules beside it that share the
 SQLite file through ``archive.db``.
 """
 
-from archive.base import Facet, Hit, NoticeStore, SearchQuery, SearchResult, UpsertResult, open_store
+from archive.backends import open_store
+from archive.base import Facet, Hit, NoticeStore, SearchQuery, SearchResult, UpsertResult
 
 __all__ = ["Facet", "Hit", "NoticeStore", "SearchQuery", "SearchResult", "UpsertResult", "open_store"]

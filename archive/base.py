@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -13,10 +14,13 @@ from tbtwatch.model import Notice
 if TYPE_CHECKING:
     from tbtwatch.settings import Settings
 
-# Highlights are returned with these private-use characters around each hit, so
-# the caller escapes the crawled text first and only then turns them into <mark>.
-MARK_START = "\ue000"
-MARK_END = "\ue001"
+# Highlights are returned with these marks around each hit; the caller escapes the crawled text first and
+# only then turns them into <mark> (or strips them). Crawled text may hold any character, private-use ones
+# included, so a mark is a random token made per process: text cannot contain one by chance, and no one can
+# learn it, since a mark never leaves the process (pages turn it into tags, exports and the API strip it).
+_MARK_TOKEN = secrets.token_hex(8)
+MARK_START = f"\ue000{_MARK_TOKEN}\ue001"
+MARK_END = f"\ue001{_MARK_TOKEN}\ue000"
 
 FACET_FIELDS = ("member", "area", "hs_chapter", "objective", "year", "level", "product_line")
 
@@ -100,6 +104,11 @@ class NoticeStore(abc.ABC):
     and report which symbols changed, so later stages work only on those.
     """
 
+    @classmethod
+    @abc.abstractmethod
+    def from_settings(cls, settings: Settings) -> NoticeStore:
+        """The store the settings describe, ready to use (schema or indices created when new)."""
+
     @abc.abstractmethod
     def upsert(self, notices: Iterable[Notice]) -> UpsertResult: ...
 
@@ -133,17 +142,3 @@ class NoticeStore(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release connections."""
-
-
-def open_store(settings: "Settings | None" = None) -> NoticeStore:
-    """The backend named in the settings (``sqlite`` by default)."""
-    from tbtwatch.settings import get_settings
-
-    settings = settings or get_settings()
-    if settings.archive.backend == "elasticsearch":
-        from archive.elastic import ElasticStore
-
-        return ElasticStore.from_settings(settings)
-    from archive.sqlite_store import SqliteStore
-
-    return SqliteStore(settings.archive_db)

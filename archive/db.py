@@ -68,4 +68,7 @@ class transaction:
         return self.conn
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        elif self.conn.in_transaction:  # SQLite has already rolled back after some errors (a full disk, I/O)
+            self.conn.execute("ROLLBACK")  # and then a ROLLBACK would hide the cause behind its own error

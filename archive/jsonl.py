@@ -1,13 +1,20 @@
-"""Notices in and out as JSON Lines and CSV: the archive's exchange formats."""
+"""Notices in and out as JSON Lines and CSV: the archive's exchange formats.
+
+Every CSV of notices (``tbtwatch export``, the web and API exports) is written by ``NoticeCsvWriter``, which
+guards the cells a spreadsheet would run as a formula: crawled text is untrusted in a spreadsheet too.
+"""
 
 from __future__ import annotations
 
+import csv
 import json
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from tbtwatch.members import Members, default_members
-from tbtwatch.model import Notice, NoticeError, notice_from_dict
+from tbtwatch.model import Notice, NoticeError, notice_from_dict, over_caps
 from tbtwatch.symbols import SymbolError, parse_symbol
 
 CSV_FIELDS = ["symbol", "area", "kind", "member_code", "member", "distribution_date", "comment_deadline", "title",
@@ -39,30 +46,98 @@ def field_problems(data: dict[str, Any], members: Members) -> list[str]:
     return problems
 
 
-def read_notices(lines: Iterable[str]) -> tuple[list[Notice], list[tuple[int, str]]]:
-    """Valid notices, and (line number, reason) for each line that is not one."""
-    notices: list[Notice] = []
-    errors: list[tuple[int, str]] = []
-    for line_no, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+@dataclass
+class ReadResult:
+    """What a JSON Lines file held: valid notices, bad lines, and lines whose text was cut at the model's caps."""
+
+    notices: list[Notice] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # each notice's line number
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+    cut: list[tuple[int, str, list[str]]] = field(default_factory=list)  # (line number, the line, fields)
+
+
+def read_notices(lines: Iterable[bytes | str]) -> ReadResult:
+    """Validate each line on its own; a bad one is reported by number, a capped one remembered in full.
+
+    Lines are decoded one by one (a file given as bytes), so one line in another encoding, nested deeper
+    than the parser can go or holding a number too long to convert costs that line only.
+    """
+    result = ReadResult()
+    members = default_members()
+    for line_no, raw in enumerate(lines, 1):
         try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append((line_no, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+            line = _decoded(raw, first=line_no == 1)
+            data = _parsed(line)
+        except ValueError as exc:
+            result.errors.append((line_no, str(exc)))
             continue
-        if not isinstance(data, dict):
-            errors.append((line_no, "expected a JSON object with the notice's fields"))
+        if data is None:
             continue
-        problems = field_problems(data, default_members())
+        problems = field_problems(data, members)
         if problems:
-            errors.append((line_no, f"notice {data.get('symbol', '?')}: " + "; ".join(problems)))
+            result.errors.append((line_no, f"notice {data.get('symbol', '?')}: " + "; ".join(problems)))
             continue
         try:
-            notices.append(notice_from_dict(data))
+            result.notices.append(notice_from_dict(data))
+            result.lines.append(line_no)
         except NoticeError as exc:
-            errors.append((line_no, str(exc)))
-    return notices, errors
+            result.errors.append((line_no, str(exc)))
+            continue
+        if over := over_caps(data):
+            result.cut.append((line_no, line, over))
+    return result
+
+
+def _decoded(raw: bytes | str, *, first: bool) -> str:
+    if isinstance(raw, str):
+        return raw
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}): "
+                         "save the file as UTF-8") from None
+    return text.removeprefix("\ufeff") if first else text
+
+
+def _parsed(line: str) -> dict | None:
+    """The line's JSON object, None for a blank line; ``ValueError`` saying what is wrong otherwise."""
+    if not line.strip():
+        return None
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise ValueError("nested too deeply to read: a notice is one JSON object of fields and lists") from None
+    except ValueError as exc:  # int(): a number of more than sys.get_int_max_str_digits() digits
+        raise ValueError(f"holds a number with more than {sys.get_int_max_str_digits():,} digits, "
+                         f"which no notice field takes ({exc})") from None
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object with the notice's fields")
+    return data
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes Excel, LibreOffice and Sheets evaluate a cell
+
+
+def spreadsheet_cell(value: str) -> str:
+    """``value`` with an apostrophe in front if a spreadsheet would run it (OWASP's CSV-injection advice); the
+    apostrophe is not shown, and the text stays as notified."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+class NoticeCsvWriter(csv.DictWriter):
+    """A ``csv.DictWriter`` whose every cell goes through ``spreadsheet_cell``."""
+
+    def __init__(self, fh: IO[str], fieldnames: Sequence[str]):
+        super().__init__(fh, fieldnames=fieldnames, lineterminator="\r\n")
+
+    def writerow(self, rowdict: Mapping[str, Any]) -> Any:
+        return super().writerow({k: spreadsheet_cell(str(v)) for k, v in rowdict.items()})
+
+    def writerows(self, rowdicts: Iterable[Mapping[str, Any]]) -> None:
+        for row in rowdicts:
+            self.writerow(row)
 
 
 def notice_csv_row(notice: Notice) -> dict[str, str]:

@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,6 +33,9 @@ from archive.search_index import (
 from archive.text import Term, expanded, fts_expression, highlight, highlighter, parse_query
 from tbtwatch.model import Notice, merge_notice
 from tbtwatch.symbols import parse_symbol
+
+if TYPE_CHECKING:
+    from tbtwatch.settings import Settings
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS notices (
@@ -116,6 +119,11 @@ class SqliteStore(NoticeStore):
         self.db_path = Path(db_path)
         ensure_schema(self._conn, "notices", SCHEMA)
         ensure_current(self._conn)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SqliteStore:
+        """The store in the settings' ``archive_db`` file."""
+        return cls(settings.archive_db)
 
     @property
     def _conn(self):

@@ -150,7 +150,7 @@ def highlighter(terms: list[Term]) -> re.Pattern[str] | None:
 def highlight(text: str, pattern: re.Pattern[str] | None, width: int = 240) -> str | None:
     """A window of ``text`` around the first hit with every hit wrapped in MARK_START/MARK_END.
 
-    Marks are private-use characters: the caller escapes the crawled text and only
+    Marks are random per-process tokens (``archive.base``): the caller escapes the crawled text and only
     then turns them into tags, so a notice can never inject markup through a highlight.
     """
     if not text or pattern is None:

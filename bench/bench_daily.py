@@ -1,6 +1,6 @@
 """A whole daily run on the embedded defaults against the replay server: wall time and peak memory.
 
-``tbtwatch.pipeline.run_daily`` (what ``make demo`` runs) on the recorded day, every source
+``commands.pipeline.run_daily`` (what ``make demo`` runs) on the recorded day, every source
 crawled from the replay of recorded pages on 127.0.0.1, into a fresh data directory with
 SQLite, no SMTP server (messages are written as .eml files). It runs in a child process so
 that its peak memory (its own and its crawl subprocesses') is measured alone. Loopback is
@@ -12,47 +12,33 @@ from __future__ import annotations
 
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 
-from bench.common import record, show
-
-
-def _high_water_kb() -> int:
-    with open("/proc/self/status", encoding="ascii") as fh:
-        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+from bench.common import child_json, peak_mb, record, show
 
 
 def _child() -> None:
     """In the child: run the day and print what happened as one JSON line."""
     from crawlers.replay import RECORDED_DAY
-    from tbtwatch import pipeline
+    from commands import pipeline
 
     start = time.perf_counter()
     report = pipeline.run_daily(RECORDED_DAY, offline=True, window=(None, None))
     wall = time.perf_counter() - start
-    # VmHWM, not RUSAGE_SELF: Linux keeps ru_maxrss across exec, so a child forked from the big
-    # benchmark process would report the parent's memory; the high-water mark starts afresh at exec.
-    peak_kb = max(_high_water_kb(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    print(json.dumps({"wall_s": wall, "peak_mb": peak_kb / 1024, "ok": report.ok,
+    print(json.dumps({"wall_s": wall, "peak_mb": peak_mb(), "ok": report.ok,
                       "stages": {s.stage: {"status": s.status, "seconds": s.seconds, "summary": s.summary}
                                  for s in report.stages}}))
 
 
 def run() -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="tbtwatch-bench-daily-") as home:
-        env = {**os.environ, "TBTWATCH_HOME": home, "TBTWATCH_SMTP_HOST": "",
+        env = {"TBTWATCH_HOME": home, "TBTWATCH_SMTP_HOST": "",
                "TBTWATCH_SECRET": os.environ.get("TBTWATCH_SECRET", "bench-secret-not-for-production")}
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "bench.bench_daily", "--child"], env=env, capture_output=True,
-                              text=True, timeout=600)
+        result = child_json("bench.bench_daily", "--child", env=env, timeout=600)
         process_s = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"the daily run failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
     stages = result["stages"]
     figures = {
         "daily_run_s": round(result["wall_s"], 2),

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
+import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +29,28 @@ def bench_dir() -> Path:
 def machine() -> dict[str, object]:
     return {"python": platform.python_version(), "cpu_count": os.cpu_count(), "machine": platform.machine(),
             "processor": platform.processor() or platform.machine()}
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process and of the children it has waited for, in MB.
+
+    VmHWM, not RUSAGE_SELF: Linux keeps ru_maxrss across exec, so a child forked from a big benchmark
+    process would report the parent's memory; the high-water mark starts afresh at exec.
+    """
+    with open("/proc/self/status", encoding="ascii") as fh:
+        own_kb = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+    return max(own_kb, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+
+
+def child_json(module: str, *args: str, env: dict[str, str] | None = None, timeout: float = 900) -> dict:
+    """Run ``python -m module args`` in a new process and return the JSON object its last output line holds.
+
+    Benchmarks measure in a child what must start afresh: peak memory, a cold start, a stage alone."""
+    done = subprocess.run([sys.executable, "-m", module, *args], env={**os.environ, **(env or {})},
+                          capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise SystemExit(f"{module} {' '.join(args)} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def record(figures: dict[str, float | int | str]) -> Path:

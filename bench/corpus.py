@@ -44,7 +44,10 @@ def _date(rng: random.Random) -> dt.date:
     return dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(365))
 
 
-def generate(count: int, seed: int = 20261125) -> Iterator[Notice]:
+def generate(count: int, seed: int = 20261125, language: str | None = None) -> Iterator[Notice]:
+    """``count`` notices. With ``language``, the text (title, description, products, objectives) comes from
+    the real notices in that language whatever the template's (ePing's English export has English text for
+    every member); member, area, HS codes and dates still follow every template."""
     rng = random.Random(seed)
     templates = real_notices()
     by_language: dict[str, list[Notice]] = {}
@@ -54,7 +57,8 @@ def generate(count: int, seed: int = 20261125) -> Iterator[Notice]:
     issued: list[str] = []
     for _ in range(count):
         template = rng.choice(templates)
-        same_language = by_language[template.language]
+        donors = by_language[language or template.language]
+        text = rng.choice(donors) if language else template
         if issued and rng.random() < 0.125:
             symbol = f"{rng.choice(issued)}/{rng.choice(SUFFIXES)}"
         else:
@@ -62,13 +66,16 @@ def generate(count: int, seed: int = 20261125) -> Iterator[Notice]:
             numbers[key] = numbers.get(key, 0) + 1
             symbol = f"G/{key[0]}/N/{key[1]}/{numbers[key]}"
             issued.append(symbol)
-        parts = [template.description] + [rng.choice(same_language).description for _ in range(rng.randrange(3))]
+        parts = [text.description] + [rng.choice(donors).description for _ in range(rng.randrange(3))]
         day = _date(rng)
+        own_text = ({"products": text.products, "objectives": text.objectives, "language": language}
+                    if language else {})
         yield notice_from_dict({
             **template.model_dump(exclude={"symbol", "symbols", "base_symbol", "kind", "area", "title", "description",
                                            "distribution_date", "comment_deadline", "fetched_at"}),
+            **own_text,
             "symbol": symbol,
-            "title": rng.choice(same_language).title or template.title,
+            "title": rng.choice(donors).title or text.title,
             "description": "\n".join(p for p in parts if p),
             "distribution_date": day,
             "comment_deadline": day + dt.timedelta(days=60) if rng.random() < 0.8 else None,

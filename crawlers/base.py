@@ -6,7 +6,8 @@ piece raises ``NotImplementedError`` naming it.
 
 Every response goes through ``NoticeSpider.handle``: the subclass's handler runs
 to completion, and if it raises, the page is yielded raw with the error (counted
-as a parse failure) and the crawl goes on. A request that fails for good (an
+as a parse failure) and the crawl goes on (a spider with ``relay_results``, the
+bulk workbook's, passes results on as they come and keeps those before an error). A request that fails for good (an
 HTTP error, a timeout, a reset, a body cut off, a refused redirect) goes through
 ``NoticeSpider.on_error``: counted as an error of its source and kept raw with
 the error and whatever body arrived.
@@ -15,7 +16,6 @@ the error and whatever body arrived.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
@@ -25,10 +25,11 @@ import scrapy
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawlers.dates import parse_date
 from crawlers.items import NoticeItem, PageItem
 from crawlers.middlewares import RedirectRefused, is_loopback_host
 from crawlers.sources import Source, SourceConfigError, load_sources, rebase, resolve_base_url
+from crawlers.workbook import DEFAULT_READER, READERS, read_rows
+from tbtwatch.dates import parse_date
 from tbtwatch.settings import get_settings
 
 REPLAY_HOST_HEADER = "X-Forwarded-Host"  # the real host, for the replay server when a base URL is overridden
@@ -59,6 +60,9 @@ class NoticeSpider(scrapy.Spider):
     """
 
     kind: ClassVar[str] = ""
+    # True for a handler whose output is too large to hold at once (a 100,000-row workbook): its results
+    # go on as they are yielded instead of after the whole page is parsed.
+    relay_results: ClassVar[bool] = False
 
     def __init__(self, since: Any = None, until: Any = None, base_url: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
@@ -128,21 +132,52 @@ class NoticeSpider(scrapy.Spider):
         self.count("pages")
         handler = getattr(self, response.meta["handler"])
         page = self.page_item(response)
+        results = handler(response, **response.meta.get("handler_kwargs", {}))
+        yield from (self._relay if self.relay_results else self._collect)(results, page)
+
+    def _collect(self, results: Iterable[Any], page: PageItem) -> Iterator[Any]:
+        """The handler run to completion first, so a page that fails yields only itself, raw with the error."""
         try:
-            results = list(handler(response, **response.meta.get("handler_kwargs", {})))
+            results = list(results)
         except Exception as exc:  # noqa: BLE001 - any parser error is recorded with its page, never fatal
-            page.error = f"{type(exc).__name__}: {exc}"
-            self.count("parse_failures")
-            self.logger.warning("source %s: could not parse %s: %s", self.name, page.url, page.error)
-            yield page
+            yield self._parse_failure(page, exc)
             return
-        notices = [r for r in results if isinstance(r, NoticeItem)]
-        page.symbols = [str(n.fields.get("symbol", "")) for n in notices if n.fields.get("symbol")]
-        for notice in notices:
-            notice.page = notice.page or page
-        if self.source.options.get("keep_raw", "all") == "all":
+        for result in results:
+            self._attach(result, page)
+        if self._keeps_raw_pages:
             yield page
         yield from results
+
+    def _relay(self, results: Iterable[Any], page: PageItem) -> Iterator[Any]:
+        """Each result passed on as the handler yields it (``relay_results``); an error ends the page, which
+        is then yielded raw with the error, after the results that came before it."""
+        try:
+            for result in results:
+                self._attach(result, page)
+                yield result
+        except Exception as exc:  # noqa: BLE001 - as in _collect
+            yield self._parse_failure(page, exc)
+            return
+        if self._keeps_raw_pages:
+            yield page
+
+    @staticmethod
+    def _attach(result: Any, page: PageItem) -> None:
+        """A notice keeps the page it came from (unless it has its own), and the page lists its symbols."""
+        if isinstance(result, NoticeItem):
+            result.page = result.page or page
+            if result.fields.get("symbol"):
+                page.symbols.append(str(result.fields["symbol"]))
+
+    @property
+    def _keeps_raw_pages(self) -> bool:
+        return self.source.options.get("keep_raw", "all") == "all"
+
+    def _parse_failure(self, page: PageItem, exc: Exception) -> PageItem:
+        page.error = f"{type(exc).__name__}: {exc}"
+        self.count("parse_failures")
+        self.logger.warning("source %s: could not parse %s: %s", self.name, page.url, page.error)
+        return page
 
     def page_item(self, response: Response, request: Request | None = None) -> PageItem:
         """The response as a raw page under the real site's URL (``request``: when the response has none yet)."""
@@ -263,7 +298,7 @@ class JsonApiSpider(PagedApiSpider):
 
 
 class SpreadsheetSpider(NoticeSpider):
-    """One large .xlsx read in openpyxl's read-only (streaming) mode, columns mapped by header name.
+    """One large .xlsx (read by ``crawlers.workbook``), columns mapped by header name.
 
     Subclasses set ``columns``: notice field -> header names that may carry it
     (matched case- and space-insensitively, so the WTO may reorder or respell
@@ -274,18 +309,23 @@ class SpreadsheetSpider(NoticeSpider):
     """
 
     kind = "spreadsheet"
+    relay_results = True  # each row stands alone (a bad row is kept raw by itself); 100,000 rows are not held
     columns: ClassVar[dict[str, tuple[str, ...]]] = {}
     required: ClassVar[tuple[str, ...]] = ()
     custom_settings = {"DOWNLOAD_WARNSIZE": 256 * 1024 * 1024}
 
+    def __init__(self, *args: Any, reader: str = DEFAULT_READER, **kwargs: Any):
+        """``-a reader=openpyxl``: read with the reference library instead of calamine (``crawlers.workbook``)."""
+        super().__init__(*args, **kwargs)
+        if reader not in READERS:
+            raise SourceConfigError(f"-a reader={reader!r}: use one of {', '.join(READERS)}")
+        self.reader = reader
+
     def parse_start(self, response: Response) -> Iterator[Any]:
         import json
 
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(io.BytesIO(response.body), read_only=True, data_only=True)
+        rows = read_rows(response.body, self.reader)
         try:
-            rows = workbook.worksheets[0].iter_rows(values_only=True)
             header = next(rows, None)
             if header is None:
                 raise ValueError("the workbook's first sheet is empty (no header row)")
@@ -318,7 +358,7 @@ class SpreadsheetSpider(NoticeSpider):
                 if item:
                     yield item
         finally:
-            workbook.close()
+            rows.close()
 
     def map_header(self, header: tuple[Any, ...]) -> dict[int, str]:
         """Column index -> field (or "?header" for a column no field claims)."""

@@ -16,7 +16,12 @@ replay_app = typer.Typer(help="Serve recorded real-shaped source pages on 127.0.
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    """Print an error (text, never markup: it may quote a configuration file or a page) and return the exit."""
+    from rich.text import Text
+
+    from tbtwatch.terminal import terminal_text
+
+    err.print(Text.assemble(("error:", "red"), " ", terminal_text(message)), highlight=False)
     return typer.Exit(code)
 
 
@@ -29,8 +34,10 @@ def crawl_command(
 ) -> None:
     """Crawl the configured sources (config/sources.yaml) into the archive; a backfill without --since/--until."""
     from rich.live import Live
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
+
+    from tbtwatch.terminal import terminal_text
 
     from crawlers.runner import CrawlError, run_crawl
 
@@ -61,16 +68,16 @@ def crawl_command(
                    "invalid"):
         summary.add_column(column)
     for name, s in report.sources.items():
-        summary.add_row(escape(name), str(s.pages), str(s.items), str(s.inserted), str(s.updated), str(s.unchanged),
+        summary.add_row(terminal_text(name), str(s.pages), str(s.items), str(s.inserted), str(s.updated), str(s.unchanged),
                         str(s.errors), str(s.parse_failures), str(s.invalid_notices))
     out.print(summary)
     for s in report.sources.values():
         if s.skipped:
-            err.print(f"[yellow]skipped:[/yellow] {escape(s.skipped)}", highlight=False)
+            err.print(Text.assemble(("skipped:", "yellow"), " ", terminal_text(s.skipped)), highlight=False)
     for warning in report.warnings:
-        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
-    for problem in report.errors:
-        err.print(f"[red]error:[/red] {escape(problem)}", highlight=False)
+        err.print(Text.assemble(("warning:", "yellow"), " ", terminal_text(warning)), highlight=False)
+    for problem in report.errors:  # may quote a page or a record: crawled text
+        err.print(Text.assemble(("error:", "red"), " ", terminal_text(problem)), highlight=False)
     if not report.ok:
         failed = [n for n, s in report.sources.items() if s.failed]
         raise _fail("the crawl had failures" + (f" (sources: {', '.join(failed)})" if failed else "")

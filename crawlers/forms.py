@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from crawlers.dates import date_text, deadline_from, parse_date
 from crawlers.form_labels import BOILERPLATE, CHECKBOX_FIELDS, LABELS, TRADITIONAL_TO_SIMPLIFIED
+from tbtwatch.dates import date_text, deadline_from, parse_date
 from tbtwatch.hs import HSCodeError, find_hs_codes, normalise_hs
 from tbtwatch.members import default_members
 from tbtwatch.symbols import Symbol, find_symbols

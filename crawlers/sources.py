@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import yaml
-
+from tbtwatch.configfile import read_yaml
 from tbtwatch.settings import Settings, get_settings
 
 KINDS = ("spreadsheet", "json_api", "xml_catalogue", "html", "feed")
@@ -74,10 +73,9 @@ def _source(name: str, entry: Any, where: Path) -> Source:
 def load_sources(path: Path | None = None, settings: Settings | None = None) -> dict[str, Source]:
     """All configured sources by name, in file order."""
     path = path or (settings or get_settings()).paths.sources
-    if not path.exists():
-        raise SourceConfigError(f"{path} does not exist; set paths.sources in config/settings.toml")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    entries = data.get("sources")
+    data = read_yaml(path, "fix the file (config/sources.yaml in the repository shows the form), or set "
+                           "paths.sources in config/settings.toml") or {}
+    entries = data.get("sources") if isinstance(data, dict) else None
     if not isinstance(entries, dict):
         raise SourceConfigError(f"{path}: expected a top-level 'sources:' mapping of source names to entries")
     return {name: _source(name, entry, path) for name, entry in entries.items()}

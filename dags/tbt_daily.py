@@ -1,6 +1,6 @@
 """tbt_daily: the day's crawl, classification, index, alerts (immediate and daily subscribers) and digest.
 
-Thin wiring only: every task calls a function of ``tbtwatch.pipeline`` (unit
+Thin wiring only: every task calls a function of ``commands.pipeline`` (unit
 tested without Airflow) and passes small JSON (symbols and counts) on. The
 sources are listed at run time and crawled as one mapped task each; a source
 that fails comes back as a failure record, so the others go on and the digest
@@ -15,7 +15,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
-from tbtwatch.orchestration import DEFAULT_ARGS, TAGS, TIMEZONE
+from commands.orchestration import DEFAULT_ARGS, TAGS, TIMEZONE
 
 
 @dag(
@@ -31,13 +31,13 @@ from tbtwatch.orchestration import DEFAULT_ARGS, TAGS, TIMEZONE
 def tbt_daily():
     @task
     def list_sources() -> list[str]:
-        from tbtwatch import orchestration, pipeline
+        from commands import orchestration, pipeline
 
         return pipeline.enabled_sources(orchestration.task_settings())
 
     @task(map_index_template="{{ source }}")
     def crawl(source: str) -> dict:
-        from tbtwatch import orchestration, pipeline
+        from commands import orchestration, pipeline
 
         settings = orchestration.task_settings()
         _, since, until = orchestration.run_days(get_current_context(), settings.general.today)
@@ -45,7 +45,7 @@ def tbt_daily():
 
     @task
     def classify(crawled: list[dict]) -> dict:
-        from tbtwatch import orchestration, pipeline
+        from commands import orchestration, pipeline
 
         settings = orchestration.task_settings()
         day, _, _ = orchestration.run_days(get_current_context(), settings.general.today)
@@ -53,7 +53,7 @@ def tbt_daily():
 
     @task
     def index(crawled: list[dict], classified: dict) -> dict:
-        from tbtwatch import orchestration, pipeline
+        from commands import orchestration, pipeline
 
         settings = orchestration.task_settings()
         _, since, until = orchestration.run_days(get_current_context(), settings.general.today)
@@ -62,7 +62,7 @@ def tbt_daily():
 
     @task
     def alerts() -> dict:
-        from tbtwatch import orchestration, pipeline
+        from commands import orchestration, pipeline
 
         settings = orchestration.task_settings()
         day, _, _ = orchestration.run_days(get_current_context(), settings.general.today)
@@ -70,7 +70,7 @@ def tbt_daily():
 
     @task
     def digest(crawled: list[dict]) -> dict:
-        from tbtwatch import orchestration, pipeline
+        from commands import orchestration, pipeline
 
         settings = orchestration.task_settings()
         day, _, _ = orchestration.run_days(get_current_context(), settings.general.today)

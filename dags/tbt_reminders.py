@@ -11,7 +11,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
-from tbtwatch.orchestration import DEFAULT_ARGS, TAGS, TIMEZONE
+from commands.orchestration import DEFAULT_ARGS, TAGS, TIMEZONE
 
 
 @dag(
@@ -27,7 +27,7 @@ from tbtwatch.orchestration import DEFAULT_ARGS, TAGS, TIMEZONE
 def tbt_reminders():
     @task
     def send_reminders() -> dict:
-        from tbtwatch import orchestration, pipeline
+        from commands import orchestration, pipeline
 
         settings = orchestration.task_settings()
         day, _, _ = orchestration.run_days(get_current_context(), settings.general.today)

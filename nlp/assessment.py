@@ -47,15 +47,18 @@ class Assessment:
     notice_hash: str
     measure_type: str = ""
     excluded_terms: list[str] = field(default_factory=list)
+    hs_shown: list[str] = field(default_factory=list)  # the inferred headings confident enough for readers
+    domestic: bool = False  # notified by one of our own members (settings: analysis.own_members)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``tbtwatch classify`` output record (the shape the store and alerts read)."""
         return {
             "symbol": self.symbol,
             "hs_given": list(self.hs_given),
-            "hs_inferred": [{"code": c, "score": s} for c, s in self.hs_inferred],
+            "hs_inferred": [{"code": c, "score": s, "shown": c in self.hs_shown} for c, s in self.hs_inferred],
             "product_lines": [m.to_dict() for m in self.product_lines],
             "relevant": self.relevant,
+            "domestic": self.domestic,
             "level": self.level,
             "reasons": list(self.reasons),
             "reasons_zh": list(self.reasons_zh),

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from tbtwatch.configfile import read_text
 from tbtwatch.hs import HSNomenclature, load_nomenclature
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -187,6 +188,9 @@ def parse_catalogue(text: str, path: Path, nomenclature: HSNomenclature) -> Cata
     return Catalogue(tuple(lines), path)
 
 
+FIX = "fix the file (save it as UTF-8 text), or set paths.catalogue in config/settings.toml"
+
+
 def load_catalogue(path: str | Path | None = None, nomenclature: HSNomenclature | None = None) -> Catalogue:
     """Load and validate the catalogue (default: ``paths.catalogue`` from the settings).
 
@@ -199,10 +203,10 @@ def load_catalogue(path: str | Path | None = None, nomenclature: HSNomenclature 
     path = Path(path) if path else settings.paths.catalogue
     nomenclature = nomenclature or load_nomenclature(str(settings.paths.hs_nomenclature))
     if path.is_dir():
-        files = [f for f in sorted(path.glob("*.yaml")) if re.search(r"^lines:", f.read_text(encoding="utf-8"), re.M)]
+        files = [f for f in sorted(path.glob("*.yaml")) if re.search(r"^lines:", read_text(f, FIX), re.M)]
         if not files:
             raise CatalogueError(path, ["the folder has no YAML file with a 'lines:' list"])
-        parts = [parse_catalogue(f.read_text(encoding="utf-8"), f, nomenclature) for f in files]
+        parts = [parse_catalogue(read_text(f, FIX), f, nomenclature) for f in files]
         merged = [line for part in parts for line in part.lines]
         duplicates = sorted({line.id for line in merged if sum(1 for m in merged if m.id == line.id) > 1})
         if duplicates:
@@ -210,4 +214,4 @@ def load_catalogue(path: str | Path | None = None, nomenclature: HSNomenclature 
         return Catalogue(tuple(merged), path)
     if not path.exists():
         raise CatalogueError(path, ["file not found; set paths.catalogue in config/settings.toml or pass --catalogue"])
-    return parse_catalogue(path.read_text(encoding="utf-8"), path, nomenclature)
+    return parse_catalogue(read_text(path, FIX), path, nomenclature)

@@ -23,20 +23,23 @@ from spacy.tokens import Doc
 import nlp.components  # noqa: F401  (registers the factories)
 from nlp.assessment import Assessment, Evidence, LineMatch
 from nlp.catalogue import Catalogue, load_catalogue
-from nlp.doctext import CODES_GIVEN_KEY, CODES_KEY, HEADINGS_KEY, TERMS_KEY, TEXT_KEY
-from nlp.inferrer import merge_rankings
+from nlp.doctext import CODES_GIVEN_KEY, CODES_KEY, FIELDS_KEY, HEADINGS_KEY, TERMS_KEY, TEXT_KEY
+from nlp.inferrer import HeadingModel, merge_rankings, shown_headings
 from nlp.levels import LEVELS, LevelRules, line_name
 from nlp.reasons import Named, Reason, ReasonTexts
-from nlp.training import InferenceConfig, build_heading_model
+from nlp.model_cache import cache_dir, cached_model, fingerprint
+from nlp.training import ARCHIVE_LABELS, InferenceConfig, build_heading_model, training_notices
 from tbtwatch.hs import HSNomenclature, load_nomenclature
 from tbtwatch.members import Members, default_members
 from tbtwatch.model import LocalText, Notice
 from tbtwatch.settings import PROJECT_ROOT, get_settings
+from tbtwatch.symbols import parse_symbol
 
 TEXT_FIELDS = ("title", "products", "description")
 LEMMATIZER, EXTRACTOR, MATCHER, INFERRER = ("tbtwatch_lemmatizer_v1", "tbtwatch_hs_extractor_v1",
                                             "tbtwatch_catalogue_matcher_v1", "tbtwatch_hs_inferrer_v1")
 MAX_EVIDENCE = 5
+MAX_LINES = 3  # product lines reported per notice: the primary and at most two others
 
 
 @dataclass
@@ -92,15 +95,25 @@ def _config_file(catalogue: Catalogue, name: str) -> Path:
 
 def build_pipelines(catalogue: Catalogue, nomenclature: HSNomenclature,
                     inference: InferenceConfig) -> dict[str, Language]:
-    """The English and Chinese pipelines with the catalogue's terms and a freshly trained heading model."""
+    """The English and Chinese pipelines with the catalogue's terms and the heading model (trained, or
+    loaded from the data directory when nothing it learns from has changed: ``nlp.model_cache``)."""
     en = spacy.blank("en")
     zh = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "char"}}})
     en.add_pipe(LEMMATIZER).initialize(nlp=en)
     for pipeline in (en, zh):  # no span groups: the classifier reads the annotation lists
         pipeline.add_pipe(EXTRACTOR, config={"spans_key": None}).initialize(nlp=pipeline, known_hs=nomenclature)
         pipeline.add_pipe(MATCHER, config={"spans_key": None}).initialize(nlp=pipeline, catalogue=catalogue)
-    with en.select_pipes(enable=[LEMMATIZER]):
-        model = build_heading_model(en, catalogue, nomenclature, inference)
+    settings = get_settings()
+    labelled = training_notices(inference, nomenclature, [settings.home.joinpath(*ARCHIVE_LABELS)])
+    hs_folder = settings.paths.hs_nomenclature.parent
+    key = fingerprint(sorted(hs_folder.glob("*.csv")) if hs_folder.is_dir() else [],
+                      repr(catalogue.lines), repr(inference), repr(labelled))
+
+    def train() -> HeadingModel:
+        with en.select_pipes(enable=[LEMMATIZER]):
+            return build_heading_model(en, catalogue, nomenclature, inference, labelled)
+
+    model = cached_model(cache_dir(), key, train)
     for pipeline in (en, zh):
         pipeline.add_pipe(INFERRER).initialize(nlp=pipeline, model=model)
     return {"en": en, "zh": zh}
@@ -121,6 +134,7 @@ class Classifier:
         self.reason_texts.require_labels("kind", self.rules.kind)
         self.reason_texts.require_labels("level", LEVELS)
         self.members = members or default_members()
+        self.own_members = frozenset(code.upper() for code in settings.analysis.own_members)
         self.batch_size = batch_size
         self.pipelines = build_pipelines(self.catalogue, self.nomenclature, self.inference)
         self._members: dict[str, tuple[Named, float | None]] = {}
@@ -155,7 +169,7 @@ class Classifier:
         docs: dict[tuple[int, str], Doc] = {}
         for lang, pipeline in self.pipelines.items():
             keys = [(i, t) for i, ts in enumerate(texts) for t in ts if t.lang == lang]
-            made = [self._make_doc(pipeline, t.text, bool(notices[i].hs_codes)) for i, t in keys]
+            made = [self._make_doc(pipeline, t, bool(notices[i].hs_codes)) for i, t in keys]
             for (i, t), doc in zip(keys, pipeline.pipe(made, batch_size=self.batch_size)):
                 docs[(i, t.lang)] = doc
         return [self._assessment(n, [(t, docs[(i, t.lang)]) for t in texts[i]], today,
@@ -163,10 +177,11 @@ class Classifier:
                 for i, n in enumerate(notices)]
 
     @staticmethod
-    def _make_doc(pipeline: Language, text: str, codes_given: bool) -> Doc:
-        doc = pipeline.make_doc(text)
-        doc.user_data[TEXT_KEY] = text
+    def _make_doc(pipeline: Language, text: NoticeDocText, codes_given: bool) -> Doc:
+        doc = pipeline.make_doc(text.text)
+        doc.user_data[TEXT_KEY] = text.text
         doc.user_data[CODES_GIVEN_KEY] = codes_given
+        doc.user_data[FIELDS_KEY] = (text.starts, text.names)
         return doc
 
     # -- combining the annotations -------------------------------------------------------
@@ -182,6 +197,13 @@ class Classifier:
                 found[line_id] = {where: strength}
             elif pieces.get(where, -1.0) < strength:
                 pieces[where] = strength
+
+        weak: dict[str, tuple[tuple[str, str], float]] = {}  # line id -> its best weak (broad) code evidence
+
+        def add_weak(line_id: str, where: tuple[str, str], strength: float) -> None:
+            """Broad or sibling codes do not add up: three cell codes are not three proofs of a general line."""
+            if line_id not in weak or weak[line_id][1] < strength:
+                weak[line_id] = (where, strength)
 
         hs_given = list(notice.hs_codes)
         code_evidence = {c: ("hs_codes", c) for c in hs_given}
@@ -203,30 +225,100 @@ class Classifier:
                 for line_id in m.line_ids:
                     add(line_id, where, strength)
             rankings.append(annotations.get(HEADINGS_KEY) or [])
+        termed = set(found)  # lines a term names (terms are read before codes)
         for code in hs_given:
-            for line, prefix in self.catalogue.lines_for_code(code):
-                add(line.id, code_evidence[code], matching["hs_code" if code.startswith(prefix) else "hs_broad"])
+            for line_id, full in self._code_lines(code, termed):
+                if full:
+                    add(line_id, code_evidence[code], matching["hs_code"])
+                else:
+                    add_weak(line_id, code_evidence[code], matching["hs_broad"])
         inferred = merge_rankings(rankings)
-        if not hs_given:
+        if inferred and inferred[0][1] < self.inference.show.abstain_below:
+            inferred = []  # nothing it knows: better no heading than a wrong one
+        shown = shown_headings(inferred, self.inference.show)
+        chapter = None if hs_given else self._chapter_named(notice)
+        if chapter:  # the products field is a chapter's own title: that chapter, for certain
+            inferred = [(chapter, 1.0), *[(c, s) for c, s in inferred if c[:2] == chapter]][:10]
+            shown = [chapter]
+        if not hs_given:  # guessed headings add lines only where no term named one, or when confident
             for code, score in inferred[: int(matching["inferred_top"])]:
-                if score >= matching["inferred_min_score"]:
-                    for line, _ in self.catalogue.lines_for_code(code):
-                        add(line.id, ("hs_inferred", code), matching["inferred_factor"] * score)
+                if (score >= matching["inferred_min_score"] and not termed) or code in shown:
+                    for line_id, full in self._code_lines(code, termed):
+                        strength = matching["inferred_factor"] * score * (1.0 if full else matching["hs_broad"])
+                        (add if full else add_weak)(line_id, ("hs_inferred", code), strength)
+        for line_id, (where, strength) in weak.items():
+            add(line_id, where, strength)
         lines = sorted((LineMatch(line_id, round(_combine(pieces.values()), 3),
                                   tuple(map(Evidence._make, islice(pieces, MAX_EVIDENCE))))
                         for line_id, pieces in found.items()),
                        key=lambda m: (-self.rules.strength(m, self.catalogue), m.id))  # as the level ranks them
-        member, member_weight = self._member(notice)
+        # One primary line and at most MAX_LINES - 1 others, all that count: the digest's counts mean something.
+        lines = [m for m in lines if m.score >= self.rules.relevance_threshold][:MAX_LINES]
+        member, member_weight = self._market(notice)
         level, reasons, measure = self.rules.decide(notice, lines, self.catalogue, member, member_weight, today)
         matched = {m.id for m in lines if m.score >= self.rules.relevance_threshold}
+        domestic = self._domestic(notice)
+        if domestic:  # its product lines stay known (for the digest's domestic section); no level, no alert
+            level = "none"
+            reasons = [Reason("domestic", {"member": member}),
+                       *[r for r in reasons if r.code in {"product_line", "also_matches"}]]
         for line_ids, text in excluded:
             dropped = [line_name(self.catalogue, i) for i in line_ids if i not in matched]
             if dropped:
                 reasons.append(Reason("excluded", {"lines": dropped, "text": text}))
         return Assessment(symbol=notice.symbol, hs_given=hs_given, hs_inferred=inferred, product_lines=lines,
-                          relevant=bool(matched), level=level, reasons=self.reason_texts.render(reasons, "en"),
+                          relevant=bool(matched) and not domestic, domestic=domestic, level=level, reasons=self.reason_texts.render(reasons, "en"),
                           reasons_zh=self.reason_texts.render(reasons, "zh"), assessed_on=today,
-                          notice_hash=notice_hash, measure_type=measure, excluded_terms=[t for _, t in excluded])
+                          notice_hash=notice_hash, measure_type=measure, excluded_terms=[t for _, t in excluded],
+                          hs_shown=shown)
+
+    def _code_lines(self, code: str, termed: set[str]) -> list[tuple[str, bool]]:
+        """(line id, full evidence?) for each line an HS code touches.
+
+        Full only for the lines with the most specific prefix the code falls under (a
+        charger's 850440 is not general electrical equipment's 85), and among lines sharing
+        that prefix, only those a term also names when any is (850440 is the prefix of
+        chargers, power banks and solar inverters alike). A code broader than a line's
+        prefix, or beside it (850610 against lithium's 850650), is weak evidence.
+        """
+        touched = self.catalogue.lines_for_code(code)
+        longest = max((len(p) for _, p in touched if code.startswith(p)), default=0)
+        best = {line.id for line, p in touched if code.startswith(p) and len(p) == longest}
+        if best & termed:
+            best &= termed
+        return [(line.id, line.id in best) for line, _ in touched]
+
+    def _domestic(self, notice: Notice) -> bool:
+        """Notified by one of our own members (settings: analysis.own_members), alone or jointly."""
+        own = self.own_members
+        return bool(own) and any(parse_symbol(s).member_code in own for s in notice.symbols or [notice.symbol])
+
+    def _chapter_named(self, notice: Notice) -> str | None:
+        """The HS chapter whose title a products field (in any language) is, if one is."""
+        for local in (notice, *notice.translations.values()):
+            chapter = self.nomenclature.chapter_named(local.products) if local.products else None
+            if chapter:
+                return chapter
+        return None
+
+    def _market(self, notice: Notice) -> tuple[Named, float | None]:
+        """The market that weighs most among the members notifying the text: a joint notification
+        (one text under several members' symbols) is as urgent as its biggest market."""
+        best = self._member(notice)
+        for symbol in notice.symbols:
+            code = parse_symbol(symbol).member_code
+            if code and code != notice.member_code:
+                other = self._member_by_code(code)
+                if other[1] is not None and (best[1] is None or other[1] > best[1]):
+                    best = other
+        return best
+
+    def _member_by_code(self, code: str) -> tuple[Named, float | None]:
+        if code not in self._members:
+            member = self.members.get(code)
+            self._members[code] = ((Named(member.name_en, member.name_zh), member.weight) if member
+                                   else (Named(code), None))
+        return self._members[code]
 
     def _member(self, notice: Notice) -> tuple[Named, float | None]:
         """The notifying member's names and market weight (None when config/members.yaml does not know it)."""

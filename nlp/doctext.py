@@ -20,6 +20,7 @@ TEXT_KEY = "tbt_text"
 LOWER_KEY = "tbt_lower"
 SCOPES_KEY = "tbt_scopes"
 CODES_GIVEN_KEY = "tbt_codes_given"  # set by the caller when the notice's hs_codes field has codes
+FIELDS_KEY = "tbt_fields"  # set by the caller: (start offsets, field names) of the fields joined in the text
 CODES_KEY, TERMS_KEY, HEADINGS_KEY = "tbt_codes", "tbt_terms", "tbt_headings"
 
 

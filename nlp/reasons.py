@@ -29,6 +29,7 @@ REASON_PARAMS: dict[str, frozenset[str]] = {code: frozenset(params) for code, pa
     "measure_cue": ("measure", "cue"),
     "kind": ("kind",),
     "market": ("member", "weight"),
+    "domestic": ("member",),
     "market_unknown": ("member", "weight"),
     "deadline_unknown": (),
     "deadline_closed": ("date", "days"),

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,16 @@ from spacy.language import Language
 
 from nlp.catalogue import Catalogue
 from nlp.codes import hide_codes
-from nlp.inferrer import HeadingModel, TrainingText, bigram_keys, lemma_keys
+from nlp.inferrer import (
+    HeadingModel,
+    MixSettings,
+    ShowSettings,
+    TrainingText,
+    bigram_keys,
+    char_keys,
+    lemma_keys,
+    simplified,
+)
 from tbtwatch.hs import HSCodeError, HSNomenclature, normalise_hs
 from tbtwatch.model import Notice, NoticeError, notice_from_dict
 
@@ -33,9 +44,11 @@ class InferenceConfig:
     training_notices: list[Path] = field(default_factory=list)
     test_share_percent: int = 30
     weights: dict[str, float] = field(default_factory=dict)
-    chapter_mix: float = 0.35
-    max_df_share: float = 0.2
+    mix: MixSettings = field(default_factory=MixSettings)
+    show: ShowSettings = field(default_factory=ShowSettings)
+    field_weights: dict[str, float] = field(default_factory=dict)
     chapters_zh: dict[str, str] = field(default_factory=dict)
+    aliases_zh: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path, project_root: Path) -> "InferenceConfig":
@@ -49,9 +62,11 @@ class InferenceConfig:
             training_notices=[(project_root / p).resolve() for p in data.get("training_notices", [])],
             test_share_percent=int(data.get("test_share_percent", 30)),
             weights={k: float(v) for k, v in (data.get("weights") or {}).items()},
-            chapter_mix=float(data.get("chapter_mix", 0.35)),
-            max_df_share=float(data.get("max_df_share", 0.2)),
+            mix=MixSettings(**{k: float(data[k]) for k in MixSettings.__dataclass_fields__ if k in data}),
+            show=ShowSettings(**{k: float(v) for k, v in (data.get("show") or {}).items()}),
+            field_weights={k: float(v) for k, v in (data.get("field_weights") or {}).items()},
             chapters_zh={str(k).zfill(2): str(v) for k, v in (data.get("chapters_zh") or {}).items()},
+            aliases_zh={str(k).zfill(4): str(v).split() for k, v in (data.get("aliases_zh") or {}).items()},
         )
 
 
@@ -98,51 +113,97 @@ def notice_text(notice: Notice) -> str:
     return hide_codes(notice.all_text())
 
 
-def training_notices(config: InferenceConfig, known) -> list[tuple[str, list[str]]]:
-    """(text, labels) for the training part of the configured notice files."""
-    out = []
-    for path in config.training_notices:
+ARCHIVE_LABELS = ("models", "labelled-notices.jsonl")  # under the data directory, written by --retrain
+
+
+def write_labelled(notices: Iterable[Notice], path: Path) -> int:
+    """Write the notices that give HS codes (the archive's labelled examples) as JSON Lines, atomically;
+    returns how many. The classifier learns from this file beside the configured ones."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=".tmp-", delete=False) as fh:
+        for notice in notices:
+            if notice.hs_codes:
+                fh.write(notice.model_dump_json(exclude={"fetched_at"}) + "\n")
+                count += 1
+    os.replace(fh.name, path)
+    return count
+
+
+def training_notices(config: InferenceConfig, known, extra: Iterable[Path] = ()) -> list[tuple[str, list[str]]]:
+    """(text, labels) for every notice with given codes in the configured notice files and ``extra``
+    (the archive's labelled notices), one per text (a joint notification's copies count once)."""
+    out, seen = [], set()
+    for path in [*config.training_notices, *extra]:
         if not path.exists():
             continue
         for _, record in read_records(path):
-            if is_test(record, config.test_share_percent):
-                continue
             try:
                 notice = notice_from_dict(record, ignore_unknown=True)
             except NoticeError:
                 continue
             labels = known_labels(notice.hs_codes, known)
-            if labels:
-                out.append((notice_text(notice), labels))
+            text = notice_text(notice)
+            if labels and text not in seen:
+                seen.add(text)
+                out.append((text, labels))
     return out
 
 
-def build_heading_model(nlp: Language, catalogue: Catalogue, nomenclature: HSNomenclature,
-                        config: InferenceConfig) -> HeadingModel:
-    """Train the heading model on the nomenclature, catalogue, Chinese chapter names and notices."""
-    weights = {"nomenclature": 1.0, "catalogue_terms": 2.0, "chapter_names": 1.0, "notices": 3.0, **config.weights}
-    headings = [e.code for e in nomenclature.entries(4)]
-    children: dict[str, list[str]] = {}
+_HAS_LATIN = re.compile(r"[A-Za-z]{3}")
+_NO_KEYS = np.zeros(0, dtype=np.uint64)
+Source = tuple[str, tuple[str, ...], tuple[str, ...], float, bool]  # text, headings, chapters, weight, entry
+
+
+def nomenclature_sources(nomenclature: HSNomenclature, weights: dict[str, float]) -> list[Source]:
+    """Every name of every heading, each its own entry: HS 2022 descriptions, China Customs' English
+    and Chinese line names, Taiwan's texts; chapter descriptions and Chinese chapter names."""
+    sources: list[Source] = []
+    for entry in nomenclature.entries(4):
+        h = (entry.code,)
+        sources.append((entry.description, h, (), weights["nomenclature"], True))
+        sources += [(name, h, (), weights["customs_en"], True) for name in nomenclature.names_en_extra(entry.code)]
+        sources += [(name, h, (), weights["nomenclature_zh"], True) for name in nomenclature.names_zh(entry.code)]
     for entry in nomenclature.entries(6):
-        children.setdefault(entry.parent, []).append(entry.description)
-    sources: list[tuple[str, tuple[str, ...], tuple[str, ...], float]] = []
-    for h in headings:
-        text = " ".join([nomenclature.description(h), *children.get(h, [])])
-        sources.append((text, (h,), (), weights["nomenclature"]))
+        sources.append((entry.description, (entry.parent,), (), weights["nomenclature"], True))
     for chapter in nomenclature.entries(2):
-        sources.append((chapter.description, (), (chapter.code,), weights["nomenclature"]))
-    for code, names in config.chapters_zh.items():
-        sources.append((names, (), (code,), weights["chapter_names"]))
+        for text in (chapter.description, nomenclature.name_zh(chapter.code)):
+            sources.append((text, (), (chapter.code,), weights["nomenclature"], False))
+    return sources
+
+
+def catalogue_sources(catalogue: Catalogue, weights: dict[str, float]) -> list[Source]:
+    """Each term of each product line, as an entry of the headings under the line's prefixes."""
+    sources: list[Source] = []
     for line in catalogue.lines:
         heads = tuple(dict.fromkeys(p[:4] for p in line.hs if len(p) >= 4))
         chaps = tuple(dict.fromkeys(p[:2] for p in line.hs))
-        for terms in ((line.name_en, *line.terms_en), (line.name_zh, *line.terms_zh)):
-            sources.append((" ; ".join(terms), heads, chaps, weights["catalogue_terms"]))
-    for text, labels in training_notices(config, nomenclature):
+        for term in (line.name_en, *line.terms_en, line.name_zh, *line.terms_zh):
+            sources.append((term, heads, chaps, weights["catalogue_terms"], bool(heads)))
+    return sources
+
+
+def build_heading_model(nlp: Language, catalogue: Catalogue, nomenclature: HSNomenclature,
+                        config: InferenceConfig,
+                        labelled: list[tuple[str, list[str]]] | None = None) -> HeadingModel:
+    """Train the heading model on the bilingual nomenclature, the catalogue, Chinese chapter names and
+    labelled notices: ``labelled`` (text, codes) pairs, by default those of the configured notice files."""
+    weights = {"nomenclature": 1.0, "nomenclature_zh": 1.0, "customs_en": 1.0, "catalogue_terms": 2.0,
+               "chapter_names": 1.0, "notices": 3.0, **config.weights}
+    sources = nomenclature_sources(nomenclature, weights) + catalogue_sources(catalogue, weights)
+    sources += [(names, (), (code,), weights["chapter_names"], False) for code, names in config.chapters_zh.items()]
+    sources += [(word, (heading,), (), weights["catalogue_terms"], True)
+                for heading, words in config.aliases_zh.items() for word in words]
+    for text, labels in (training_notices(config, nomenclature) if labelled is None else labelled):
         heads = tuple(c[:4] for c in labels if len(c) >= 4)
-        sources.append((text, heads, tuple(c[:2] for c in labels), weights["notices"]))
+        sources.append((text, heads, tuple(c[:2] for c in labels), weights["notices"], False))
+    latin = [i for i, s in enumerate(sources) if _HAS_LATIN.search(s[0])]  # Chinese names need no tokenizer
+    lemmas = dict(zip(latin, map(lemma_keys, nlp.pipe(sources[i][0] for i in latin))))
     texts = []
-    for (text, heads, chaps, weight), doc in zip(sources, nlp.pipe(s[0] for s in sources)):
-        keys = np.unique(np.concatenate([lemma_keys(doc), bigram_keys(text)]))
-        texts.append(TrainingText(keys, heads, chaps, weight))
-    return HeadingModel(texts, headings, chapter_mix=config.chapter_mix, max_df_share=config.max_df_share)
+    for i, (text, heads, chaps, weight, entry) in enumerate(sources):
+        chinese = simplified(text)
+        singles = char_keys(chinese) if config.mix.single_char_weight else _NO_KEYS
+        keys = np.unique(np.concatenate([lemmas.get(i, _NO_KEYS), bigram_keys(chinese), singles]))
+        texts.append(TrainingText(keys, heads, chaps, weight, entry))
+    return HeadingModel(texts, [e.code for e in nomenclature.entries(4)], mix=config.mix,
+                        field_weights=config.field_weights)

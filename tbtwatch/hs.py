@@ -101,6 +101,8 @@ class ChineseNames:
     cn: dict[str, str] = field(default_factory=dict)  # 8-digit China Customs names
     cn_en: dict[str, str] = field(default_factory=dict)  # their English names
     by_heading: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    en_by_heading: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    tw_chapters_en: dict[str, str] = field(default_factory=dict)  # Taiwan's English chapter titles
 
     @classmethod
     def load(cls, folder: Path) -> "ChineseNames":
@@ -120,9 +122,14 @@ class ChineseNames:
                 if code.isdigit() and len(code) in (2, 4, 6):
                     text = _CHAPTER_PREFIX.sub("", converter.convert(row["zh_hant"].strip()))
                     names.tw[code] = text.translate(_FULLWIDTH_DIGITS)
+                    if len(code) == 2:
+                        names.tw_chapters_en[code] = re.sub(r"^chapter\s+\d+\s*", "", row["en"].strip(), flags=re.I)
         for code, text in [*names.tw.items(), *names.cn.items()]:
             if len(code) >= 4 and text:
                 names.by_heading[code[:4]].append(text)
+        for code, text in names.cn_en.items():
+            if text:
+                names.en_by_heading[code[:4]].append(text)
         return names
 
     def name(self, code: str, parent_name: str) -> str:
@@ -142,6 +149,22 @@ class ChineseNames:
             lines = sorted((k, v) for k, v in self.cn.items() if k.startswith(code))
             return lines[0][1] if lines else ""
         return text
+
+
+_TITLE_STOP = frozenset("and of the thereof or other articles their parts".split())
+
+
+def _title_words(text: str) -> frozenset[str]:
+    """The content words of an English title, as a set (empty for non-English text)."""
+    words = re.findall(r"[a-z]+", text.lower())
+    if not words or re.search(r"[\u3400-\u9fff]", text):
+        return frozenset()
+    return frozenset(w for w in words if w not in _TITLE_STOP)
+
+
+def _title_zh(text: str) -> str:
+    """A Chinese title without punctuation and spaces ('' when it has no Chinese)."""
+    return "".join(re.findall(r"[\u3400-\u9fff]+", text))
 
 
 def _relative(text: str) -> bool:
@@ -165,6 +188,7 @@ class HSNomenclature:
         self._entries = entries
         self._names = names or ChineseNames()
         self._zh: dict[str, str] = {}
+        self._chapter_titles: dict[frozenset[str] | str, str] | None = None
 
     @classmethod
     def load(cls, path: Path) -> HSNomenclature:
@@ -211,7 +235,22 @@ class HSNomenclature:
     def names_en_extra(self, heading: str) -> list[str]:
         """China Customs' English names of the 8-digit lines under a heading (product words the
         HS descriptions lack)."""
-        return [v for k, v in self._names.cn_en.items() if k.startswith(heading)]
+        return list(self._names.en_by_heading.get(heading, ()))
+
+    def chapter_named(self, text: str) -> str | None:
+        """The chapter whose own title ``text`` is ("PLASTICS AND ARTICLES THEREOF", "Live animals",
+        "活动物"): products fields often name a whole chapter so. Word order and case do not matter."""
+        if self._chapter_titles is None:
+            titles: dict[frozenset[str] | str, str] = {}
+            for entry in self.entries(2):
+                for title in (entry.description, self._names.tw_chapters_en.get(entry.code, "")):
+                    if _title_words(title):
+                        titles.setdefault(_title_words(title), entry.code)
+                if self.name_zh(entry.code):
+                    titles.setdefault(_title_zh(self.name_zh(entry.code)), entry.code)
+            self._chapter_titles = titles
+        key = _title_words(text) or _title_zh(text)
+        return self._chapter_titles.get(key) if key else None
 
     def entries(self, level: int | None = None) -> list[HSEntry]:
         return [e for e in self._entries.values() if level is None or e.level == level]

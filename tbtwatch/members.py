@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from tbtwatch.configfile import ConfigError, read_yaml
 
 
 class MemberError(ValueError):
@@ -86,12 +86,10 @@ class Members:
 
     @classmethod
     def load(cls, path: Path) -> Members:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except FileNotFoundError as exc:
-            raise MemberError(f"members file not found: {path} (set paths.members in config/settings.toml)") from exc
-        except yaml.YAMLError as exc:
-            raise MemberError(f"{path}: malformed YAML: {exc}") from exc
+        fix = "fix the file (config/members.yaml in the repository shows the form), or set paths.members"
+        data = read_yaml(path, fix)
+        if not isinstance(data, dict) or not data.get("members"):
+            raise ConfigError(path, "no members (the file is empty or has no 'members:' list of entries)", fix)
         members: list[Member] = []
         aliases: dict[str, str] = {}
         for i, entry in enumerate(data.get("members", [])):

@@ -13,9 +13,19 @@ import hashlib
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from tbtwatch.dates import parse_date
 from tbtwatch.hs import normalise_hs
+from tbtwatch.notice_dates import DATE_FIELDS, DateField, TextDates, dates_from_text
 from tbtwatch.symbols import parse_symbol
 
 Area = Literal["TBT", "SPS"]
@@ -24,6 +34,31 @@ Language = Literal["en", "zh", "fr", "es"]
 
 TEXT_FIELDS = ("title", "description", "products")
 WTO_LANGUAGES = ("en", "fr", "es")  # the languages notifications are filed in; others are translations
+
+
+# Longest text the model keeps per field, in characters (the longest real description is a few thousand).
+# A crawled or imported value beyond its cap is cut there; the crawl keeps the raw page and the import the
+# raw line, so nothing is lost. The caps bound every stage: the classifier joins one language's fields into
+# one spaCy doc, at most three such languages share the "en" pipeline, and 3 x (2,000 + 20,000 + 200,000)
+# stays under spaCy's default max_length of 1,000,000 (tests/foundation/test_model.py checks it).
+TEXT_CAPS = {"title": 2_000, "products": 20_000, "description": 200_000, "member": 300, "adoption_date": 1_000,
+             "entry_into_force": 1_000, "source": 100}
+ONE_LINE_FIELDS = ("member", "adoption_date", "entry_into_force", "source")  # cleaned, on one line
+
+
+def over_caps(data: Any) -> list[str]:
+    """The text fields of a raw record (translations included) longer than ``TEXT_CAPS``, as dotted names."""
+    if not isinstance(data, dict):
+        return []
+    found = [name for name, cap in TEXT_CAPS.items() if isinstance(data.get(name), str) and len(data[name]) > cap]
+    translations = data.get("translations")
+    for lang, local in (translations.items() if isinstance(translations, dict) else ()):
+        found += [f"translations.{lang}.{name}" for name in over_caps(local) if name in TEXT_CAPS]
+    return found
+
+
+def _capped(name: str, value: str) -> str:
+    return value[: TEXT_CAPS[name]].rstrip()
 
 
 _LINE_BREAKS = str.maketrans({"\r": "\n", "\u2028": "\n", "\u2029": "\n", "\x85": "\n"})
@@ -51,8 +86,31 @@ class LocalText(BaseModel):
 
     @field_validator("title", "description", "products", mode="before")
     @classmethod
-    def _text(cls, value: Any) -> str:
-        return clean_text(value)
+    def _text(cls, value: Any, info: ValidationInfo) -> str:
+        return _capped(info.field_name, clean_text(value))
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _lone_surrogate(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string (key or value) holding a surrogate code point, else None."""
+    if isinstance(value, str):
+        return path if _SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        name = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and _SURROGATE.search(key):
+            return name
+        found = _lone_surrogate(item, name)
+        if found is not None:
+            return found
+    return None
 
 
 def _today() -> dt.datetime:
@@ -79,11 +137,23 @@ class Notice(BaseModel):
     comment_deadline: dt.date | None = None
     adoption_date: str | None = None
     entry_into_force: str | None = None
+    dates_read_from_text: list[DateField] = Field(
+        default_factory=list, description="the date fields read from the notice's text, not given by its source")
     language: Language = "en"
     translations: dict[str, LocalText] = Field(default_factory=dict)
     urls: list[str] = Field(default_factory=list)
     source: str = ""
     fetched_at: dt.datetime = Field(default_factory=_today)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        """Refuse a lone surrogate (JSON's ``"\\ud800"``): it is no character, and no store or file can encode it."""
+        where = _lone_surrogate(data)
+        if where is not None:
+            raise ValueError(f"{where or 'record'} holds a lone surrogate (half of a UTF-16 pair): "
+                             "the source's text is damaged; fix its encoding")
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -113,13 +183,22 @@ class Notice(BaseModel):
 
     @field_validator("title", "description", "products", mode="before")
     @classmethod
-    def _text(cls, value: Any) -> str:
-        return clean_text(value)
+    def _text(cls, value: Any, info: ValidationInfo) -> str:
+        return _capped(info.field_name, clean_text(value))
 
     @field_validator("title")
     @classmethod
     def _title(cls, value: str) -> str:
         return " ".join(value.split())
+
+    @field_validator(*ONE_LINE_FIELDS, mode="before")
+    @classmethod
+    def _one_line(cls, value: Any, info: ValidationInfo) -> str | None:
+        """Names, dates as notified and the source: cleaned like the texts, on one line (empty: absent)."""
+        if value is None:
+            return None if info.field_name in ("adoption_date", "entry_into_force") else ""
+        text = _capped(info.field_name, " ".join(clean_text(value).split()))
+        return text or (None if info.field_name in ("adoption_date", "entry_into_force") else "")
 
     @field_validator("ics_codes", "objectives", "urls")
     @classmethod
@@ -144,6 +223,24 @@ class Notice(BaseModel):
             self.symbols = [self.symbol, *self.symbols]
         return self
 
+    @model_validator(mode="after")
+    def _read_dates_from_text(self) -> "Notice":
+        """Fill the dates the source left empty with those the notice's text states; a source's value stays.
+
+        Here, in the model, so a crawl, ``tbtwatch import`` and any other way in
+        read them alike. A value read from the text earlier is read again, since
+        the text may have changed (a merge, a new translation); it is always what
+        the present text says, and ``dates_read_from_text`` tells it apart.
+        """
+        for name in self.dates_read_from_text:
+            setattr(self, name, None)
+        missing = tuple(name for name in DATE_FIELDS if getattr(self, name) in (None, ""))
+        read = dates_from_text(self, missing) if missing else TextDates()
+        self.dates_read_from_text = [name for name in missing if getattr(read, name) is not None]
+        for name in self.dates_read_from_text:
+            setattr(self, name, getattr(read, name))
+        return self
+
     # -- derived views -------------------------------------------------
     def text(self, lang: str | None = None) -> LocalText:
         """The notice's text in ``lang`` if it has it, else in its own language."""
@@ -157,6 +254,21 @@ class Notice(BaseModel):
         for t in self.translations.values():
             parts.extend([t.title, t.products, t.description])
         return "\n".join(p for p in parts if p)
+
+    @property
+    def compliance_date(self) -> dt.date | None:
+        """The day products must comply: the entry into force that an addendum adopting the measure reports.
+
+        A draft's proposed entry into force is a plan; once an addendum says the
+        measure is adopted or in force, its date of entry into force is the date
+        exporters must meet, and readers (digest, alerts) show it first. It is a
+        view of ``entry_into_force`` rather than a field of its own, so the date
+        lives in one place and a JSON round trip of the notice stays exact. None
+        for other notices and when the entry into force is not a full date.
+        """
+        if self.kind != "addendum" or not self.entry_into_force:
+            return None
+        return parse_date(self.entry_into_force)
 
     def is_open(self, today: dt.date) -> bool:
         return self.comment_deadline is not None and self.comment_deadline >= today
@@ -190,6 +302,7 @@ def merge_notice(existing: Notice, incoming: Notice) -> Notice:
         else:
             translations[incoming.language] = incoming.text()
             skip = set(TEXT_FIELDS) | {"language", "member"}  # the member's name stays in the original's language
+    skip |= {*DATE_FIELDS, "dates_read_from_text"}
     for name, value in incoming.model_dump().items():
         if name in skip or name == "translations":
             continue
@@ -198,7 +311,21 @@ def merge_notice(existing: Notice, incoming: Notice) -> Notice:
                 value = list(dict.fromkeys([*merged.get(name, []), *value]))
             merged[name] = value
     merged["translations"] = {k: v for k, v in translations.items() if k != merged.get("language")}
+    merged.update(_given_dates(existing, incoming))
     return Notice.model_validate(merged)
+
+
+def _given_dates(existing: Notice, incoming: Notice) -> dict[str, Any]:
+    """The date fields as sources gave them, the incoming value first; values read from a text are left out.
+
+    The merged notice reads those again from the merged text, so a value read
+    from one version's text never replaces a value another source gave.
+    """
+    given: dict[str, Any] = {"dates_read_from_text": []}
+    for name in DATE_FIELDS:
+        values = [getattr(n, name) for n in (incoming, existing) if name not in n.dates_read_from_text]
+        given[name] = next((v for v in values if v not in (None, "")), None)
+    return given
 
 
 class NoticeError(ValueError):

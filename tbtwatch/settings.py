@@ -81,10 +81,22 @@ class Alerts:
 
 
 @dataclass
+class Analysis:
+    # Members whose notifications are domestic measures, not foreign barriers: no export alert, not
+    # queued for comment (China does not comment on its own government's drafts through the WTO).
+    own_members: list[str] = field(default_factory=lambda: ["CHN"])
+
+
+@dataclass
 class Crawl:
     user_agent: str = "tbtwatch/0.1 (+https://github.com/tbtwatch/tbtwatch; WTO notification early warning)"
     base_url: str = ""  # when set, every source is read from here (the replay server)
     eping_api_key: str = ""
+
+
+@dataclass
+class Web:
+    max_body_bytes: int = 1_048_576  # larger request bodies are refused with 413 before they are read
 
 
 @dataclass
@@ -95,6 +107,8 @@ class Settings:
     smtp: Smtp = field(default_factory=Smtp)
     alerts: Alerts = field(default_factory=Alerts)
     crawl: Crawl = field(default_factory=Crawl)
+    analysis: Analysis = field(default_factory=Analysis)
+    web: Web = field(default_factory=Web)
     source_file: Path | None = None
 
     @property
@@ -127,7 +141,7 @@ class Settings:
 
 
 HOME_SETTINGS = "settings.toml"
-SECTIONS = ("general", "paths", "archive", "smtp", "alerts", "crawl")
+SECTIONS = ("general", "paths", "archive", "smtp", "alerts", "crawl", "analysis", "web")
 _ALIASES = {"TBTWATCH_TODAY": ("general", "today"), "TBTWATCH_HOME": ("paths", "home"), "TBTWATCH_ES_URL": ("archive", "es_url"),
             "TBTWATCH_SECRET": ("alerts", "secret"), "TBTWATCH_EPING_API_KEY": ("crawl", "eping_api_key")}
 

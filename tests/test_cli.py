@@ -8,7 +8,7 @@ import json
 
 from typer.testing import CliRunner
 
-from tbtwatch.cli import app
+from commands.cli import app
 from tbtwatch.settings import get_settings
 
 # Our own notices in the shapes the crawlers store (one Chinese, one English), then two bad lines.

@@ -12,17 +12,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from alerts.tokens import load_secret
-from archive.base import NoticeStore, QueryError, open_store
+from archive.backends import open_store
+from archive.base import NoticeStore, QueryError
 from tbtwatch.settings import Settings, get_settings
 from webapp import apidocs
+from webapp.bodylimit import BodyLimit
 from webapp.deps import Resources
 from webapp.routes import api, auth, pages, review, subscriptions
 from webapp.ratelimit import RateLimited, default_limiters
 from webapp.security import CsrfError, HeadAsGet, LoginRequired, SecurityHeaders, login_url, session_secret
 from webapp.templating import render
+from webapp.users import SESSION_HOURS
 
 STATIC = Path(__file__).with_name("static")
-SESSION_HOURS = 8
 
 
 def _is_api(request: Request) -> bool:
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, store: NoticeStore | None = Non
     app.add_middleware(SessionMiddleware, secret_key=session_secret(load_secret(settings)),
                        session_cookie="tbtwatch_session", max_age=SESSION_HOURS * 3600, same_site="lax",
                        https_only=settings.alerts.base_url.startswith("https://"))
+    app.add_middleware(BodyLimit, limit=settings.web.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)
     apidocs.install(app)

@@ -30,6 +30,8 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 def serve_command(
     host: Annotated[str, typer.Option(help="address to listen on (0.0.0.0 for every interface)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes: one per CPU core "
+                                                               "(docs/running.md says why)")] = 1,
 ) -> None:
     """Run the web app (search, notices, review queue, subscriptions, statistics, /api/)."""
     import uvicorn
@@ -37,12 +39,16 @@ def serve_command(
     from webapp.app import create_app
 
     try:
-        app = create_app(get_settings())
+        app = create_app(get_settings())  # with several workers too: a bad setting stops here, not in each
     except SettingsError as exc:
         raise _fail(str(exc)) from exc
-    out.print(f"tbtwatch web app on http://{host}:{port}/ (API: http://{host}:{port}/api/openapi.json)",
-              highlight=False, soft_wrap=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    out.print(f"tbtwatch web app on http://{host}:{port}/ (API: http://{host}:{port}/api/openapi.json)"
+              + (f", {workers} worker processes" if workers > 1 else ""), highlight=False, soft_wrap=True)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    else:  # each worker builds its own app from the same environment
+        uvicorn.run("webapp.app:create_app", factory=True, workers=workers, host=host, port=port, log_level="info",
+                    proxy_headers=False)
 
 
 @index_app.command("rebuild")

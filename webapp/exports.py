@@ -5,27 +5,25 @@ An export follows the search's own order and stops at ``EXPORT_MAX`` rows
 header says when the set was cut, and ``X-Total-Count`` how large it is). A
 date-ordered export continues each internal page after the previous page's last
 notice (``webapp.paging``), so notices arriving during a long download neither
-repeat nor push others out. CSV cells that a spreadsheet would run as a formula are prefixed with
-an apostrophe: crawled text is untrusted there too.
+repeat nor push others out. CSV goes through ``archive.jsonl.NoticeCsvWriter`` (as ``tbtwatch export``
+does), which guards the cells a spreadsheet would run as a formula.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
 from collections.abc import Iterator
 
 from archive.base import Hit, NoticeStore, SearchQuery
-from archive.jsonl import CSV_FIELDS, notice_csv_row
+from archive.jsonl import CSV_FIELDS, NoticeCsvWriter, notice_csv_row
 from webapp.paging import Cursor, pages
 from webapp.templating import plain
 
 EXPORT_MAX = 10_000
 PAGE = 500
 EXPORT_FIELDS = [*CSV_FIELDS, "level", "url"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def iter_hits(store: NoticeStore, query: SearchQuery, limit: int = EXPORT_MAX,
@@ -48,15 +46,11 @@ def notice_url(base_url: str, symbol: str) -> str:
     return f"{base_url.rstrip('/')}/notices/{symbol}"
 
 
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def csv_rows(hits: Iterator[Hit], base_url: str, *, bom: bool = True) -> Iterator[str]:
     """The CSV text, a row at a time, in UTF-8; the first page of a set starts with a BOM so that Excel shows
     Chinese correctly (later pages go without, so pages can be concatenated into one file)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, lineterminator="\r\n")
+    writer = NoticeCsvWriter(buffer, EXPORT_FIELDS)
 
     def flush() -> str:
         text = buffer.getvalue()
@@ -69,7 +63,7 @@ def csv_rows(hits: Iterator[Hit], base_url: str, *, bom: bool = True) -> Iterato
     for hit in hits:
         row = notice_csv_row(hit.notice)
         row.update(level=hit.level or "", url=notice_url(base_url, hit.notice.symbol))
-        writer.writerow({k: _cell(v) for k, v in row.items()})
+        writer.writerow(row)
         yield flush()
 
 

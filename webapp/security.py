@@ -4,7 +4,8 @@
   script or style, no framing) and no Referer (confirm and unsubscribe links
   carry tokens in their URLs).
 - Sessions are a signed cookie (Starlette's ``SessionMiddleware``, itsdangerous),
-  holding the user's name, the interface language and a per-session CSRF token.
+  holding a server-side session id (``webapp.users``: ended at logout and at a
+  password change), the interface language and a per-session CSRF token.
   The token is made only when a page actually renders a form (``LazyCsrfToken``),
   so reading pages sets no cookie at all (caches and privacy both gain).
 - Every POST of an HTML form is checked against that token (``csrf_protect``,
@@ -34,6 +35,7 @@ SECURITY_HEADERS = {
 }
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_FIELD = "csrf_token"
+SESSION_KEY = "sid"  # the cookie's server-side session id (webapp.users), set at login
 
 
 class SecurityHeaders:
@@ -127,7 +129,15 @@ def check_csrf(request: Request, sent: object) -> None:
 
 
 def current_user(request: Request) -> str | None:
-    return request.session.get("user")
+    """The user of the request's session if it is live on the server (``Users.session_user``): a session ended
+    by logout or a password change, or expired, is dropped from the cookie."""
+    session_id = request.session.get(SESSION_KEY)
+    if not session_id:
+        return None
+    user = request.app.state.resources.users.session_user(session_id)
+    if user is None:
+        request.session.pop(SESSION_KEY)
+    return user
 
 
 def require_user(request: Request) -> str:

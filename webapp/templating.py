@@ -21,10 +21,11 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 
 def highlight(text: str | None) -> Markup:
-    """Escape the (untrusted) text first, then turn the store's private-use marks into ``<mark>`` tags.
+    """Escape the (untrusted) text first, then turn the store's marks into ``<mark>`` tags.
 
-    The marks are single characters that escaping leaves alone and no tag can
-    contain, so the only markup in the result is ``<mark>``/``</mark>``. Marks that
+    The marks are random per-process tokens (``archive.base.MARK_START``) that
+    escaping leaves alone and crawled text cannot contain, so the only markup in
+    the result is ``<mark>``/``</mark>`` around the query's hits. Marks that
     touch are merged: a backend that highlights Chinese character by character
     (Elasticsearch's standard tokenizer on an English field) still shows 电池 as
     one marked word, not 电 and 池 apart.

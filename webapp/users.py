@@ -3,6 +3,11 @@
 Passwords are hashed with scrypt (``hashlib.scrypt``, a memory-hard KDF in the
 standard library) with a random salt per user; the parameters are stored with
 each hash so they can be raised later without invalidating existing accounts.
+
+A login opens a server-side session (``web_sessions``): the signed cookie holds
+only its random id, whose SHA-256 is stored. So a session can be ended: at
+logout (that one), at a password change (all of the user's), or when it
+expires; a copy of the cookie is then worth nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import base64
 import hashlib
 import hmac
 import re
+import datetime as dt
 import secrets
 from dataclasses import dataclass
 
@@ -24,7 +30,14 @@ CREATE TABLE IF NOT EXISTS web_users (
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
     last_login TEXT
 );
+CREATE TABLE IF NOT EXISTS web_sessions (
+    id_hash TEXT PRIMARY KEY,       -- sha256 of the id in the cookie: a copy of the table opens nothing
+    name TEXT NOT NULL REFERENCES web_users(name) ON DELETE CASCADE,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS web_sessions_name ON web_sessions(name);
 """
+SESSION_HOURS = 8
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1  # about 50 ms and 16 MiB per hash on this hardware
 MIN_PASSWORD = 10
 _NAME = re.compile(r"^[\w.@-]{2,64}$")
@@ -83,6 +96,7 @@ class Users:
             conn.execute("INSERT INTO web_users (name, password_hash) VALUES (?, ?) "
                          "ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash",
                          (name, hash_password(password)))
+            conn.execute("DELETE FROM web_sessions WHERE name = ?", (name,))  # a new password ends every session
         return User(name)
 
     def authenticate(self, name: str, password: str) -> User | None:
@@ -103,3 +117,36 @@ class Users:
 
     def names(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT name FROM web_users ORDER BY name")]
+
+    # -- sessions ---------------------------------------------------------------------------------
+    def open_session(self, user: User, hours: float = SESSION_HOURS) -> str:
+        """A new session for ``user``: the id for the cookie (only its hash is stored)."""
+        session_id = secrets.token_urlsafe(32)
+        expires = _utc_now() + dt.timedelta(hours=hours)
+        with transaction(self._conn) as conn:
+            conn.execute("DELETE FROM web_sessions WHERE expires_at < ?", (_stamp(_utc_now()),))
+            conn.execute("INSERT INTO web_sessions (id_hash, name, expires_at) VALUES (?, ?, ?)",
+                         (_id_hash(session_id), user.name, _stamp(expires)))
+        return session_id
+
+    def session_user(self, session_id: str) -> str | None:
+        """The user of a live session, None when it was ended, has expired or never existed."""
+        row = self._conn.execute("SELECT name FROM web_sessions WHERE id_hash = ? AND expires_at >= ?",
+                                 (_id_hash(session_id), _stamp(_utc_now()))).fetchone()
+        return row["name"] if row else None
+
+    def close_session(self, session_id: str) -> None:
+        with transaction(self._conn) as conn:
+            conn.execute("DELETE FROM web_sessions WHERE id_hash = ?", (_id_hash(session_id),))
+
+
+def _id_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

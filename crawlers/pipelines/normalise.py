@@ -12,9 +12,9 @@ from typing import Any
 
 from w3lib.html import remove_tags, replace_entities
 
-from crawlers.dates import date_text, parse_date
 from crawlers.items import NoticeItem
 from crawlers.pipelines.base import CrawlerPipeline
+from tbtwatch.dates import date_text, parse_date
 from tbtwatch.hs import HSCodeError, find_hs_codes, normalise_hs
 
 TEXT_FIELDS = ("title", "description", "products", "member")

@@ -20,9 +20,9 @@ from lxml import etree
 from scrapy.http import Response
 
 from crawlers.base import PagedApiSpider
-from crawlers.dates import parse_date
 from crawlers.forms import parse_notification_form
 from crawlers.items import NoticeItem
+from tbtwatch.dates import parse_date
 
 ACI = {"autn": "http://schemas.autonomy.com/aci/"}
 WORD = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

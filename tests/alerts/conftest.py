@@ -46,7 +46,7 @@ def assessment(
     return {
         "symbol": symbol,
         "hs_given": list(hs_given),
-        "hs_inferred": [{"code": c, "score": s} for c, s in hs_inferred],
+        "hs_inferred": [{"code": c, "score": s, "shown": True} for c, s in hs_inferred],
         "product_lines": [
             {"id": i, "score": s, "evidence": [{"field": "products", "text": t}]} for i, s, t in lines
         ],

@@ -114,7 +114,7 @@ def test_daily_batch_does_not_repeat_notices_already_alerted(store, smtp_server)
 
 
 def test_the_pipelines_alerts_stage_serves_immediate_and_daily_subscribers_once(store, smtp_server):
-    from tbtwatch import pipeline
+    from commands import pipeline
 
     settings = get_settings()
     subscribe(settings, "at-once@example.org", hs=["8507"], members=["EU"])

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from alerts import reviews, run, subscriptions
 from alerts.reviews import ReviewError
 from alerts.validation import Vocabulary
-from tbtwatch.cli import app
+from commands.cli import app
 from tbtwatch.settings import get_settings
 
 from .conftest import DAY

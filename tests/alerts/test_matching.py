@@ -145,3 +145,14 @@ def test_only_the_leading_inferred_headings_match():
     weak_tail = [{"code": "8504", "score": 0.3}, {"code": "0402", "score": 0.1}]
     facts = NoticeFacts.build(notice_from_dict(NOTICES[5]), {"hs_inferred": weak_tail})
     assert "0402" not in facts.codes
+
+
+def test_a_domestic_measure_meets_no_filter():
+    """China's own notification makes no export alert, however well it matches."""
+    chinese = next(d for d in NOTICES if d["symbol"] == "G/TBT/N/CHN/800")
+    assessment = {**ASSESSMENTS[NOTICES.index(chinese)], "domestic": True}
+    facts = NoticeFacts.build(notice_from_dict(chinese), assessment)
+    assert evaluate_filter(Filter(Rule(hs=["8507"])), FACTS["G/TBT/N/CHN/800"]) is not None
+    assert evaluate_filter(Filter(Rule(hs=["8507"])), facts) is None
+    index = SubscriptionIndex([Filter(Rule(hs=["8507"]))])
+    assert index.match(facts) == []

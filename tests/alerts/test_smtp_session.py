@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from alerts import run, subscriptions
 from alerts.outbox import MAX_ATTEMPTS, Outbox
 from alerts.validation import Vocabulary
-from tbtwatch.cli import app
+from commands.cli import app
 from tbtwatch.settings import get_settings
 
 from .conftest import DAY, SMTP_PASSWORD, SMTP_USER

@@ -14,7 +14,7 @@ from alerts import run, subscriptions
 from alerts.outbox import Outbox
 from alerts.subscriptions import TokenError
 from alerts.validation import SubscriptionError, Vocabulary
-from tbtwatch.cli import app
+from commands.cli import app
 
 
 @pytest.fixture

@@ -269,7 +269,7 @@ def test_chinese_parts_word_hs_origins_markets_and_lines_in_chinese():
         Evidence("area", "TBT"),
     ]
     assessment = {"product_lines": [{"id": "toys", "score": 1.0}, {"id": "batteries", "score": 0.5}],
-                  "hs_given": ["850610"], "hs_inferred": [{"code": "950300", "score": 0.72}]}
+                  "hs_given": ["850610"], "hs_inferred": [{"code": "950300", "score": 0.72, "shown": True}]}
     zh, en, html = _parts(_item(evidence, assessment))
     assert """匹配依据:
   - HS编码 8506: 850610, 850680 (通报成员给出)

@@ -11,7 +11,7 @@ import pytest
 
 from alerts import reviews, run
 from alerts.cutoff import CalendarError, WorkCalendar, cutoff_date, cutoff_for, load_calendar
-from crawlers.dates import deadline_from
+from tbtwatch.dates import deadline_from
 from tbtwatch.model import notice_from_dict
 from tbtwatch.settings import PROJECT_ROOT
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from alerts import run, subscriptions
 from alerts.rules import Rule
 from alerts.validation import SubscriptionError, Vocabulary
-from tbtwatch.cli import app
+from commands.cli import app
 
 from .conftest import DAY
 

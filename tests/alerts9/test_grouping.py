@@ -213,3 +213,28 @@ def test_an_addendum_of_any_copy_follows_the_groups_review(settings, store):
     (item,) = context.followups
     assert item.symbol == "G/TBT/N/KEN/1901/Add.1"
     assert (item.review_status, item.review_owner) == ("under_review", "李工")
+
+
+class _Leads:
+    """Groups as the digest asks them: symbol -> the group's lead."""
+
+    def __init__(self, lead: str):
+        self.lead = lead
+
+    def lead_of(self, symbol: str) -> str:
+        return self.lead
+
+
+def test_a_group_shows_its_highest_level_not_its_leads():
+    from alerts.daybook import Assessed
+    from alerts.digest import one_per_group
+
+    def entry(symbol: str, level: str) -> Assessed:
+        return Assessed(notice_from_dict({"symbol": symbol, "title": "Toys"}), {"level": level})
+
+    copies = [entry("G/TBT/N/BDI/600", "low"), entry("G/TBT/N/KEN/1600", "medium"), entry("G/TBT/N/UGA/2100", "low")]
+    (shown,) = one_per_group(copies, _Leads("G/TBT/N/BDI/600"))
+    assert shown.notice.symbol == "G/TBT/N/KEN/1600"
+    (tie,) = one_per_group([entry("G/TBT/N/KEN/1600", "low"), entry("G/TBT/N/BDI/600", "low")],
+                           _Leads("G/TBT/N/BDI/600"))
+    assert tie.notice.symbol == "G/TBT/N/BDI/600"  # the lead on a tie

@@ -183,7 +183,7 @@ def test_registration_refuses_other_peoples_filters(settings):
 
 
 def test_the_pipelines_alerts_stage_reports_webhook_deliveries(settings, store, receiver, monkeypatch):
-    from tbtwatch import pipeline
+    from commands import pipeline
     from tbtwatch.settings import get_settings
 
     _hooked(settings, receiver.url, Rule(hs=["8507"], members=["EU"]))  # two notices: two POSTs

@@ -75,7 +75,7 @@ def crawl(server: ReplayServer, *sources: str, since: str | None = None, until: 
 
 
 def store():
-    from archive.base import open_store
+    from archive.backends import open_store
 
     get_settings.cache_clear()
     return open_store(get_settings())

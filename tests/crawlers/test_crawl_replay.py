@@ -204,7 +204,7 @@ def test_a_repeated_failure_updates_its_row_and_a_later_fetch_is_its_own(fresh_h
 def test_a_redirect_off_the_sources_domains_is_refused_counted_and_named(fresh_home, first_run):
     """A feed moved to another domain fails its source (the digest names it); a portal page moved there is one
     error of a source that otherwise worked. Both are kept raw with where they were sent."""
-    from tbtwatch.pipeline import DailyReport, crawl_sources
+    from commands.pipeline import DailyReport, crawl_sources
 
     elsewhere = "http://tbtwatch-offsite.invalid/moved"  # .invalid never resolves: nothing can leave the machine
     with ReplayServer() as server:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.dates import deadline_from, parse_date
 from crawlers.forms import FormError, parse_notification_form
+from tbtwatch.dates import deadline_from, parse_date
 
 D = dt.date
 # Expected values per real page: only fields the page really gives; checked field by field.

@@ -233,7 +233,7 @@ def test_validate_drops_a_half_empty_notice_and_keeps_its_page(home):
 
 
 def test_store_keeps_the_higher_ranked_text_and_adds_translations(home):
-    from archive.base import open_store
+    from archive.backends import open_store
     from crawlers.pipelines.store import UpsertNotice
     from tbtwatch.model import notice_from_dict
 

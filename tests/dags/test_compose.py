@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from dataclasses import fields
 
@@ -88,6 +89,14 @@ def test_dockerfile_installs_the_lock_then_the_project():
         for part in path.split():
             assert (REPO / part).exists(), f"the Dockerfile copies {part}, which is not in the repository"
     assert "apache-airflow==3.3.2" in (REPO / "requirements.lock").read_text(encoding="utf-8")
+
+
+def test_dockerfile_copies_every_package_the_project_installs():
+    packages = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    included = packages["tool"]["setuptools"]["packages"]["find"]["include"]
+    copied = set(re.findall(r"^COPY --chown=\S+ (\S+) \./\1$", DOCKERFILE, re.M))
+    missing = {pattern.rstrip("*") for pattern in included} - copied
+    assert not missing, f"the image installs the project without {sorted(missing)}: add a COPY line for each"
 
 
 def test_hs_nomenclature_is_mounted_where_the_default_setting_points():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from tbtwatch.configfile import ConfigError
 from tbtwatch.members import MemberError, Members
 from tbtwatch.settings import PROJECT_ROOT
 from tbtwatch.symbols import SymbolError, parse_symbol
@@ -147,7 +148,6 @@ def test_a_name_given_to_two_members_is_refused(tmp_path):
         ("  - {code: AAA, en: Alpha, zh: 甲, weight: 1.5}\n", r"weight 1.5 is outside \[0, 1\]"),
         ("  - {code: AAA, zh: 甲}\n", r"member entry #1 .*KeyError\('en'\).* needs code and en"),
         ("  - {code: AAA, en: Alpha, weight: heavy}\n", "weight must be a number"),
-        ("  - {code: AAA, en: [unclosed\n", "malformed YAML"),
     ],
 )
 def test_bad_tables_are_refused_with_the_reason(tmp_path, body, message):
@@ -155,6 +155,11 @@ def test_bad_tables_are_refused_with_the_reason(tmp_path, body, message):
         Members.load(members_yaml(tmp_path, body))
 
 
+def test_a_file_that_cannot_be_read_is_a_configuration_error_with_its_line(tmp_path):
+    with pytest.raises(ConfigError, match=r"members.yaml:3: malformed YAML"):
+        Members.load(members_yaml(tmp_path, "  - {code: AAA, en: [unclosed\n"))
+
+
 def test_missing_table_says_which_setting(tmp_path):
-    with pytest.raises(MemberError, match="members file not found: .*paths.members"):
+    with pytest.raises(ConfigError, match="absent.yaml: the file does not exist; .*paths.members"):
         Members.load(tmp_path / "absent.yaml")

@@ -7,11 +7,11 @@ import json
 
 from typer.testing import CliRunner
 
+from commands.cli import app
 from nlp.cli import classify_stream
-from tbtwatch.cli import app
 
 KEYS = {"symbol", "hs_given", "hs_inferred", "product_lines", "relevant", "level", "reasons", "reasons_zh",
-        "assessed_on", "notice_hash"}
+        "assessed_on", "notice_hash", "domestic"}
 
 
 def lines_in(*records) -> str:

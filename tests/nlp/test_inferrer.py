@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from nlp.codes import hide_codes
-from nlp.inferrer import HeadingModel, TrainingText, bigram_keys, merge_rankings
-from nlp.training import InferenceConfig, is_test, split_bucket, training_notices
+from nlp.inferrer import HeadingModel, MixSettings, TrainingText, bigram_keys, merge_rankings
+from nlp.training import InferenceConfig, split_bucket, training_notices, write_labelled
+from tbtwatch.model import notice_from_dict
+
+
+K = 1 << 40  # feature keys in the pair range (keys below 2**21 are single Chinese characters)
 
 
 def top(classifier, lang: str, text: str, k: int = 3) -> list[str]:
@@ -31,12 +34,32 @@ def test_bigram_keys_pair_adjacent_chinese_characters_only():
 
 
 def test_model_ranks_by_shared_features():
-    a, b, c = (np.array([k], dtype=np.uint64) for k in (1, 2, 3))
+    a, b, c = (np.array([K + k], dtype=np.uint64) for k in (1, 2, 3))
     texts = [TrainingText(np.concatenate([a, b]), ("8507",), (), 1.0), TrainingText(c, ("9503",), (), 1.0),
              TrainingText(b, ("0101",), (), 1.0)]
-    model = HeadingModel(texts, ["0101", "8507", "9503"], chapter_mix=0.0, max_df_share=1.0)
-    ranked = model.rank([model.feature_ids(a), model.feature_ids(c), model.feature_ids(np.array([9], np.uint64))])
+    model = HeadingModel(texts, ["0101", "8507", "9503"], mix=MixSettings(chapter_mix=0.0, max_df_share=1.0))
+    ranked = model.rank([model.feature_ids(a), model.feature_ids(c), model.feature_ids(np.array([K + 9], np.uint64))])
     assert ranked[0][0][0] == "8507" and ranked[1][0][0] == "9503" and ranked[2] == []
+
+
+def test_an_entry_contained_in_the_text_beats_a_long_profile():
+    """A short name found whole ("live swine") outranks a heading whose long profile shares one word."""
+    swine, live, other = (np.array(k, dtype=np.uint64) + K for k in ([1, 2], [2], [3, 4, 5, 6, 7, 8]))
+    texts = [TrainingText(swine, ("0103",), (), 1.0, entry=True),
+             TrainingText(np.concatenate([live, other]), ("0106",), (), 1.0, entry=True),
+             TrainingText(np.array([K + 9], np.uint64), ("8507",), (), 1.0, entry=True)]
+    model = HeadingModel(texts, ["0103", "0106", "8507"],
+                         mix=MixSettings(chapter_mix=0.0, entry_mix=1.0, max_df_share=1.0, entry_min_mass=0.1))
+    ranked = model.rank([model.feature_ids(np.array([1, 2, 3], np.uint64) + K)])[0]
+    assert ranked[0] == ("0103", 1.0) and ranked[1][0] == "0106" and ranked[1][1] < 0.5
+
+
+def test_chinese_portal_words_find_their_headings(classifier):
+    """Short Chinese product names, traditional script included, rank their heading first or close."""
+    assert "0103" in top(classifier, "zh", "活猪", 2)
+    assert "0103" in top(classifier, "zh", "进口生猪的动物卫生要求", 3)  # Taiwan names the heading by one character, 猪
+    assert {"7217", "7229"} & set(top(classifier, "zh", "胎圈鋼絲", 3))  # traditional script (鋼絲 = 钢丝)
+    assert "8516" in top(classifier, "zh", "储水式电热水器", 3)
 
 
 def test_merge_rankings_keeps_the_best_score_per_heading():
@@ -51,12 +74,14 @@ def test_split_is_fixed_and_copies_of_a_text_stay_together():
     assert 0 <= split_bucket(kenya) < 100
 
 
-def test_training_never_sees_the_test_part(dev_records, shared_data, nomenclature):
+def test_training_reads_the_configured_files_and_the_archives_labels(shared_data, nomenclature, tmp_path):
+    """Every labelled text once (a joint notification's copies count once), the archive's file beside."""
     path = shared_data / "notices" / "dev.jsonl"
-    trained = training_notices(InferenceConfig(training_notices=[path], test_share_percent=30), nomenclature)
-    everything = training_notices(InferenceConfig(training_notices=[path], test_share_percent=0), nomenclature)
-    assert 0 < len(trained) < len(everything)
-    held_out = {hide_codes(r.get("products") or "").strip() for r in dev_records if is_test(r, 30)}
-    held_out = {text for text in held_out if len(text) >= 20}
-    assert held_out
-    assert not any(products in text for text, _ in trained for products in held_out)
+    configured = training_notices(InferenceConfig(training_notices=[path]), nomenclature)
+    assert configured and len({text for text, _ in configured}) == len(configured)
+    archive = tmp_path / "labelled.jsonl"
+    notice = notice_from_dict({"symbol": "G/TBT/N/VNM/1", "title": "Safety of e-bike batteries", "hs_codes": ["850760"]})
+    unlabelled = notice_from_dict({"symbol": "G/TBT/N/VNM/2", "title": "Toys"})
+    assert write_labelled([notice, unlabelled], archive) == 1
+    both = training_notices(InferenceConfig(training_notices=[path]), nomenclature, [archive])
+    assert len(both) == len(configured) + 1 and both[-1] == ("Safety of e-bike batteries", ["850760"])

@@ -2,7 +2,7 @@
 
 uvicorn serves ``webapp`` from a thread on 127.0.0.1; meanwhile three processes write: a real crawl of
 every source against the replay server (``crawlers.runner.run_crawl``), a bulk import that upserts
-batches of notices (English and Chinese), and ``tbtwatch.pipeline.classify_pending`` pass after pass as
+batches of notices (English and Chinese), and ``commands.pipeline.classify_pending`` pass after pass as
 they land; four client threads search in English and Chinese through the JSON API and the search page.
 
 Figures proved: no 5xx and no "database is locked" anywhere (answers, server log, writers' output); every
@@ -68,7 +68,7 @@ UPSERTER = textwrap.dedent(f"""
 CLASSIFIER = textwrap.dedent("""
     import datetime as dt, sys, threading
     import nlp  # loaded before "ready", so the first pass starts with the writes
-    from tbtwatch.pipeline import classify_pending
+    from commands.pipeline import classify_pending
     from tbtwatch.settings import get_settings
 
     writes_done = threading.Event()

@@ -65,7 +65,7 @@ def queue_messages(count: int) -> list[int]:
 
 def tbtwatch(*args: str, **kwargs) -> subprocess.Popen:
     """The real command line in a child process (it reads the test's TBTWATCH_* environment)."""
-    return subprocess.Popen([sys.executable, "-c", "from tbtwatch.cli import app; app()", *args], cwd=REPO,
+    return subprocess.Popen([sys.executable, "-c", "from commands.cli import app; app()", *args], cwd=REPO,
                             env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **kwargs)
 

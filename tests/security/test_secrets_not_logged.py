@@ -77,7 +77,7 @@ def cli_env(home: Path, port: int, **overrides: str) -> dict[str, str]:
 
 
 def tbtwatch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from tbtwatch.cli import app; app()", *args], check=False, cwd=REPO,
+    return subprocess.run([sys.executable, "-c", "from commands.cli import app; app()", *args], check=False, cwd=REPO,
                           env=env,
                           capture_output=True, text=True, timeout=180)
 

@@ -23,8 +23,9 @@ from typer.testing import CliRunner
 from alerts import run, subscriptions
 from alerts.validation import Vocabulary
 from archive.sqlite_store import SqliteStore
-from tbtwatch import pipeline
-from tbtwatch.cli import app
+from commands import pipeline
+from commands.cli import app
+from tbtwatch.model import notice_from_dict
 from tbtwatch.settings import get_settings
 
 DAY = dt.date(2026, 3, 2)
@@ -134,3 +135,22 @@ def test_the_web_notice_page_and_search_escape_the_notice(hostile_day):
         assert not [el for el in tree.iter("img") if el.get("src") == "x"]
         api = client.get(f"/api/notices/{SYMBOL}").json()  # the API gives the text as data, unchanged
         assert SCRIPT in json.dumps(api, ensure_ascii=False)
+
+
+def test_private_use_characters_in_a_notice_forge_no_highlight(home):
+    """U+E000/U+E001 were the store's highlight marks: crawled text carrying them must stay text (issue 15)."""
+    from webapp.app import create_app
+
+    settings = get_settings()
+    store = SqliteStore(settings.archive_db)
+    store.upsert([notice_from_dict({"symbol": "G/TBT/N/EU/9002", "distribution_date": DAY.isoformat(),
+                                    "title": "Battery \ue000rules\ue001 for \ue000toys",
+                                    "products": "\ue001\ue000 batteries \ue000"})])
+    with TestClient(create_app(settings, store), base_url="http://127.0.0.1") as client:
+        page = client.get("/search", params={"q": "battery"})
+    assert page.status_code == 200
+    tree = lxml.html.document_fromstring(page.text)
+    marks = [el.text_content() for el in tree.iter("mark")]
+    assert marks and {m.lower() for m in marks} <= {"battery", "batteries"}, marks  # only the query's hits
+    assert "\ue000rules\ue001" in tree.text_content()  # the characters are shown as the notice has them
+    store.close()

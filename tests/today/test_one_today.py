@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from tbtwatch import orchestration
-from tbtwatch.cli import app
+from commands import orchestration
+from commands.cli import app
 from tbtwatch.settings import SettingsError, get_settings, load_settings
 
 PAST_DAY = "2025-07-22"  # a day long past: on the real date every period below is closed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from tbtwatch.cli import app
+from commands.cli import app
 from webapp.users import UserError, Users, check_password, hash_password
 
 

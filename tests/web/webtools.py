@@ -43,7 +43,7 @@ NOTICES = [
      "products": "=HYPERLINK(\"http://evil.example\") chargers", "hs_codes": ["850440"]},
 ]
 ASSESSMENTS = [
-    {"symbol": "G/TBT/N/EU/1132", "hs_given": ["850760"], "hs_inferred": [{"code": "8507", "score": 0.93}],
+    {"symbol": "G/TBT/N/EU/1132", "hs_given": ["850760"], "hs_inferred": [{"code": "8507", "score": 0.93, "shown": True}],
      "product_lines": [{"id": "batteries", "score": 0.95,
                         "evidence": [{"field": "title", "text": "batteries"}]}],
      "relevant": True, "level": "high", "reasons": ["batteries are a main Shenzhen export line"]},

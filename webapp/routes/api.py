@@ -119,13 +119,15 @@ class SubscriptionOut(BaseModel):
                                                                      "(10 a minute); see Retry-After"}},
              dependencies=[Depends(rate_limited("subscribe"))])
 def api_subscribe(body: SubscriptionIn, background: BackgroundTasks, res: Annotated[Resources, Depends(resources)]):
-    """Subscribe an address; a new address gets a confirmation link by email and stays pending until it is used."""
+    """Subscribe an address: a message with a confirmation link goes to it, and nothing changes until the link
+    is used (a new address stays pending; a subscribed address keeps its filters and settings). The answer is
+    the same for every address (``status`` pending, ``confirmation_sent`` true), so it tells nobody whether an
+    address subscribes."""
     try:
-        result = sign_up(res, background, **body.model_dump())
+        address = sign_up(res, background, **body.model_dump())
     except SubscriptionError as exc:
         raise HTTPException(400, str(exc)) from None
-    return SubscriptionOut(email=result.subscriber.email, status=result.subscriber.status,
-                           confirmation_sent=result.needs_confirmation)
+    return SubscriptionOut(email=address, status="pending", confirmation_sent=True)
 
 
 @router.get("/hs", responses={**ERRORS, 503: {"model": Problem}})

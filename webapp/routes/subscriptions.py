@@ -1,9 +1,10 @@
 """Exporters' subscription pages: subscribe, confirm, manage, unsubscribe (the signed links of the alerts).
 
 Subscribers, filters and tokens belong to ``alerts``; these pages validate
-input with the app's ``alerts.validation.Vocabulary`` (``Resources``), sign up with ``alerts.run.sign_up``
-(which queues the confirmation message) and deliver the outbox after the
-response. Confirm and unsubscribe links open a page with a button: a GET never
+input with the app's ``alerts.validation.Vocabulary`` (``Resources``), sign up with ``alerts.signups``
+(which queues the confirmation message, or holds a known address's request for
+its owner) and deliver the outbox after the response; the answer is the same
+for every address. Confirm and unsubscribe links open a page with a button: a GET never
 changes anything, so mail scanners that prefetch links cannot act for the user.
 The one-click unsubscribe of RFC 8058 (``List-Unsubscribe=One-Click``, posted by
 the mail client without a cookie) is accepted on ``POST /unsubscribe``: the
@@ -18,7 +19,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
-from alerts import run, subscriptions, tokens
+from alerts import run, signups, subscriptions, tokens
 from alerts.rules import AREAS, FREQUENCIES, LANGUAGES, LEVELS
 from alerts.validation import SubscriptionError, validate_email
 from webapp.deps import Resources, resources
@@ -35,11 +36,12 @@ def _choices(res: Resources) -> dict:
 
 
 def sign_up(res: Resources, background: BackgroundTasks, *, email: str, hs, members, keywords, product_lines,
-            areas, min_level: str, lang: str, frequency: str) -> subscriptions.SubscribeResult:
-    """Validate, subscribe and queue the confirmation; deliver after the response (the page and the API)."""
+            areas, min_level: str, lang: str, frequency: str) -> str:
+    """Validate and sign up (``alerts.signups``: a known address's request is held for its owner); deliver the
+    message after the response. Returns the address as stored, the only thing the answer may depend on."""
     problems = []
     try:
-        validate_email(email)
+        email = validate_email(email)
     except SubscriptionError as exc:
         problems.append(str(exc))
     try:
@@ -49,10 +51,9 @@ def sign_up(res: Resources, background: BackgroundTasks, *, email: str, hs, memb
         problems.append(str(exc))
     if problems:  # every problem at once, so the form is fixed in one go
         raise SubscriptionError("; ".join(problems))
-    result = run.sign_up(res.settings, email, rule, lang=lang, frequency=frequency, source="web")
-    if result.needs_confirmation:
-        background.add_task(run.deliver_outbox, res.settings)
-    return result
+    signups.sign_up(res.settings, email, rule, lang=lang, frequency=frequency, source="web")
+    background.add_task(run.deliver_outbox, res.settings)
+    return email
 
 
 @router.get("/subscribe")
@@ -74,11 +75,11 @@ def subscribe(request: Request, background: BackgroundTasks, res: Annotated[Reso
     values = {"email": email, "hs": hs, "members": members, "keywords": keywords, "product_lines": product_lines,
               "areas": areas, "min_level": min_level, "lang": lang, "frequency": frequency}
     try:
-        result = sign_up(res, background, **values)
+        address = sign_up(res, background, **values)
     except SubscriptionError as exc:  # the form comes back filled in, with every problem listed
         return render(request, "subscribe.html", {"values": values, "error": str(exc), **_choices(res)},
                       status_code=400)
-    return render(request, "subscribed.html", {"result": result})
+    return render(request, "subscribed.html", {"email": address})
 
 
 def _claims(res: Resources, token: str, purpose: str) -> tuple[tokens.TokenClaims | None, str | None]:
@@ -103,6 +104,33 @@ def confirm(request: Request, res: Annotated[Resources, Depends(resources)],
     except tokens.TokenError as exc:
         return render(request, "confirm.html", {"token": token, "email": "", "error": str(exc), "done": None},
                       status_code=400)
+    return _confirmed_page(request, res, token, subscriber)
+
+
+@router.get("/subscriptions/change")
+def change_page(request: Request, res: Annotated[Resources, Depends(resources)], token: str = ""):
+    """What a held sign-up asks for the address, with the button that applies it (a GET changes nothing)."""
+    try:
+        held, error = signups.held_request(res.settings, token), None
+    except tokens.TokenError as exc:
+        held, error = None, str(exc)
+    return render(request, "confirm.html", {"token": token, "email": held.email if held else "", "error": error,
+                                            "done": None, "action": "/subscriptions/change"},
+                  status_code=400 if error else 200)
+
+
+@router.post("/subscriptions/change")
+def apply_change(request: Request, res: Annotated[Resources, Depends(resources)],
+                 token: Annotated[str, Form(max_length=2000)] = ""):
+    try:
+        subscriber = signups.apply_change(res.settings, token)
+    except (tokens.TokenError, SubscriptionError) as exc:
+        return render(request, "confirm.html", {"token": token, "email": "", "error": str(exc), "done": None},
+                      status_code=400)
+    return _confirmed_page(request, res, token, subscriber)
+
+
+def _confirmed_page(request: Request, res: Resources, token: str, subscriber: subscriptions.Subscriber):
     manage = "/subscriptions/manage?token=" + tokens.make_token(res.settings, tokens.UNSUBSCRIBE, subscriber.email)
     return render(request, "confirm.html", {"token": token, "email": subscriber.email, "error": None,
                                             "done": subscriber, "manage_url": manage})

@@ -8,19 +8,50 @@ command functions so ``tbtwatch --help`` stays instant.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
+import click
 import typer
 from rich.console import Console
+from rich.text import Text
+from typer.core import TyperGroup
 
 from tbtwatch.settings import SettingsError, get_settings
 
+class _ReportConfigErrors(TyperGroup):
+    """The root command group: a configuration error from any command (``SettingsError``: the settings file,
+    members, holidays, sources, the catalogue) is one line naming the file and the fix, exit 2, not a
+    traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            raise fail(str(exc)) from exc
+        except sqlite3.OperationalError as exc:
+            raise fail(_archive_failure(exc), code=1) from exc
+
+
+_DISK_ERRORS = ("SQLITE_FULL", "SQLITE_IOERR")
+
+
+def _archive_failure(exc: sqlite3.OperationalError) -> str:
+    """SQLite's own words and code, with the archive's path and, for a full disk or an I/O error, what to do."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = f"the archive {get_settings().archive_db} could not be written: {exc}" + (f" ({name})" if name else "")
+    if name.startswith(_DISK_ERRORS):
+        text += ("; the disk is probably full (or a file-size limit was reached): free space and run the command "
+                 "again - the failed write was rolled back, the archive is consistent")
+    return text
+
+
 app = typer.Typer(
+    cls=_ReportConfigErrors,
     name="tbtwatch",
     help="Early warning on WTO TBT/SPS notifications: collect, classify, alert, search.",
     no_args_is_help=True,
@@ -32,8 +63,10 @@ out = Console(soft_wrap=True)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print an actionable error and return the exit to raise."""
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    """Print an actionable error and return the exit to raise (the message is text, never markup)."""
+    from tbtwatch.terminal import terminal_text
+
+    err.print(Text.assemble(("error:", "red"), " ", terminal_text(message)), highlight=False)
     return typer.Exit(code)
 
 
@@ -75,20 +108,34 @@ def import_notices(
     file: Annotated[Path, typer.Argument(help="JSON Lines file, one notice per line ('-' for stdin)")],
 ) -> None:
     """Import notices from JSON Lines: each line validated; bad lines reported by number and skipped."""
+    from archive.batches import upsert_isolating
     from archive.jsonl import read_notices
+    from archive.raw_pages import RawPages
+    from tbtwatch.model import TEXT_CAPS
+    from tbtwatch.terminal import terminal_text
 
-    stream = sys.stdin if str(file) == "-" else None
+    stream = sys.stdin.buffer if str(file) == "-" else None
     if stream is None and not file.exists():
         raise fail(f"{file} does not exist")
     store = _store()
-    with (stream or file.open(encoding="utf-8")) as fh:
-        notices, errors = read_notices(fh)
+    with (stream or file.open("rb")) as fh:  # decoded line by line: one bad line costs only that line
+        read = read_notices(fh)
+    notices, errors = read.notices, read.errors
     for line_no, message in errors:
-        err.print(f"{file}:{line_no}: {message}", highlight=False, markup=False)
-    result = store.upsert(notices)
+        err.print(terminal_text(f"{file}:{line_no}: {message}"), highlight=False, soft_wrap=True)
+    raw_pages = RawPages(get_settings().archive_db) if read.cut else None
+    for line_no, line, fields in read.cut:
+        caps = ", ".join(f"{f} to {TEXT_CAPS[f.rpartition('.')[2]]:,}" for f in fields)
+        page = raw_pages.save("import", f"{file}#line={line_no}", line.encode("utf-8"), error=f"cut {caps}")
+        err.print(terminal_text(f"{file}:{line_no}: text cut at the model's caps ({caps} characters); the full "
+                                f"line is kept as raw page {page}"), highlight=False, soft_wrap=True)
+    result, refused = upsert_isolating(store, notices)
+    for position, message in refused:
+        err.print(terminal_text(f"{file}:{read.lines[position]}: {message}"), highlight=False, soft_wrap=True)
+    errors = [*errors, *refused]
     out.print(f"{len(result.inserted)} new, {len(result.updated)} updated, {len(result.unchanged)} unchanged, "
               f"{len(errors)} bad lines skipped ({store.count()} notices in the archive)")
-    if errors and not notices:
+    if errors and not (result.changed or result.unchanged):
         raise typer.Exit(1)
 
 
@@ -100,7 +147,7 @@ def export_notices(
     until: Annotated[Optional[dt.datetime], typer.Option(formats=["%Y-%m-%d"])] = None,
 ) -> None:
     """Export the archive (or a distribution-date range) as JSON Lines or CSV."""
-    from archive.jsonl import CSV_FIELDS, notice_csv_row, write_jsonl
+    from archive.jsonl import CSV_FIELDS, NoticeCsvWriter, notice_csv_row, write_jsonl
 
     if fmt not in {"jsonl", "csv"}:
         raise fail(f"--format {fmt!r}: use jsonl or csv")
@@ -111,7 +158,7 @@ def export_notices(
         if fmt == "jsonl":
             write_jsonl(notices, fh)
         else:
-            writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+            writer = NoticeCsvWriter(fh, CSV_FIELDS)
             writer.writeheader()
             for n in notices:
                 writer.writerow(notice_csv_row(n))
@@ -157,20 +204,20 @@ def search(
             for h in result.hits]}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
         return
-    from rich.markup import escape
     from rich.table import Table
 
+    from tbtwatch.terminal import marked_text, terminal_text
+
     also = also_searched(q.expansions)
-    table = Table(title=f"{result.total} notices" + (f" (also searched: {escape(', '.join(also))})" if also else ""),
-                  show_lines=False)
+    table = Table(title=terminal_text(f"{result.total} notices" + (f" (also searched: {', '.join(also)})" if also
+                                                                   else "")), show_lines=False)
     for col in ("symbol", "date", "member", "level", "deadline", "title"):
         table.add_column(col)
     for h in result.hits:
         n = h.notice
         title = h.highlights.get("title") or n.title or n.description[:120]
-        title = escape(title).replace(MARK_START, "[bold yellow]").replace(MARK_END, "[/bold yellow]")
-        table.add_row(n.symbol, str(n.distribution_date or ""), n.member_code, h.level or "",
-                      str(n.comment_deadline or ""), title)
+        table.add_row(terminal_text(n.symbol), str(n.distribution_date or ""), terminal_text(n.member_code),
+                      h.level or "", str(n.comment_deadline or ""), marked_text(title, MARK_START, MARK_END, "bold yellow"))
     out.print(table)
 
 
@@ -178,7 +225,10 @@ def search(
 def show(symbol: Annotated[str, typer.Argument(help="WTO symbol, e.g. G/TBT/N/USA/2034")],
          as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show one notice with its assessment and history."""
+    from rich.text import Text
+
     from tbtwatch.symbols import SymbolError, normalise_symbol
+    from tbtwatch.terminal import terminal_text
 
     try:
         symbol = normalise_symbol(symbol)
@@ -196,7 +246,7 @@ def show(symbol: Annotated[str, typer.Argument(help="WTO symbol, e.g. G/TBT/N/US
         return
     for name, value in notice.model_dump(mode="json").items():
         if value not in (None, "", [], {}):
-            out.print(f"[bold]{name}[/bold]: " + _plain(value), highlight=False)
+            out.print(Text.assemble((name, "bold"), ": ", terminal_text(_plain(value))), highlight=False)
     if assessment:
         out.print(f"[bold]assessment[/bold]: level {assessment.get('level')}, "
                   f"lines {[p['id'] for p in assessment.get('product_lines', [])]}", highlight=False)
@@ -205,21 +255,18 @@ def show(symbol: Annotated[str, typer.Argument(help="WTO symbol, e.g. G/TBT/N/US
 
 
 def _plain(value: object) -> str:
-    from rich.markup import escape
-
-    return escape(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 # -- stage commands: each stage keeps its commands in its own package -----------------------------
 from alerts import cli as alerts_cli  # noqa: E402 - after the foundation commands, in help order
+from commands import pipeline_cli  # noqa: E402
 from crawlers import cli as crawlers_cli  # noqa: E402
 from nlp import cli as nlp_cli  # noqa: E402
-from tbtwatch import pipeline_cli  # noqa: E402
 from webapp import cli as webapp_cli  # noqa: E402
 
 for _name, _command in {
     "crawl": crawlers_cli.crawl_command,
-    "classify": nlp_cli.classify_command,
     "daily": pipeline_cli.daily_command,
     "backfill": pipeline_cli.backfill_command,
     "subscribe": alerts_cli.subscribe_command,
@@ -229,6 +276,34 @@ for _name, _command in {
     "serve": webapp_cli.serve_command,
 }.items():
     app.command(_name)(_command)
+
+
+@app.command("classify")
+def classify(
+    catalogue: Annotated[Optional[Path], typer.Option(help="catalogue YAML file or folder (default: "
+                                                           "paths.catalogue in config/settings.toml)")] = None,
+    today: Annotated[Optional[dt.datetime], typer.Option(formats=["%Y-%m-%d"],
+                                                         help="assess as of this date (default today)")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=10000, help="notices per nlp.pipe batch")] = 256,
+    retrain: Annotated[bool, typer.Option(help="rebuild the HS heading model from the archive's notices that "
+                                                "give HS codes, then exit (no notices read)")] = False,
+) -> None:
+    """Classify notices (JSON Lines on stdin) against the export catalogue; assessments on stdout."""
+    if not retrain:
+        nlp_cli.classify_command(catalogue, today, batch_size)
+        return
+    from commands.pipeline import refresh_labelled
+    from nlp import Classifier, load_catalogue
+
+    store = _store()
+    try:
+        labelled = refresh_labelled(store, get_settings())
+    finally:
+        store.close()
+    Classifier(load_catalogue(catalogue))  # trains and caches the model (nlp.model_cache)
+    err.print(f"heading model retrained with {labelled} labelled notices from the archive", highlight=False)
+
+
 for _name, _group in {
     "subscriptions": alerts_cli.subscriptions_app,
     "filters": alerts_cli.filters_app,

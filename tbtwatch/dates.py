@@ -16,9 +16,11 @@ from dateutil.relativedelta import relativedelta
 
 _ISO_LIKE = re.compile(r"(?<!\d)0?(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?!\d)")
 _DMY = re.compile(r"(?<!\d)(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_ORDINAL = r"(?:st|nd|rd|th)?"  # "9th June 2023", as gazette notices write it
 _ENGLISH = re.compile(
-    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+\d{4}\b"
-    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}\b",
+    rf"\b\d{{1,2}}{_ORDINAL}\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}\b"
+    rf"|\b{_MONTH}\s+\d{{1,2}}{_ORDINAL},?\s+\d{{4}}\b",
     re.IGNORECASE,
 )
 _WORD_NUMBERS = {"thirty": 30, "forty-five": 45, "forty five": 45, "sixty": 60, "ninety": 90, "seventy-five": 75}
@@ -28,6 +30,11 @@ _RELATIVE_EN = re.compile(
     re.IGNORECASE,
 )
 _RELATIVE_ZH = re.compile(r"(?:自)?通[报報](?:日|之[后後]|[后後]|日[后後]|日起|之日起)?\s*(\d{1,3})\s*(天|日|个月|個月)")
+
+# What ``parse_date`` and ``relative_offset`` read, as patterns other patterns can embed (``notice_dates``).
+# Compile them case-insensitive; their groups are numbered only, so they can sit inside a named group.
+DATE_PATTERN = "|".join(f"(?:{p.pattern})" for p in (_ISO_LIKE, _DMY, _ENGLISH))
+RELATIVE_PATTERN = "|".join(f"(?:{p.pattern})" for p in (_RELATIVE_EN, _RELATIVE_ZH))
 
 
 def parse_date(text: str | None) -> dt.date | None:

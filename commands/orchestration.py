@@ -1,6 +1,6 @@
 """What the Airflow DAGs share: schedules, task defaults, and settings from Airflow connections.
 
-Kept out of the DAG files so they stay thin and out of ``tbtwatch.pipeline``
+Kept out of the DAG files so they stay thin and out of ``commands.pipeline``
 so the pipeline knows nothing about Airflow. Importing this module is cheap
 (no Airflow, no database): DAG files import it at parse time; the functions
 that talk to Airflow import it inside.

@@ -9,8 +9,9 @@ crash), indexing re-copies the day's notices, and every message goes through
 the outbox, which delivers each (recipient, notice, kind) at most once. So a
 retry or a re-run of any day does no harm.
 
-A stage whose package has not been written yet reports ``unavailable`` with
-the module it needs, instead of pretending to have run. Results are small,
+Each stage imports the part it runs inside its function (plain imports, so
+the import graph shows them), which keeps ``tbtwatch --help`` and each
+Airflow task from loading parts they do not use. Results are small,
 JSON-able ``StageResult``s (symbols and counts) because Airflow passes them
 between tasks as XComs.
 """
@@ -18,7 +19,6 @@ between tasks as XComs.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -27,12 +27,8 @@ from typing import Any
 
 from tbtwatch.settings import Settings, get_settings
 
-DONE, NOTHING, UNAVAILABLE, FAILED, SKIPPED = "done", "nothing to do", "unavailable", "failed", "skipped"
+DONE, NOTHING, FAILED, SKIPPED = "done", "nothing to do", "failed", "skipped"
 CLASSIFY_BATCH = 500
-
-
-class StageUnavailable(RuntimeError):
-    """A stage whose code is not in this checkout yet; the message names the missing module."""
 
 
 class StageFailed(RuntimeError):
@@ -106,22 +102,6 @@ class DailyReport:
 
 
 # -- helpers -------------------------------------------------------------------------------------
-def _stage_api(module: str, *names: str, stage: str) -> Any:
-    """Import a stage's module, or raise ``StageUnavailable`` if that module (not a dependency) is missing."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
-            raise StageUnavailable(f"the {stage} stage is not available yet ({module} is not in this "
-                                   "checkout)") from exc
-        raise
-    missing = [n for n in names if not hasattr(mod, n)]
-    if missing:
-        raise StageUnavailable(f"the {stage} stage is not available yet ({module} has no "
-                               f"{', '.join(missing)})")
-    return mod
-
-
 def record_store(settings: Settings):
     """The SQLite archive: the system of record every stage reads and writes."""
     from archive.sqlite_store import SqliteStore
@@ -130,12 +110,9 @@ def record_store(settings: Settings):
 
 
 def run_stage(stage: str, body: Callable[[], StageResult]) -> StageResult:
-    """Run one stage; turn "not written yet" into ``unavailable`` and time it. Other errors propagate."""
+    """Run one stage and time it; errors propagate (``run_daily`` reports them as a failed stage)."""
     started = time.monotonic()
-    try:
-        result = body()
-    except StageUnavailable as exc:
-        result = StageResult(stage, UNAVAILABLE, str(exc))
+    result = body()
     result.seconds = round(time.monotonic() - started, 2)
     return result
 
@@ -148,9 +125,10 @@ def crawl_interval(day: dt.date) -> tuple[dt.date, dt.date]:
 # -- crawl ---------------------------------------------------------------------------------------
 def enabled_sources(settings: Settings | None = None) -> list[str]:
     """Names of the sources enabled in ``config/sources.yaml``, read now (at run time, not DAG parse time)."""
+    from crawlers.sources import load_sources
+
     settings = settings or get_settings()
-    sources = _stage_api("crawlers.sources", "load_sources", stage="crawl")
-    return [name for name, source in sources.load_sources(settings.paths.sources).items() if source.enabled]
+    return [name for name, source in load_sources(settings.paths.sources).items() if source.enabled]
 
 
 def crawl_source(source: str, since: dt.date | None, until: dt.date | None,
@@ -174,11 +152,12 @@ def crawl_sources(sources: list[str], since: dt.date | None, until: dt.date | No
     """
     if not sources:
         return []
-    runner = _stage_api("crawlers.runner", "run_crawl", stage="crawl")
+    from crawlers.runner import run_crawl
+
     started = time.monotonic()
     try:
-        report = runner.run_crawl(sources=sources, since=since, until=until, base_url=base_url or None,
-                                  progress=on_progress)
+        report = run_crawl(sources=sources, since=since, until=until, base_url=base_url or None,
+                           progress=on_progress)
     except Exception as exc:  # noqa: BLE001 - a crawl that cannot run is every source's failure, reported
         seconds = round(time.monotonic() - started, 2)
         return [SourceResult(name, ok=False, error=f"{type(exc).__name__}: {exc}", seconds=seconds)
@@ -222,25 +201,70 @@ def crawl_summary(results: list[SourceResult]) -> StageResult:
 
 
 # -- classify, index -----------------------------------------------------------------------------
+def refresh_labelled(store: Any, settings: Settings) -> int:
+    """Write the archive's notices that give HS codes where the classifier learns from them
+    (``nlp.training.ARCHIVE_LABELS``); the heading model is retrained on its next load. Returns how many."""
+    from nlp.training import ARCHIVE_LABELS, write_labelled
+
+    return write_labelled(store.iter_notices(), settings.path(*ARCHIVE_LABELS))
+
+
 def classify_pending(settings: Settings, today: dt.date) -> StageResult:
-    """Assess every notice whose assessment is missing or older than the notice (new, changed, or left by a crash)."""
+    """Assess every notice whose assessment is missing or older than the notice (new, changed, or left by a crash).
+
+    A notice that cannot be assessed is reported by symbol with its error and left stale (so the next run
+    tries it again); the others are assessed and the day goes on.
+    """
     def body() -> StageResult:
-        nlp = _stage_api("nlp", "load_catalogue", "Classifier", stage="classify")
+        from nlp import Classifier, load_catalogue
+
         store = record_store(settings)
         pending = store.stale_assessments()
         if not pending:
             return StageResult("classify", NOTHING, "every notice already has a current assessment")
-        classifier = nlp.Classifier(nlp.load_catalogue())
+        if any(n and n.hs_codes for n in map(store.get, pending)):  # new labelled examples to learn from
+            refresh_labelled(store, settings)
+        classifier = Classifier(load_catalogue())
         levels: dict[str, int] = {}
+        failures: dict[str, str] = {}
         for start in range(0, len(pending), CLASSIFY_BATCH):
-            notices = [n for n in (store.get(s) for s in pending[start:start + CLASSIFY_BATCH]) if n]
-            records = [a.to_dict() for a in classifier.assess_many(notices, today=today)]
+            records, failed = _assess_isolated(classifier, store, pending[start:start + CLASSIFY_BATCH], today)
             store.put_assessments(records)
+            failures.update(failed)
             for record in records:
                 levels[str(record.get("level"))] = levels.get(str(record.get("level")), 0) + 1
-        summary = f"{len(pending)} notices assessed (" + ", ".join(f"{k} {v}" for k, v in sorted(levels.items())) + ")"
-        return StageResult("classify", DONE, summary, {"assessed": len(pending), **levels}, pending)
+        assessed = [s for s in pending if s not in failures]
+        summary = f"{len(assessed)} notices assessed (" + ", ".join(f"{k} {v}" for k, v in sorted(levels.items())) + ")"
+        if failures:
+            summary += f"; {len(failures)} could not be assessed: " + "; ".join(
+                f"{symbol} ({error})" for symbol, error in failures.items())
+        return StageResult("classify", DONE, summary,
+                           {"assessed": len(assessed), **levels, **({"failed": len(failures)} if failures else {})},
+                           assessed)
     return run_stage("classify", body)
+
+
+def _assess_isolated(classifier: Any, store: Any, symbols: list[str],
+                     today: dt.date) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Assess a batch together; if that fails, each notice alone, so one notice's failure is its own.
+
+    Returns the assessment records and symbol -> error (its type and first 300 characters) of each failure.
+    """
+    def assess(batch: list[str]) -> list[dict[str, Any]]:
+        notices = [n for n in (store.get(s) for s in batch) if n]
+        return [a.to_dict() for a in classifier.assess_many(notices, today=today)]
+
+    try:
+        return assess(symbols), {}
+    except Exception:  # noqa: BLE001 - retried one by one below, where the failure gets its symbol
+        records: list[dict[str, Any]] = []
+        failures: dict[str, str] = {}
+        for symbol in symbols:
+            try:
+                records += assess([symbol])
+            except Exception as exc:  # noqa: BLE001 - reported by symbol; the other notices go on
+                failures[symbol] = f"{type(exc).__name__}: {str(exc)[:300]}"
+        return records, failures
 
 
 def index_changed(settings: Settings, symbols: Iterable[str], since: dt.date | None,
@@ -254,15 +278,9 @@ def index_changed(settings: Settings, symbols: Iterable[str], since: dt.date | N
         if settings.archive.backend != "elasticsearch":
             return StageResult("index", SKIPPED, "archive.backend is sqlite: the SQLite archive is the search "
                                                  "index, nothing to copy")
-        try:
-            from archive import open_store
+        from archive.backends import open_store
 
-            index = open_store(settings)
-        except ModuleNotFoundError as exc:
-            if exc.name == "archive.elastic":
-                raise StageUnavailable("the index stage is not available yet (archive.elastic is not in this "
-                                       "checkout)") from exc
-            raise
+        index = open_store(settings)
         record = record_store(settings)
         wanted = set(symbols)
         if since or until:
@@ -282,11 +300,7 @@ def index_changed(settings: Settings, symbols: Iterable[str], since: dt.date | N
 
 
 # -- alerts, digest, reminders -------------------------------------------------------------------
-def _alerts_run(stage: str, *names: str) -> Any:
-    return _stage_api("alerts.run", *names, stage=stage)
-
-
-def _queue_and_deliver(stage: str, settings: Settings, queue: Callable[[Any], int | None]) -> StageResult:
+def _queue_and_deliver(stage: str, settings: Settings, queue: Callable[[], int | None]) -> StageResult:
     """Queue a stage's messages in the outbox (``queue`` returns how many, if it knows), then deliver what is due:
     webhooks, then e-mail, both reported.
 
@@ -297,9 +311,10 @@ def _queue_and_deliver(stage: str, settings: Settings, queue: Callable[[Any], in
     owner is told when it gets disabled), but it is counted and named here.
     """
     def body() -> StageResult:
-        run = _alerts_run(stage, "deliver_all")
-        queued = queue(run)
-        delivery, hooks = run.deliver_all(settings)
+        from alerts.run import deliver_all
+
+        queued = queue()
+        delivery, hooks = deliver_all(settings)
         counts = {"sent": len(delivery.sent), "retrying": len(delivery.retrying),
                   "failed": len(delivery.failed), "uncertain": len(delivery.uncertain),
                   "webhooks_sent": len(hooks.sent), "webhooks_retrying": len(hooks.retrying),
@@ -321,32 +336,37 @@ def send_daily_alerts(settings: Settings, day: dt.date) -> StageResult:
     """The day's alerts: one message per notice for subscribers who asked to hear at once, and the day's one
     batch for daily subscribers (the default frequency of an imported subscription). The batch's outbox key
     is the day, so a re-run sends it once."""
-    def queue(run: Any) -> int:
-        send = _alerts_run("alerts", "send_alerts").send_alerts
-        return sum(len(send(settings, day, frequency=frequency, deliver_now=False).queued)
+    from alerts.run import send_alerts
+
+    def queue() -> int:
+        return sum(len(send_alerts(settings, day, frequency=frequency, deliver_now=False).queued)
                    for frequency in ("immediate", "daily"))
     return _queue_and_deliver("alerts", settings, queue)
 
 
 def send_weekly_alerts(settings: Settings, day: dt.date) -> StageResult:
     """The week's alerts for weekly subscribers."""
-    return _queue_and_deliver("weekly alerts", settings, lambda run: len(_alerts_run(
-        "weekly alerts", "send_alerts").send_alerts(settings, day, frequency="weekly", deliver_now=False).queued))
+    from alerts.run import send_alerts
+
+    return _queue_and_deliver("weekly alerts", settings, lambda: len(
+        send_alerts(settings, day, frequency="weekly", deliver_now=False).queued))
 
 
 def send_reminders(settings: Settings, day: dt.date) -> StageResult:
     """Reminders of comment deadlines coming up (``alerts.reminder_days`` before each)."""
-    return _queue_and_deliver("reminders", settings, lambda run: len(_alerts_run(
-        "reminders", "send_reminders").send_reminders(settings, day, deliver_now=False).queued))
+    from alerts.run import send_reminders
+
+    return _queue_and_deliver("reminders", settings, lambda: len(
+        send_reminders(settings, day, deliver_now=False).queued))
 
 
-def _report_file(stage: str, function: str, settings: Settings, day: dt.date, **kwargs: Any) -> StageResult:
-    """Write a report file for the working group (digest, weekly summary), then deliver its email."""
+def _report_file(stage: str, build: Callable[..., Path], settings: Settings, day: dt.date,
+                 **kwargs: Any) -> StageResult:
+    """Write a report file for the working group (digest, weekly summary) with ``build``, then deliver its email."""
     written: list[Path] = []
 
-    def queue(run: Any) -> None:
-        written.append(Path(getattr(_alerts_run(stage, function), function)(settings, day, deliver_now=False,
-                                                                            **kwargs)))
+    def queue() -> None:
+        written.append(Path(build(settings, day, deliver_now=False, **kwargs)))
 
     result = _queue_and_deliver(stage, settings, queue)
     if written:
@@ -362,22 +382,28 @@ def source_titles(settings: Settings, names: list[str]) -> list[str]:
     configured (a source since removed) stays as it is."""
     if not names:
         return []
-    sources = _stage_api("crawlers.sources", "load_sources", stage="crawl").load_sources(settings.paths.sources)
+    from crawlers.sources import load_sources
+
+    sources = load_sources(settings.paths.sources)
     return [sources[name].title if name in sources and sources[name].title else name for name in names]
 
 
 def make_digest(settings: Settings, day: dt.date, failed_sources: list[str]) -> StageResult:
     """Write the day's digest (naming the sources that failed by title) and email it once to the working group."""
-    result = _report_file("digest", "build_digest", settings, day,
+    from alerts.run import build_digest
+
+    result = _report_file("digest", build_digest, settings, day,
                           failed_sources=source_titles(settings, failed_sources))
-    if failed_sources and result.status != UNAVAILABLE:
+    if failed_sources:
         result.summary += f"; names the failed sources: {', '.join(failed_sources)}"
     return result
 
 
 def send_weekly_summary(settings: Settings, day: dt.date) -> StageResult:
     """The working group's summary of the week ending on ``day``."""
-    return _report_file("weekly summary", "build_weekly_summary", settings, day)
+    from alerts.run import build_weekly_summary
+
+    return _report_file("weekly summary", build_weekly_summary, settings, day)
 
 
 # -- where things went ---------------------------------------------------------------------------
@@ -425,8 +451,9 @@ def run_daily(day: dt.date, offline: bool = False, *, settings: Settings | None 
     def crawl() -> StageResult:
         names = sources if sources is not None else enabled_sources(settings)
         if offline:
-            replay = _stage_api("crawlers.replay", "ReplayServer", stage="crawl (offline replay)")
-            with replay.ReplayServer() as server:
+            from crawlers.replay import ReplayServer
+
+            with ReplayServer() as server:
                 report.sources = crawl_sources(names, since, until, server.url, on_progress)
         else:
             report.sources = crawl_sources(names, since, until, settings.crawl.base_url or None, on_progress)

@@ -1,6 +1,6 @@
 """``tbtwatch daily`` and ``tbtwatch backfill``: the daily pipeline without Airflow.
 
-They call the same stage functions as the ``tbt_daily`` DAG (``tbtwatch.pipeline``)
+They call the same stage functions as the ``tbt_daily`` DAG (``commands.pipeline``)
 and show, as they go, each source's crawl progress and each stage's outcome,
 then where every output went.
 """
@@ -14,15 +14,16 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
-from tbtwatch import pipeline
+from commands import pipeline
 from tbtwatch.settings import SettingsError, get_settings
+from tbtwatch.terminal import terminal_text
 
 err = Console(stderr=True, soft_wrap=True)  # long paths and messages stay whole, for copying
 out = Console(soft_wrap=True)
 
-_STYLE = {pipeline.DONE: "green", pipeline.NOTHING: "dim", pipeline.SKIPPED: "dim",
-          pipeline.UNAVAILABLE: "yellow", pipeline.FAILED: "red"}
+_STYLE = {pipeline.DONE: "green", pipeline.NOTHING: "dim", pipeline.SKIPPED: "dim", pipeline.FAILED: "red"}
 
 
 def _settings():
@@ -61,15 +62,16 @@ def print_sources(console: Console, results: list[pipeline.SourceResult]) -> Non
         counts = ", ".join(f"{k} {v}" for k, v in result.counts.items()) or "nothing found"
         if result.ok:
             note = f"; {result.note}" if result.note else ""
-            console.print(f"  [green]ok[/green]     {result.source}: {escape(counts + note)}")
+            console.print(Text.assemble("  ", ("ok", "green"), f"     {result.source}: ", terminal_text(counts + note)))
         else:
-            console.print(f"  [red]failed[/red] {result.source}: {escape(result.error)}")
+            console.print(Text.assemble("  ", ("failed", "red"), f" {result.source}: ", terminal_text(result.error)))
 
 
 def print_stage(console: Console, result: pipeline.StageResult, prefix: str = "") -> None:
     style = _STYLE.get(result.status, "")
-    console.print(f"{prefix}[bold]{result.stage:<9}[/bold] [{style}]{result.status}[/{style}]: "
-                  f"{escape(result.summary)}" + (f" ({result.seconds:.1f} s)" if result.seconds >= 0.1 else ""))
+    console.print(Text.assemble(prefix, (f"{result.stage:<9}", "bold"), " ", (result.status, style), ": ",
+                                terminal_text(result.summary),
+                                f" ({result.seconds:.1f} s)" if result.seconds >= 0.1 else ""))
 
 
 def print_outputs(console: Console, report: pipeline.DailyReport) -> None:
@@ -149,7 +151,7 @@ def backfill_command(
                     crawl_lines.clear()
                     if report.failed_sources:
                         print_sources(progress.console, [s for s in report.sources if not s.ok])
-                if result.stage == "crawl" or result.status in {pipeline.FAILED, pipeline.UNAVAILABLE}:
+                if result.stage == "crawl" or result.status == pipeline.FAILED:
                     print_stage(progress.console, result, prefix=f"{day} ")
 
             reports.append(pipeline.run_daily(day, offline, settings=settings, on_progress=crawl_lines,
