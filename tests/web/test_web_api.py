@@ -96,6 +96,10 @@ def test_hs_lookup(client, web_settings):
     assert by_code[0]["code"] == "8507" and all(r["code"].startswith("8507") for r in by_code)
     by_words = client.get("/api/hs", params={"q": "lithium-ion"}).json()["results"]
     assert "850760" in [r["code"] for r in by_words]
+    by_chinese = client.get("/api/hs", params={"q": "锂离子蓄电池"}).json()["results"]
+    assert "850760" in [r["code"] for r in by_chinese] and by_chinese[0]["name_zh"]
+    traditional = client.get("/api/hs", params={"q": "鋰離子蓄電池"}).json()["results"]
+    assert [r["code"] for r in traditional] == [r["code"] for r in by_chinese]
 
 
 def test_subscription_created_pending_with_confirmation_mail(client, web_settings):

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alerts import reviews
 from alerts.validation import SubscriptionError
+from tbtwatch.chinese import to_simplified
 from webapp.deps import Resources, resources
 from webapp.exports import csv_rows, export_filename, hit_json
 from webapp.params import Paging, SearchParams
@@ -61,7 +62,7 @@ def api_search(request: Request, response: Response, params: Annotated[SearchPar
     page = result_page(request, res, params, paging, facets=facets and format == "json")
     base_url = res.settings.alerts.base_url
     if format == "csv":
-        text = "".join(csv_rows(iter(page.hits), base_url, bom=page.offset == 0))
+        text = "".join(csv_rows(iter(page.hits), base_url, res.store, bom=page.offset == 0))
         return Response(text, media_type="text/csv; charset=utf-8", headers={
             **page.headers, "content-disposition": f'attachment; filename="{export_filename("csv", res.settings.today())}"'})
     response.headers.update(page.headers)
@@ -132,9 +133,11 @@ def api_subscribe(body: SubscriptionIn, background: BackgroundTasks, res: Annota
 
 @router.get("/hs", responses={**ERRORS, 503: {"model": Problem}})
 def api_hs(res: Annotated[Resources, Depends(resources)],
-           q: Annotated[str, Query(min_length=1, max_length=100, description="code prefix or English words")],
+           q: Annotated[str, Query(min_length=1, max_length=100,
+                                   description="code prefix, or English or Chinese words")],
            limit: Annotated[int, Query(ge=1, le=100)] = HS_LOOKUP_MAX):
-    """HS 2022 lookup for the subscribe form: codes starting with ``q``, or descriptions containing its words."""
+    """HS 2022 lookup for the subscribe form: codes starting with ``q``, or codes whose English description or
+    Chinese name contains each of its words (锂电池, 玩具; traditional script is read as simplified)."""
     nomenclature = res.nomenclature
     if nomenclature is None:
         raise HTTPException(503, "the HS nomenclature is not installed (set paths.hs_nomenclature)")
@@ -143,10 +146,12 @@ def api_hs(res: Annotated[Resources, Depends(resources)],
     if digits.isdigit():
         found = [e for e in nomenclature.entries() if e.code.startswith(digits)]
     else:
-        words = text.casefold().split()
-        found = [e for e in nomenclature.entries() if all(w in e.description.casefold() for w in words)]
+        words = to_simplified(text).casefold().split()
+        found = [e for e in nomenclature.entries()
+                 if all(w in e.description.casefold() or w in nomenclature.name_zh(e.code) for w in words)]
     found.sort(key=lambda e: (e.level if digits.isdigit() else 0, e.code))
-    return {"query": text, "results": [{"code": e.code, "description": e.description, "level": e.level}
+    return {"query": text, "results": [{"code": e.code, "description": e.description,
+                                        "name_zh": nomenclature.name_zh(e.code), "level": e.level}
                                        for e in found[:limit]]}
 
 
