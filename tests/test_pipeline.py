@@ -141,3 +141,13 @@ def test_backfill_refuses_a_reversed_range(home):
     result = CliRunner().invoke(app, ["backfill", "--since", "2025-07-22", "--until", "2025-07-20"])
     assert result.exit_code == 2
     assert "before --since" in result.output
+
+
+def test_the_sources_verdict_of_a_run():
+    read = {"source": "wto_docs", "ok": True, "note": ""}
+    skipped = {"source": "eping_api", "ok": True, "note": "skipped: no API key"}
+    broken = {"source": "cn_wzisps", "ok": False, "error": "HTTP 500"}
+    assert pipeline.sources_verdict([read, skipped]) == ""
+    assert pipeline.sources_verdict([read, skipped, broken]) == "1 of 2 sources failed (cn_wzisps: HTTP 500)"
+    with pytest.raises(pipeline.NoSourceRead, match="every source failed"):
+        pipeline.sources_verdict([skipped, broken])  # a source not tried is not a source read
