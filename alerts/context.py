@@ -238,6 +238,7 @@ class MessageContext:
     details: list[NoticeItem] = field(default_factory=list)  # the day's relevant notices, level then cut-off
     actions: list[NoticeItem] = field(default_factory=list)  # the digest: the few that need action first
     compliance: list[NoticeItem] = field(default_factory=list)  # closed periods and adoption notices
+    domestic: list[NoticeItem] = field(default_factory=list)  # the digest: our own members' measures (no alert)
     followups: list[NoticeItem] = field(default_factory=list)
     counts: list[CountRow] = field(default_factory=list)
     trend: list[TrendBar] = field(default_factory=list)
@@ -246,6 +247,7 @@ class MessageContext:
     review_queue: list[ReviewRow] = field(default_factory=list)
     due_this_week: list[ReviewRow] = field(default_factory=list)  # open reviews whose cut-off is within 7 days
     failed_sources: list[str] = field(default_factory=list)
+    degraded_sources: list[str] = field(default_factory=list)  # "source: why", for the operator section
     endpoint_url: str = ""  # webhook_disabled: the endpoint and its last error
     endpoint_error: str = ""
 

@@ -147,9 +147,12 @@ def digest_context(
     day = max(days)
     refresh_groups(settings, store, days)
     make = ItemMaker(settings, store, day)
-    followups, relevant = [], []
+    followups, relevant, domestic = [], [], []
     new = new_notices(store, days)
     for entry in new:
+        if entry.domestic:  # our own government's measure: told, not queued for comment
+            domestic.append(entry)
+            continue
         base = entry.notice.base_symbol
         base_review = reviews.get_review(settings, make.groups.lead_of(base)) if base else None
         if base_review is not None and base_review.status != "no_action":
@@ -185,6 +188,7 @@ def digest_context(
         details=details,
         compliance=sorted(compliance, key=lambda i: (i.compliance_date or "9999", i.symbol)),
         followups=sorted((i for i in follow_items if not i.for_compliance), key=reading_order),
+        domestic=[make(entry) for entry in one_per_group(domestic, make.groups)],
         counts=_counts(counted, make),
         trend=trend,
         trend_max=peak,

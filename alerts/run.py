@@ -425,12 +425,14 @@ def build_digest(
     day: dt.date,
     failed_sources: list[str] | None = None,
     *,
+    degraded_sources: list[str] | None = None,
     store: NoticeStore | None = None,
     deliver_now: bool = True,
 ) -> Path:
     """Write ``digests/digest-YYYY-MM-DD.html`` (``.v2.html``... when a re-run changes it) and email it once to
     the working group."""
     context = digest_context(settings, _store(settings, store), [day], failed_sources or [])
+    context.degraded_sources = list(degraded_sources or [])
     return _write_report(settings, context, f"digest-{day.isoformat()}", "digest", deliver_now)
 
 

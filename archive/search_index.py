@@ -12,6 +12,8 @@ Three choices make search at WTO-history scale (100,000 notices) fast:
   prefix, objectives), so ``members=EU`` is one more doclist intersected inside FTS5 and BM25 then
   ranks only the notices that pass. User text is confined to the text columns, so no query can
   reach a tag.
+* **The notified documents' text** (``archive.documents``) is a column of its notices' rows, weighted
+  low: a phrase from inside a draft regulation finds the notice, and the notice's own words rank first.
 * **What is not text** (comment deadline, assessment level and product lines, HS chapters, objectives) is kept in
   ``search_docs``, one narrow row per notice, with a change sequence so that facet counts can be
   read from in-memory columns (``archive.facet_columns``) and kept current cheaply.
@@ -29,6 +31,7 @@ from collections.abc import Iterable
 
 from archive.base import SearchQuery
 from archive.db import transaction
+from archive.documents import ensure_documents_schema, index_text_of
 from archive.text import index_text
 from tbtwatch.model import Notice
 
@@ -36,9 +39,9 @@ SLOT_BITS = 12  # slots per distribution day: WTO members file 10-120 documents 
 SLOTS = 1 << SLOT_BITS
 DATED = 1 << 32  # keys below this are undated notices, keyed by notice id (so they come last)
 MAX_KEY = (1 << 63) - 1
-SEARCH_VERSION = 2  # bump when the layout below changes: the index is rebuilt from the notices
-TEXT_COLUMNS = ("title", "products", "description", "translations")
-BM25_WEIGHTS = (5.0, 3.0, 1.0, 2.0, 0.0)  # the text columns, then tags (which never score)
+SEARCH_VERSION = 3  # bump when the layout below changes: the index is rebuilt from the notices
+TEXT_COLUMNS = ("title", "products", "description", "translations", "documents")
+BM25_WEIGHTS = (5.0, 3.0, 1.0, 2.0, 0.5, 0.0)  # the text columns, then tags (which never score)
 BM25 = f"bm25(notices_fts, {', '.join(str(w) for w in BM25_WEIGHTS)})"
 
 SCHEMA = f"""
@@ -185,7 +188,8 @@ class IndexBatch:
         key = search_key(self.conn, notice_id, notice.distribution_date, old[0] if old else None)
         translations = "\n".join(f"{t.title}\n{t.products}\n{t.description}" for t in notice.translations.values())
         self._added.append((key, index_text(f"{notice.symbol} {notice.title}"), index_text(notice.products),
-                            index_text(notice.description), index_text(translations), notice_tags(notice)))
+                            index_text(notice.description), index_text(translations),
+                            index_text(index_text_of(self.conn, notice.symbol)), notice_tags(notice)))
         self.conn.execute(
             """INSERT INTO search_docs (id, key, area, member, deadline, chapters, objectives, level, lines, seq)
                VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT level FROM assessments WHERE symbol = ?),
@@ -201,7 +205,8 @@ class IndexBatch:
     def flush(self) -> None:
         self.conn.executemany("DELETE FROM notices_fts WHERE rowid = ?", [(k,) for k in sorted(self._deleted)])
         self.conn.executemany(
-            "INSERT INTO notices_fts (rowid, title, products, description, translations, tags) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO notices_fts (rowid, title, products, description, translations, documents, tags) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             sorted(self._added))
         self._deleted, self._added = [], []
 
@@ -224,6 +229,7 @@ def _is_current(conn: sqlite3.Connection) -> bool:
 
 def ensure_current(conn: sqlite3.Connection) -> bool:
     """Create the search tables; rebuild them from the notices when their layout is older. True if rebuilt."""
+    ensure_documents_schema(conn)
     conn.executescript(SCHEMA)
     if _is_current(conn):
         return False
@@ -232,6 +238,19 @@ def ensure_current(conn: sqlite3.Connection) -> bool:
             return False
         _rebuild(conn)
     return True
+
+
+def reindex(conn: sqlite3.Connection, symbols: Iterable[str]) -> int:
+    """Index these notices again (their documents changed), in one transaction; how many were found."""
+    symbols = list(symbols)
+    with transaction(conn):
+        batch = IndexBatch(conn)
+        marks = ",".join("?" * len(symbols))
+        for notice_id, data in conn.execute(f"SELECT id, data FROM notices WHERE symbol IN ({marks})", symbols):
+            batch.add(notice_id, Notice.model_validate_json(data))
+        found = len(batch)
+        batch.flush()
+    return found
 
 
 def rebuild(conn: sqlite3.Connection) -> None:

@@ -25,10 +25,11 @@ from archive.base import (
     Hit, NoticeStore, QueryError, SearchQuery, SearchResult, UpsertResult,
 )
 from archive.db import ensure_schema, thread_connection, transaction
+from archive.documents import NotifiedDocuments
 from archive.facet_columns import facet_columns
 from archive.search_index import (
     BM25, TEXT_FILTER, IndexBatch, ensure_current, hs_match, key_range, match_expression, next_seq, rebuild,
-    set_assessment,
+    reindex, set_assessment,
 )
 from archive.text import Term, expanded, fts_expression, highlight, highlighter, parse_query
 from tbtwatch.model import Notice, merge_notice
@@ -317,10 +318,15 @@ class SqliteStore(NoticeStore):
                 FROM search_docs d JOIN notices n ON n.id = d.id
                 WHERE d.key IN ({', '.join('?' * len(page))})""", [key for key, _ in page])}
         pattern = highlighter(terms)
+        documents = NotifiedDocuments(self.db_path)
         hits = []
         for key, score in page:
             notice = Notice.model_validate_json(rows[key]["data"])
-            hits.append(Hit(notice=notice, score=score, highlights=_highlights(notice, pattern), level=rows[key]["level"]))
+            marks = _highlights(notice, pattern)
+            passage = documents.passage(notice.symbol, pattern) if pattern is not None and not marks else None
+            if passage:  # found only inside a notified document: show where
+                marks["documents"] = passage[1]
+            hits.append(Hit(notice=notice, score=score, highlights=marks, level=rows[key]["level"]))
         return hits
 
     def search(self, query: SearchQuery) -> SearchResult:
@@ -346,6 +352,10 @@ class SqliteStore(NoticeStore):
         except sqlite3.OperationalError as exc:  # FTS5 refusing an expression it cannot run
             raise QueryError(f"the search could not be run: {exc}") from exc
         return SearchResult(total=total, hits=hits, facets=facets, sort=sort)
+
+    def reindex(self, symbols: Iterable[str]) -> int:
+        """Index these notices again, e.g. after their notified documents were fetched; how many exist."""
+        return reindex(self._conn, symbols)
 
     def rebuild_search_index(self) -> None:
         """Index every stored notice again (after a failed integrity check; the notices are the truth)."""

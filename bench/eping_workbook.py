@@ -25,7 +25,7 @@ from tbtwatch.members import default_members
 from tbtwatch.model import Notice
 from tbtwatch.symbols import parse_symbol
 
-VERSION = 1  # bump when the rows below change: cached files of older versions are not reused
+VERSION = 2  # bump when the rows below change: cached files of older versions are not reused
 EAC = ("KEN", "UGA", "TZA", "RWA", "BDI")
 JOINT_SHARE = 1 / 60
 TO_BE_DETERMINED = "To be determined"
@@ -65,6 +65,8 @@ def _cells(notice: Notice, member: str, rng: random.Random) -> dict[str, object]
         "Proposed date of adoption": proposed,
         "Proposed date of entry into force": proposed,
         "Link to notification(EN)": f"https://eping.wto.org/en/Search?viewData={notice.symbol}",
+        "Link to notification(FR)": f"https://eping.wto.org/fr/Search?viewData={notice.symbol}",
+        "Link to notification(ES)": f"https://eping.wto.org/es/Search?viewData={notice.symbol}",
         "Notified document": f"https://members.wto.org/crnattachments/{notice.symbol.replace('/', '_')}.pdf"
         if rng.random() < 0.5 else None,
         "Keywords": None,

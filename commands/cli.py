@@ -313,5 +313,6 @@ for _name, _group in {
     "index": webapp_cli.index_app,
     "users": webapp_cli.users_app,
     "replay": crawlers_cli.replay_app,
+    "sources": crawlers_cli.sources_app,
 }.items():
     app.add_typer(_group, name=_name)

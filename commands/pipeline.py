@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tbtwatch.model import Notice
 from tbtwatch.settings import Settings, get_settings
 
 DONE, NOTHING, FAILED, SKIPPED = "done", "nothing to do", "failed", "skipped"
@@ -92,6 +93,7 @@ class SourceResult:
     error: str = ""
     note: str = ""
     seconds: float = 0.0
+    degraded: str = ""  # why the source looks degraded against its earlier runs (crawlers.health)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,6 +116,11 @@ class DailyReport:
     @property
     def failed_sources(self) -> list[str]:
         return [s.source for s in self.sources if not s.ok]
+
+    @property
+    def degraded_sources(self) -> list[str]:
+        """"source: why" for each source that ran but looks degraded (items fell to 0, too many invalid)."""
+        return degraded_sources(self.sources)
 
     @property
     def ok(self) -> bool:
@@ -199,7 +206,13 @@ def _source_result(report: Any, source: str, seconds: float) -> SourceResult:
         error = "; ".join(line.warnings) or f"finished with {line.finish_reason or 'no items'}"
     changed = sorted(set(getattr(line, "changed", None) or []))
     return SourceResult(source, ok=not line.failed, counts=counts, changed=changed, error=error,
-                        note=f"{SKIPPED_NOTE}{line.skipped}" if line.skipped else "", seconds=round(seconds, 2))
+                        note=f"{SKIPPED_NOTE}{line.skipped}" if line.skipped else "", seconds=round(seconds, 2),
+                        degraded=line.degraded)
+
+
+def degraded_sources(results: list[SourceResult]) -> list[str]:
+    """"source: why" for the sources that ran and look degraded (a failed source is named as failed instead)."""
+    return [f"{r.source}: {r.degraded}" for r in results if r.ok and r.degraded]
 
 
 def crawl_summary(results: list[SourceResult]) -> StageResult:
@@ -264,6 +277,31 @@ def classify_pending(settings: Settings, today: dt.date) -> StageResult:
     return run_stage("classify", body)
 
 
+THIN_TEXT_CHARS = 120  # a notice whose title and products say less than this is classified with its documents
+DOCUMENT_CHARS = 6000  # of the notified documents' first pages, read as part of the description
+
+
+def _documents(store: Any) -> Any:
+    """The notified documents beside a SQLite archive (None for other backends: they keep none)."""
+    from archive.documents import NotifiedDocuments
+
+    path = getattr(store, "db_path", None)
+    return NotifiedDocuments(path) if path else None
+
+
+def read_for_classify(notice: Notice, documents: Any) -> Notice:
+    """The notice as the classifier reads it: when it gives no HS code and its own title and products are thin
+    ("Draft technical regulation", a bare symbol), the first pages of its notified documents follow its
+    description, so the products they name count (at the description's weight). The stored notice is unchanged."""
+    if documents is None or notice.hs_codes or len(notice.title) + len(notice.products) >= THIN_TEXT_CHARS:
+        return notice
+    pages = documents.first_pages(notice.symbol)
+    if not pages:
+        return notice
+    text = "\n\n".join(p for p in (notice.description, pages[:DOCUMENT_CHARS]) if p)
+    return notice.model_copy(update={"description": text})
+
+
 def _assess_isolated(classifier: Any, store: Any, symbols: list[str],
                      today: dt.date) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Assess a batch together; if that fails, each notice alone, so one notice's failure is its own.
@@ -272,7 +310,11 @@ def _assess_isolated(classifier: Any, store: Any, symbols: list[str],
     """
     def assess(batch: list[str]) -> list[dict[str, Any]]:
         notices = [n for n in (store.get(s) for s in batch) if n]
-        return [a.to_dict() for a in classifier.assess_many(notices, today=today)]
+        hashes = [n.content_hash() for n in notices]  # of the stored notice, whatever the classifier reads
+        return [a.to_dict() for a in classifier.assess_many([read_for_classify(n, documents) for n in notices],
+                                                            today=today, hashes=hashes)]
+
+    documents = _documents(store)
 
     try:
         return assess(symbols), {}
@@ -408,14 +450,18 @@ def source_titles(settings: Settings, names: list[str]) -> list[str]:
     return [sources[name].title if name in sources and sources[name].title else name for name in names]
 
 
-def make_digest(settings: Settings, day: dt.date, failed_sources: list[str]) -> StageResult:
-    """Write the day's digest (naming the sources that failed by title) and email it once to the working group."""
+def make_digest(settings: Settings, day: dt.date, failed_sources: list[str],
+                degraded: list[str] | None = None) -> StageResult:
+    """Write the day's digest (naming the sources that failed by title, and in its operator section those that
+    look degraded, "source: why") and email it once to the working group."""
     from alerts.run import build_digest
 
     result = _report_file("digest", build_digest, settings, day,
-                          failed_sources=source_titles(settings, failed_sources))
+                          failed_sources=source_titles(settings, failed_sources), degraded_sources=degraded or [])
     if failed_sources:
         result.summary += f"; names the failed sources: {', '.join(failed_sources)}"
+    if degraded:
+        result.summary += f"; names the degraded sources: {', '.join(d.split(':')[0] for d in degraded)}"
     return result
 
 
@@ -484,7 +530,7 @@ def run_daily(day: dt.date, offline: bool = False, *, settings: Settings | None 
         ("classify", lambda: classify_pending(settings, day)),
         ("index", lambda: index_changed(settings, _changed(report), since, until)),
         ("alerts", lambda: send_daily_alerts(settings, day)),
-        ("digest", lambda: make_digest(settings, day, report.failed_sources)),
+        ("digest", lambda: make_digest(settings, day, report.failed_sources, report.degraded_sources)),
     ]
     failed: str | None = None
     for name, step in steps:

@@ -120,6 +120,8 @@ def daily_command(
     print_outputs(out, report)
     if report.failed_sources:
         out.print(f"[yellow]sources that failed (named in the digest): {', '.join(report.failed_sources)}[/yellow]")
+    for line in report.degraded_sources:
+        out.print(f"[yellow]degraded source (named in the digest):[/yellow] {escape(line)}", highlight=False)
     raise typer.Exit(0 if report.ok else 1)
 
 

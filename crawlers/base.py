@@ -26,6 +26,7 @@ from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers.items import NoticeItem, PageItem
+from crawlers.joint import joint_fields
 from crawlers.middlewares import RedirectRefused, is_loopback_host
 from crawlers.sources import Source, SourceConfigError, load_sources, rebase, resolve_base_url
 from crawlers.workbook import DEFAULT_READER, READERS, read_rows
@@ -35,6 +36,7 @@ from tbtwatch.settings import get_settings
 REPLAY_HOST_HEADER = "X-Forwarded-Host"  # the real host, for the replay server when a base URL is overridden
 # Reading the replay server on this machine there is no one to be polite to: no delays, more at once.
 # robots.txt, retries and their backoff stay as shipped.
+CHECK_RECORDS = 3  # records (rows, items, detail pages, documents) a shape check samples from a source
 LOCAL_REPLAY_SETTINGS = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS_PER_DOMAIN": 8}
 
 
@@ -55,8 +57,10 @@ class NoticeSpider(scrapy.Spider):
     Subclasses set ``name`` (the source's entry in config/sources.yaml) and
     implement ``parse_start(response)``, a generator of ``NoticeItem``s and
     further requests made with ``self.follow(...)``.
-    Arguments: ``since`` / ``until`` (YYYY-MM-DD, the distribution-date window)
-    and ``base_url`` (read the source from elsewhere, e.g. the replay server).
+    Arguments: ``since`` / ``until`` (YYYY-MM-DD, the distribution-date window),
+    ``base_url`` (read the source from elsewhere, e.g. the replay server) and
+    ``check`` (``1``: a shape check, ``tbtwatch sources check``: only a small
+    sample is read, ``CHECK_RECORDS`` records of its first page, and nothing is stored).
     """
 
     kind: ClassVar[str] = ""
@@ -64,8 +68,10 @@ class NoticeSpider(scrapy.Spider):
     # go on as they are yielded instead of after the whole page is parsed.
     relay_results: ClassVar[bool] = False
 
-    def __init__(self, since: Any = None, until: Any = None, base_url: str | None = None, **kwargs: Any):
+    def __init__(self, since: Any = None, until: Any = None, base_url: str | None = None, check: Any = None,
+                 **kwargs: Any):
         super().__init__(**kwargs)
+        self.check = str(check or "").lower() in {"1", "true", "yes"}
         sources = load_sources()
         if self.name not in sources:
             raise SourceConfigError(f"spider {self.name!r} has no entry in config/sources.yaml; add one")
@@ -200,17 +206,18 @@ class NoticeSpider(scrapy.Spider):
         return page
 
     # -- helpers for subclasses -------------------------------------------------------------
-    def notice(self, response: Response, fields: dict[str, Any], leftovers: dict[str, Any] | None = None,
-               *, sparse: bool = False, page: PageItem | None = None) -> NoticeItem | None:
-        """A notice item, or None (counted) when its distribution date is outside the run's window."""
+    def notices(self, response: Response, fields: dict[str, Any], leftovers: dict[str, Any] | None = None,
+                *, sparse: bool = False, page: PageItem | None = None) -> list[NoticeItem]:
+        """The notice items of one record: one per symbol of a joint record (``crawlers.joint``), none
+        (counted) when its distribution date is outside the run's window."""
         if not self.in_window(fields.get("distribution_date")):
             self.count("outside_window")
-            return None
-        fields = {"source": self.name, **fields}
+            return []
         leftovers = dict(leftovers or {})
         leftovers.update(fields.pop("leftovers", None) or {})
         url = response.meta.get("real_url", response.url)
-        return NoticeItem(self.name, url, fields, leftovers, sparse=sparse, page=page)
+        return [NoticeItem(self.name, url, {"source": self.name, **one}, dict(leftovers), sparse=sparse, page=page)
+                for one in joint_fields(fields)]
 
     def in_window(self, value: Any) -> bool:
         if self.since is None and self.until is None:
@@ -257,15 +264,15 @@ class PagedApiSpider(NoticeSpider):
     def parse_start(self, response: Response, page: int = 1) -> Iterator[Any]:
         data = self.decode(response)
         records = self.records(data)
-        for record in records:
+        for record in records[:CHECK_RECORDS] if self.check else records:
             fields, leftovers = self.record_fields(record)
-            item = self.notice(response, fields, leftovers)
-            if item:
-                yield item
-                yield from self.record_requests(record, item)
+            items = self.notices(response, fields, leftovers)
+            yield from items
+            if items:
+                yield from self.record_requests(record, items[0])
         total = self.total(data)
         more = len(records) >= self.page_size if total is None else page * self.page_size < total
-        if records and more:
+        if records and more and not self.check:
             yield self.page_request(page + 1)
 
     def page_params(self, page: int) -> dict[str, Any]:
@@ -332,6 +339,8 @@ class SpreadsheetSpider(NoticeSpider):
             mapping = self.map_header(header)
             url = response.meta.get("real_url", response.url)
             for number, row in enumerate(rows, start=2):
+                if self.check and number > CHECK_RECORDS + 1:
+                    break
                 if row is None or all(cell in (None, "") for cell in row):
                     continue
                 values: dict[str, Any] = {"_unmapped": {}}
@@ -354,9 +363,7 @@ class SpreadsheetSpider(NoticeSpider):
                     self.count("parse_failures")
                     yield page
                     continue
-                item = self.notice(response, fields, leftovers, page=page)
-                if item:
-                    yield item
+                yield from self.notices(response, fields, leftovers, page=page)
         finally:
             rows.close()
 
@@ -385,36 +392,53 @@ class SpreadsheetSpider(NoticeSpider):
 class HtmlPageSpider(NoticeSpider):
     """A portal with list pages linking to one page per notification.
 
-    Subclasses set ``detail_links`` (CSS selector of the links to notification
-    pages), ``next_page`` (CSS selector of the next list page's link) and
-    ``content`` (CSS selector of the element holding the notification text), and
-    may override ``detail_fields(response, text)``; by default the text goes
-    through the form parser. List pages are followed up to the ``max_pages`` option.
+    Pages are found by their URLs, not by markup nobody has seen: subclasses set
+    ``detail_pattern`` (a regular expression matched against the path and query
+    of every link on a list page: the notification pages) and ``list_pattern``
+    (the same for further list pages, followed up to the ``max_pages`` option).
+    ``content`` (a CSS selector, default the whole body) holds the notification's
+    text, which the form parser reads by its numbered labels. A list page with
+    no notification link, and a notification page that yields no symbol or no
+    field, fail loudly (kept raw with the error, counted), so a portal's change
+    is seen the day it happens.
     """
 
     kind = "html"
-    detail_links: ClassVar[str] = ""
-    next_page: ClassVar[str] = ""
+    detail_pattern: ClassVar[str] = ""
+    list_pattern: ClassVar[str] = ""
     content: ClassVar[str] = "body"
 
-    def parse_start(self, response: Response, list_page: int = 1) -> Iterator[Any]:
-        if not self.detail_links:
-            raise NotImplementedError(f"{type(self).__name__} must set detail_links (a CSS selector)")
-        links = response.css(self.detail_links).xpath("@href").getall()
-        if not links:
-            raise ValueError(f"no notification links ({self.detail_links}) on the list page")
-        real = response.meta.get("real_url", response.url)
-        for href in links:
-            yield self.follow(self._absolute(real, href), "parse_detail")
-        following = response.css(self.next_page).xpath("@href").get() if self.next_page else None
-        if following and list_page < int(self.source.options.get("max_pages", 10)):
-            yield self.follow(self._absolute(real, following), "parse_start", list_page=list_page + 1)
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if not self.detail_pattern:
+            raise NotImplementedError(f"{type(self).__name__} must set detail_pattern (a regular expression)")
+        self.list_pages = 1
 
-    @staticmethod
-    def _absolute(base: str, href: str) -> str:
+    def parse_start(self, response: Response) -> Iterator[Any]:
+        real = response.meta.get("real_url", response.url)
+        details = self.links(response, self.detail_pattern)
+        if not details:
+            raise ValueError(f"no notification links (URLs matching {self.detail_pattern}) on the list page")
+        for url in details[:CHECK_RECORDS] if self.check else details:
+            yield self.follow(url, "parse_detail")
+        for url in self.links(response, self.list_pattern) if self.list_pattern and not self.check else []:
+            if url != real and self.list_pages < int(self.source.options.get("max_pages", 10)):
+                self.list_pages += 1
+                yield self.follow(url, "parse_start")
+
+    def links(self, response: Response, pattern: str) -> list[str]:
+        """The page's links on the source's host whose path and query match ``pattern``, absolute, in order."""
         from urllib.parse import urljoin
 
-        return urljoin(base, href)
+        real = response.meta.get("real_url", response.url)
+        found = []
+        for href in response.xpath("//a/@href").getall():
+            url = urljoin(real, href.strip())
+            parts = urlsplit(url)
+            target = parts.path + ("?" + parts.query if parts.query else "")
+            if parts.hostname == self.source.host and re.search(pattern, target):
+                found.append(url.split("#")[0])
+        return list(dict.fromkeys(found))
 
     def page_text(self, response: Response) -> str:
         """The visible text of the content element, one line per block; GB18030 when the declared charset lied."""
@@ -437,9 +461,10 @@ class HtmlPageSpider(NoticeSpider):
         from crawlers.forms import parse_notification_form
 
         fields = parse_notification_form(self.page_text(response), language=self.source.language)
-        item = self.notice(response, fields)
-        if item:
-            yield item
+        if not any(fields.get(name) for name in ("title", "description", "products")):
+            raise ValueError(f"the page names {fields['symbol']} but no title, products or description was read "
+                             "from its labels; the portal's layout may have changed")
+        yield from self.notices(response, fields)
 
 
 class FeedSpider(NoticeSpider):
@@ -476,9 +501,92 @@ class FeedSpider(NoticeSpider):
                 "distribution_date": dt.date(*published[:3]) if published else None,
                 "language": self.source.language, "url": entry.get("link", ""),
             }
-            item = self.notice(response, fields, sparse=True)
-            if item:
-                yield item
+            yield from self.notices(response, fields, sparse=True)
+
+
+class DocumentSpider(NoticeSpider):
+    """The documents the stored notices link to, fetched once each, their text read (PDF) and kept.
+
+    Reads the notices of the run's window (every notice without one) from the
+    archive, after the notice sources (``crawlers.runner`` crawls document sources
+    last). Options: ``url_pattern`` (a regular expression a link must match, on
+    the source's own host: the domain allow-list), ``max_bytes`` (larger files are
+    not downloaded), ``max_pages`` (pages of text read from one file) and
+    ``per_run`` (files fetched in one run at most). A file that cannot be read is
+    kept raw with its error and recorded, so it is not fetched again; one that
+    got no answer at all is tried again next run.
+    """
+
+    kind = "documents"
+
+    def start_requests_for_source(self) -> Iterable[scrapy.Request]:
+        from archive.documents import NotifiedDocuments
+        from archive.sqlite_store import SqliteStore
+
+        settings = get_settings()
+        links: dict[str, list[str]] = {}
+        for notice in SqliteStore(settings.archive_db).iter_notices(self.since, self.until):
+            for url in notice.urls:
+                if self.wanted(url):
+                    links.setdefault(url, []).append(notice.symbol)
+        done = set() if self.check else NotifiedDocuments(settings.archive_db).done(list(links))
+        limit = CHECK_RECORDS if self.check else int(self.source.options.get("per_run", 200))
+        pending = [url for url in links if url not in done][:limit]
+        if self.check and not pending:
+            self.crawler.stats.set_value("tbtwatch/skipped", "no stored notice links a document yet: nothing to "
+                                                             "sample (crawl the notice sources first)")
+        self.count("documents_known", len(done))
+        for url in pending:
+            request = self.follow(url, "parse_document", symbols=links[url])
+            request.meta["download_maxsize"] = self.max_bytes
+            yield request
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.source.options.get("max_bytes", 20_000_000))
+
+    def wanted(self, url: str) -> bool:
+        """A link on the source's host matching its ``url_pattern`` (nothing else is ever fetched)."""
+        pattern = self.source.options.get("url_pattern")
+        if not pattern:
+            raise SourceConfigError(f"source {self.name!r} needs a url_pattern option (which links to fetch)")
+        return urlsplit(url).hostname == self.source.host and re.search(pattern, url) is not None
+
+    def parse_document(self, response: Response, symbols: list[str]) -> Iterator[Any]:
+        from crawlers.items import DocumentItem
+        from crawlers.pdftext import PdfTextError, pdf_pages
+
+        url = response.meta.get("real_url", response.url)
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
+        document = DocumentItem(url, symbols, response.status, content_type, len(response.body))
+        try:
+            if not response.body.startswith(b"%PDF"):
+                raise PdfTextError(f"not a PDF (Content-Type {content_type or 'none'})")
+            document.pages = pdf_pages(response.body, int(self.source.options.get("max_pages", 50)))
+            if not any(page.strip() for page in document.pages):
+                raise PdfTextError("the PDF has no text layer (a scanned image?)")
+        except PdfTextError as exc:
+            document.pages, document.error = [], str(exc)
+            page = self.page_item(response)
+            page.error = document.error
+            self.count("documents_unreadable")
+            yield page  # kept raw with the error, whatever keep_raw says
+        yield document
+
+    def on_error(self, failure) -> Iterator[Any]:
+        """Recorded as the document's answer too: final when the server answered or the file is too large."""
+        from scrapy.exceptions import DownloadCancelledError
+
+        from crawlers.items import DocumentItem
+
+        for page in super().on_error(failure):
+            too_large = failure.check(DownloadCancelledError) is not None
+            if too_large:
+                page.error = f"larger than the {self.max_bytes}-byte cap (max_bytes): not downloaded"
+            yield page
+            kwargs = failure.request.meta.get("handler_kwargs", {})
+            yield DocumentItem(page.url, kwargs.get("symbols", []), page.status, page.content_type,
+                               len(page.body), error=page.error, final=too_large or page.status is not None)
 
 
 def failure_text(failure) -> str:

@@ -95,8 +95,8 @@ CHECKBOX_FIELDS = frozenset({
 # Traditional characters seen in the labels and relative dates of Taiwanese/Hong Kong style pages.
 # One character to one character, so offsets in the folded text are offsets in the original.
 TRADITIONAL_TO_SIMPLIFIED = str.maketrans(
-    "報號標題員負責門蓋產編碼稱頁數語內關據條擬準後見與護構國際價評議時間區響險體實規範應對說緊問類種預條檔傳適請經過發佈撤銷變這個從獲種據備註鏈網隻韓費質製訂應於採遺馬單獨稅補",
-    "报号标题员负责门盖产编码称页数语内关据条拟准后见与护构国际价评议时间区响险体实规范应对说紧问类种预条档传适请经过发布撤销变这个从获种据备注链网只韩费质制订应于采遗马单独税补",
+    "報號標題員負責門蓋產編碼稱頁數語內關據條擬準後見與護構國際價評議時間區響險體實規範應對說緊問類種預條檔傳適請經過發佈撤銷變這個從獲種據備註鏈網隻韓費質製訂應於採遺馬單獨稅補終",
+    "报号标题员负责门盖产编码称页数语内关据条拟准后见与护构国际价评议时间区响险体实规范应对说紧问类种预条档传适请经过发布撤销变这个从获种据备注链网只韩费质制订应于采遗马单独税补终",
 )
 
 # Texts portals put before the first label that carry nothing (the form's own heading).

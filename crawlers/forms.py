@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from crawlers.cells import find_ics_codes, find_urls
 from crawlers.form_labels import BOILERPLATE, CHECKBOX_FIELDS, LABELS, TRADITIONAL_TO_SIMPLIFIED
 from tbtwatch.dates import date_text, deadline_from, parse_date
 from tbtwatch.hs import HSCodeError, find_hs_codes, normalise_hs
@@ -24,8 +25,6 @@ from tbtwatch.members import default_members
 from tbtwatch.symbols import Symbol, find_symbols
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_ICS = re.compile(r"(?<![\d.])\d{2}\.\d{3}(?:\.\d{2})?(?![\d])")
-_URL = re.compile(r"https?://[^\s\"'<>,;，；]+")
 _CHECKED = re.compile(r"\[\s*[xX✓√]\s*\]")
 _CHECKBOX = re.compile(r"\[\s*[xX✓√]?\s*\]")
 _ARTICLE_CHECKED = re.compile(r"\[\s*[xX]\s*\]\s*(\d+(?:\.\d+)+)|(\d+(?:\.\d+)+)\s*\[\s*[xX]\s*\]")
@@ -217,13 +216,13 @@ def parse_notification_form(text: str, language: str | None = None,
         "description": description,
         "products": products,
         "hs_codes": _hs_codes(" ".join(values.get("hs", [])), products),
-        "ics_codes": list(dict.fromkeys(_ICS.findall(" ".join(values.get("ics", [])) + " " + products))),
+        "ics_codes": find_ics_codes(" ".join(values.get("ics", [])) + " " + products),
         "objectives": _objectives(_first(values, "objectives")),
         "comment_deadline": deadline_from(deadline_text, dist),
         "adoption_date": date_text(actions.get("measure_adopted") or _first(values, "adoption_date")),
         "entry_into_force": date_text(actions.get("measure_in_force") or _first(values, "entry_into_force")),
         "language": language or _language(title, description, products),
-        "urls": _URL.findall(" ".join([*values.get("texts_available", []), actions.get("final_text", ""),
+        "urls": find_urls(" ".join([*values.get("texts_available", []), actions.get("final_text", ""),
                                        actions.get("content_changed", "")])),
     }
     mapped = {"symbol", "member", "distribution_date", "title", "description", "products", "hs", "ics",

@@ -1,4 +1,4 @@
-"""What spiders yield: a fetched page (kept raw) and a notice read from it.
+"""What spiders yield: a fetched page (kept raw), a notice read from it, a notified document's text.
 
 Spiders hold no clean-up code: a ``NoticeItem`` carries the fields as the source
 wrote them plus ``leftovers`` (fields read but not mapped), and the pipelines
@@ -35,3 +35,17 @@ class NoticeItem:
     sparse: bool = False  # a thin record (a feed entry) that must not overwrite a richer stored notice
     page: PageItem | None = None  # the page it came from, kept with the error if the notice is invalid
     notice: Any = None  # the validated tbtwatch.model.Notice, set by the validate pipeline
+
+
+@dataclass
+class DocumentItem:
+    """A notified document (a draft regulation a notice links to): its text page by page, or why there is none."""
+
+    url: str
+    symbols: list[str]
+    status: int | None = None
+    content_type: str | None = None
+    bytes: int = 0
+    pages: list[str] = field(default_factory=list)
+    error: str | None = None
+    final: bool = True  # False when a later run should try again (nothing came back: a timeout, a reset)

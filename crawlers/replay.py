@@ -6,6 +6,9 @@ the query parameters that must be present, and the file). The crawlers send
 the real host in ``X-Forwarded-Host`` when they read from an overridden base
 URL; without it the server serves the only host that has the path.
 
+A route may require a header (the API key): without it the answer is 401, with
+its ``refused_value`` (a revoked key) 403, as the API gateway answers.
+
 Tests inject faults (``fault(...)``): HTTP 500 or 404, a slow answer, a reset
 connection, a truncated body or a redirect elsewhere, for a number of requests or
 until cleared.
@@ -51,6 +54,7 @@ class Route:
     file: str
     content_type: str | None = None
     require_header: str | None = None
+    refused_value: str | None = None  # a value of require_header the gateway refuses (a revoked key): 403
 
 
 class ReplayServer:
@@ -132,7 +136,8 @@ class ReplayServer:
             return []
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return [Route(r["host"], r["path"], {k: str(v) for k, v in (r.get("params") or {}).items()}, r["file"],
-                      r.get("content_type"), r.get("require_header")) for r in data.get("routes", [])]
+                      r.get("content_type"), r.get("require_header"), r.get("refused_value"))
+                for r in data.get("routes", [])]
 
     def resolve(self, host: str | None, path: str, query: str) -> tuple[Path, Route | None] | None:
         """The fixture file for a request, or None (404)."""
@@ -176,6 +181,10 @@ class ReplayServer:
         if route and route.require_header and not handler.headers.get(route.require_header):
             self._send(handler, 401, b'{"statusCode": 401, "message": "Access denied due to missing subscription '
                                      b'key."}', "application/json")
+            return
+        if route and route.refused_value and handler.headers.get(route.require_header) == route.refused_value:
+            self._send(handler, 403, b'{"statusCode": 403, "message": "Access denied: the subscription key is not '
+                                     b'valid for this API."}', "application/json")
             return
         body = file.read_bytes()
         content_type = (route and route.content_type) or mimetypes.guess_type(file.name)[0] or "text/html"

@@ -13,8 +13,19 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 COUNTS = ("pages", "items", "errors", "parse_failures", "invalid_notices", "leftover_fields", "inserted",
-          "updated", "unchanged", "duplicates", "outside_window", "retries", "refused_redirects")
+          "updated", "unchanged", "duplicates", "outside_window", "retries", "refused_redirects", "restricted",
+          "word_fallbacks")
 PROGRESS_PREFIX = "PROGRESS "
+PROBLEMS_KEPT = 200  # records or pages named one by one in a report; beyond, only counted
+
+
+def note_problem(stats: Any, where: str, reason: str) -> None:
+    """Name one record or page that was not stored (its URL, ``#row=N`` for a spreadsheet row) and why."""
+    problems = stats.get_value("tbtwatch/problems") or []
+    if len(problems) < PROBLEMS_KEPT:
+        stats.set_value("tbtwatch/problems", [*problems, f"{where}: {reason}"])
+    else:
+        stats.inc_value("tbtwatch/problems_unlisted")
 
 
 @dataclass
@@ -33,11 +44,17 @@ class SourceReport:
     outside_window: int = 0
     retries: int = 0
     refused_redirects: int = 0  # also counted in errors: a redirect off the source's domains or to a private address
+    restricted: int = 0  # catalogue documents skipped because they are restricted
+    word_fallbacks: int = 0  # notification PDFs without a form, read from their Word version instead
     skipped: str = ""
     finish_reason: str = ""
     leftover_names: str = ""
     changed: list[str] = field(default_factory=list)  # symbols inserted or updated, for the later stages
     warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # each record or page not stored: "where: why"
+    problems_unlisted: int = 0  # more problems than PROBLEMS_KEPT
+    missing_fields: list[str] = field(default_factory=list)  # a source check: fields no sampled record had
+    degraded: str = ""  # why the source looks degraded compared with its earlier runs ("" when it does not)
 
     @property
     def failed(self) -> bool:
@@ -86,6 +103,9 @@ def source_report(name: str, stats: dict[str, Any]) -> SourceReport:
     report.finish_reason = str(stats.get("finish_reason", "") or "")
     report.leftover_names = str(stats.get("tbtwatch/leftover_names", "") or "")
     report.changed = sorted(set(stats.get("tbtwatch/changed") or []))
+    report.problems = list(stats.get("tbtwatch/problems") or [])
+    report.problems_unlisted = int(stats.get("tbtwatch/problems_unlisted", 0) or 0)
+    report.missing_fields = list(stats.get("tbtwatch/missing_fields") or [])
     return report
 
 
@@ -125,6 +145,14 @@ class CrawlReportExtension:
         stats = dict(self.crawler.stats.get_stats())
         stats.setdefault("finish_reason", reason)
         report = source_report(spider.name, stats)
+        if not report.skipped and not getattr(spider, "check", False):
+            from crawlers.health import SourceRuns
+            from tbtwatch.settings import get_settings
+
+            report.degraded = SourceRuns(get_settings().archive_db).record(spider.name, report.items,
+                                                                           report.invalid_notices)
+            if report.degraded:
+                report.warnings.append(f"source {spider.name} looks degraded: {report.degraded}")
         warning = spider.source.count_warning(report.items) if not report.skipped else None
         if warning and spider.since is None and spider.until is None:
             report.warnings.append(warning)

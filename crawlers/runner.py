@@ -29,10 +29,11 @@ class CrawlError(RuntimeError):
 
 def run_crawl(sources: Sequence[str] | None = None, since: str | None = None, until: str | None = None,
               base_url: str | None = None, *, progress: Callable[[dict[str, Any]], None] | None = None,
-              timeout: float | None = None, extra_args: Sequence[str] = ()) -> CrawlReport:
+              timeout: float | None = None, extra_args: Sequence[str] = (), check: bool = False) -> CrawlReport:
     """Crawl ``sources`` (default: every enabled source) in a subprocess and return its report.
 
     ``progress`` receives one dict per source every few seconds (pages, items, failures).
+    ``check``: a shape check, a small sample of each source read and judged, nothing stored.
     """
     with tempfile.TemporaryDirectory(prefix="tbtwatch-crawl-") as tmp:
         report_path = Path(tmp) / "report.json"
@@ -44,6 +45,8 @@ def run_crawl(sources: Sequence[str] | None = None, since: str | None = None, un
                 command += [flag, str(value)]
         if progress:
             command += ["--progress", "2"]
+        if check:
+            command.append("--check")
         command += list(extra_args)
         env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawlers.settings",
                "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
@@ -95,7 +98,8 @@ def _crawl_in_order(process: Any, names: list[str], spider_args: dict[str, dict[
 
     English sources (the WTO's own text) come first, in ascending rank, then the
     translations: a notice's primary text is then always the WTO's, and each
-    Chinese portal's text lands as its translation.
+    Chinese portal's text lands as its translation. Document sources come last:
+    they fetch what the notices stored before them link to.
 
     A source that fails to start or crashes is recorded and the chain goes on.
     """
@@ -103,11 +107,12 @@ def _crawl_in_order(process: Any, names: list[str], spider_args: dict[str, dict[
 
     from crawlers.sources import load_sources
 
-    order = {name: (source.language != "en", source.rank) for name, source in load_sources().items()}
+    order = {name: (source.kind == "documents", source.language != "en", source.rank)
+             for name, source in load_sources().items()}
 
     @defer.inlineCallbacks
     def chain():
-        for name in sorted(names, key=lambda n: order.get(n, (True, 0))):
+        for name in sorted(names, key=lambda n: order.get(n, (True, True, 0))):
             try:
                 yield process.crawl(name, **spider_args.get(name, {}))
             except Exception as exc:  # noqa: BLE001 - one source's failure must not stop the others
@@ -125,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--report", required=True, help="where to write the JSON report")
     parser.add_argument("--progress", type=float, default=0, help="seconds between progress lines (0: none)")
     parser.add_argument("--set", action="append", default=[], help="Scrapy setting NAME=VALUE (tests)")
+    parser.add_argument("--check", action="store_true", help="a shape check: sample each source, store nothing")
     parser.add_argument("--arg", action="append", default=[],
                         help="spider argument NAME=VALUE for every source, or SOURCE.NAME=VALUE for one")
     args = parser.parse_args(argv)
@@ -146,11 +152,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     settings = get_project_settings()
     settings.set("TBTWATCH_PROGRESS", args.progress)
+    if args.check:
+        settings.set("ITEM_PIPELINES", settings.getdict("CHECK_PIPELINES"))
     for pair in args.set:
         key, _, value = pair.partition("=")
         settings.set(key, value)
     process = CrawlerProcess(settings, install_root_handler=True)
-    spider_args = {k: v for k, v in (("since", args.since), ("until", args.until), ("base_url", args.base_url)) if v}
+    spider_args = {k: v for k, v in (("since", args.since), ("until", args.until), ("base_url", args.base_url),
+                                     ("check", "1" if args.check else "")) if v}
     per_source: dict[str, dict[str, str]] = {name: dict(spider_args) for name in names}
     for pair in args.arg:
         key, _, value = pair.partition("=")

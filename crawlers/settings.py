@@ -43,6 +43,14 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.validate.ValidateNotice": 300,
     "crawlers.pipelines.dedupe.DeduplicateNotice": 400,
     "crawlers.pipelines.store.UpsertNotice": 500,
+    "crawlers.pipelines.documents.StoreDocument": 600,
+}
+# `tbtwatch sources check` (crawlers.runner --check): read, validate and judge a sample; store nothing.
+CHECK_PIPELINES = {
+    "crawlers.pipelines.raw_page.StoreRawPage": 100,
+    "crawlers.pipelines.normalise.NormaliseNotice": 200,
+    "crawlers.pipelines.validate.ValidateNotice": 300,
+    "crawlers.pipelines.shape.CheckShape": 700,
 }
 EXTENSIONS = {"crawlers.report.CrawlReportExtension": 500}
 

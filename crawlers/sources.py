@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from tbtwatch.configfile import read_yaml
 from tbtwatch.settings import Settings, get_settings
 
-KINDS = ("spreadsheet", "json_api", "xml_catalogue", "html", "feed")
+KINDS = ("spreadsheet", "json_api", "xml_catalogue", "html", "feed", "documents")
 
 
 class SourceConfigError(ValueError):

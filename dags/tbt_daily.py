@@ -75,7 +75,8 @@ def tbt_daily():
         settings = orchestration.task_settings()
         day, _, _ = orchestration.run_days(get_current_context(), settings.general.today)
         failed = [c["source"] for c in crawled if not c["ok"]]
-        return pipeline.make_digest(settings, day, failed).checked()
+        degraded = pipeline.degraded_sources([pipeline.SourceResult.from_dict(c) for c in crawled])
+        return pipeline.make_digest(settings, day, failed, degraded).checked()
 
     @task
     def sources(crawled: list[dict]) -> None:

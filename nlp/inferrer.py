@@ -266,8 +266,8 @@ class HeadingModel:
         n = len(self.headings)
         self.idf = np.log((1 + n) / (1 + df)) + 1.0
         self.idf[df > mix.max_df_share * n] = 0.0
-        single = self.keys < np.uint64(1 << 21)  # single CJK characters (see _chars): only the telling ones
-        self.idf[single & (df > mix.single_char_max_df_share * n)] = 0.0
+        self._single = self.keys < np.uint64(1 << 21)  # single CJK characters (see _chars): only telling ones
+        self.idf[self._single & (df > mix.single_char_max_df_share * n)] = 0.0
         self._heads = self._profiles(head_rows, len(self.headings))
         self._chaps = self._profiles(chap_rows, len(self.chapters))
         self._entries, self._entry_heading = self._entry_postings(entry_rows)
@@ -275,8 +275,9 @@ class HeadingModel:
     def _profiles(self, rows: dict[int, dict[int, float]], n_classes: int) -> _Postings:
         """Unit TF-IDF profile vectors (sublinear term weight), stored as postings x idf."""
         by_feature: dict[int, dict[int, float]] = defaultdict(dict)
-        for c, row in rows.items():
-            weights = {f: (1 + math.log1p(w)) * self.idf[f] for f, w in row.items() if self.idf[f] > 0}
+        for c, row in rows.items():  # single characters only in the entries: in a long profile they blur it
+            weights = {f: (1 + math.log1p(w)) * self.idf[f] for f, w in row.items()
+                       if self.idf[f] > 0 and not self._single[f]}
             norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
             for f, w in weights.items():
                 by_feature[f][c] = w / norm * self.idf[f]

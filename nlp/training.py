@@ -12,6 +12,7 @@ import json
 import os
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,14 +117,19 @@ def notice_text(notice: Notice) -> str:
 ARCHIVE_LABELS = ("models", "labelled-notices.jsonl")  # under the data directory, written by --retrain
 
 
-def write_labelled(notices: Iterable[Notice], path: Path) -> int:
-    """Write the notices that give HS codes (the archive's labelled examples) as JSON Lines, atomically;
+MAX_PER_CODE = 25  # labelled examples kept per first given code: enough to learn its words, bounded at archive scale
+
+
+def write_labelled(notices: Iterable[Notice], path: Path, per_code: int = MAX_PER_CODE) -> int:
+    """Write the notices that give HS codes (the archive's labelled examples) as JSON Lines, atomically, at most
+    ``per_code`` per first given code (a 100,000-notice archive would otherwise make training take minutes);
     returns how many. The classifier learns from this file beside the configured ones."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
+    count, per = 0, Counter[str]()
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=".tmp-", delete=False) as fh:
         for notice in notices:
-            if notice.hs_codes:
+            if notice.hs_codes and per[notice.hs_codes[0]] < per_code:
+                per[notice.hs_codes[0]] += 1
                 fh.write(notice.model_dump_json(exclude={"fetched_at"}) + "\n")
                 count += 1
     os.replace(fh.name, path)

@@ -151,3 +151,30 @@ def test_the_sources_verdict_of_a_run():
     assert pipeline.sources_verdict([read, skipped, broken]) == "1 of 2 sources failed (cn_wzisps: HTTP 500)"
     with pytest.raises(pipeline.NoSourceRead, match="every source failed"):
         pipeline.sources_verdict([skipped, broken])  # a source not tried is not a source read
+
+
+def test_a_thin_notice_is_classified_with_its_notified_documents(home):
+    """'Draft technical regulation' names no product; the first pages of its draft do, at the description's weight."""
+    from archive.documents import NotifiedDocument, NotifiedDocuments
+    from archive.sqlite_store import SqliteStore
+    from tbtwatch.model import notice_from_dict
+
+    settings = load_settings()
+    store = SqliteStore(settings.archive_db)
+    thin = notice_from_dict({"symbol": "G/TBT/N/VNM/400", "title": "Draft technical regulation"})
+    coded = notice_from_dict({"symbol": "G/TBT/N/VNM/401", "title": "Draft technical regulation", "hs_codes": ["9503"]})
+    store.upsert([thin, coded])
+    documents = NotifiedDocuments(settings.archive_db)
+    assert pipeline.read_for_classify(thin, documents) is thin  # nothing fetched: read as it is
+    documents.save(NotifiedDocument("https://members.wto.org/crnattachments/2025/TBT/VNM/25_01234_00_e.pdf",
+                                    [thin.symbol], 200, "application/pdf", 1000,
+                                    ["Scope: this regulation applies to toys for children under 14 years."]))
+    read = pipeline.read_for_classify(thin, documents)
+    assert "toys for children" in read.description and read.title == thin.title
+    assert pipeline.read_for_classify(coded, documents) is coded  # a notice that gives codes needs no help
+    assert store.get(thin.symbol).description == ""  # the stored notice is unchanged
+    result = pipeline.classify_pending(settings, dt.date(2025, 7, 22))
+    assert result.status == pipeline.DONE
+    assessment = store.get_assessment(thin.symbol)
+    assert [line["id"] for line in assessment["product_lines"]] == ["toys"]
+    assert store.stale_assessments() == []  # assessed under the stored notice's hash: not assessed again

@@ -11,15 +11,19 @@ from tbtwatch.settings import get_settings
 
 
 class StoreRawPage(CrawlerPipeline):
-    """Saves ``PageItem``s; a failed page is what a parser fix is later replayed over."""
+    """Saves ``PageItem``s; a failed page is what a parser fix is later replayed over. A shape check
+    (``tbtwatch sources check``) stores nothing: its failed pages are only named in its report."""
 
     def open_spider(self) -> None:
         self.pages = RawPages(get_settings().archive_db)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, PageItem):
-            save_page(self.pages, item)
-            self.count("raw_pages_saved")
+            if not self.checking:
+                save_page(self.pages, item)
+                self.count("raw_pages_saved")
+            if item.error:
+                self.problem(item.url, item.error)
         return item
 
 

@@ -30,13 +30,15 @@ KEEP_ON_TRANSLATION = tuple(f for f in Notice.model_fields
 
 def as_translation(notice: Notice, stored: Notice) -> Notice:
     """A read in another language as a translation only: the stored values (dates, member name as the primary
-    language writes it, ``source`` of the primary text) stay; the translation fills only what is missing.
+    language writes it, ``source`` of the primary text) stay; the translation fills only what is missing, and
+    adds the links it gives (a portal links the member's own-language text of the draft, ``..._x.pdf``).
 
     Dates the stored notice read from its text are not kept: the archive's merge reads them again from both
     texts, and a date a source gave is never marked as read from a text."""
     kept = {f: getattr(stored, f) for f in KEEP_ON_TRANSLATION
             if getattr(stored, f) not in (None, "", [], {}) and f not in stored.dates_read_from_text}
     kept["dates_read_from_text"] = [f for f in notice.dates_read_from_text if f not in kept]
+    kept["urls"] = list(dict.fromkeys([*stored.urls, *notice.urls]))
     return notice.model_copy(update=kept)
 
 

@@ -30,7 +30,8 @@ class ValidateNotice(CrawlerPipeline):
             item.notice = notice_from_dict(item.fields)
         except NoticeError as exc:
             self.count("invalid_notices")
-            if item.page is not None:
+            self.problem(item.page.url if item.page is not None else item.url, str(exc))
+            if item.page is not None and not self.checking:
                 item.page.error = str(exc)
                 save_page(self.pages, item.page)
             raise DropItem(f"source {self.source}: {exc} (page {item.url} kept with the error)") from None

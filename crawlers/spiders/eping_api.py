@@ -1,20 +1,51 @@
 """ePing notification search on the WTO API portal: JSON, paged, incremental by distribution date.
 
 Needs a subscription key (``TBTWATCH_EPING_API_KEY``), sent in the
-``Ocp-Apim-Subscription-Key`` header; without one the spider says so and reads nothing.
-Text fields arrive as HTML fragments; the normalise pipeline strips them.
+``Ocp-Apim-Subscription-Key`` header; without one the spider says so and reads
+nothing. The gateway answers 401 when no key was sent and 403 when the key is
+refused; the error says which.
+
+Text fields arrive as HTML fragments with plain-text twins (``titlePlain``...),
+which are preferred; proposed dates have text twins (``...DateText``: "To be
+determined") kept when there is no date; HS and ICS codes come as lists or as
+text (``hsCodeText``, ``icsCodeText``); ``notifiedDocumentLink`` may join several
+URLs. A joint notification is one item whose ``documentSymbol`` joins every
+symbol (``crawlers.joint``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+from scrapy.spidermiddlewares.httperror import HttpError
+
 from crawlers.base import JsonApiSpider, settings_key
+from crawlers.items import PageItem
 
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
-MAPPED = {"documentSymbol", "notifyingMember", "distributionDate", "commentDeadlineDate", "title", "description",
-          "productsFreeText", "hsCodes", "icsCodes", "objectives", "linkToNotification", "notifiedDocumentLink",
-          "proposedAdoptionDate", "proposedEntryIntoForceDate", "id", "area"}
+MAPPED = {"documentSymbol", "notifyingMember", "distributionDate", "commentDeadlineDate", "title", "titlePlain",
+          "description", "descriptionPlain", "productsFreeText", "productsFreeTextPlain", "hsCodes", "hsCodeText",
+          "icsCodes", "icsCodeText", "objectives", "linkToNotification", "notifiedDocumentLink",
+          "proposedAdoptionDate", "proposedAdoptionDateText", "proposedEntryIntoForceDate",
+          "proposedEntryIntoForceDateText", "id", "area"}
+KEY_ERRORS = {401: "no subscription key reached the API (set TBTWATCH_EPING_API_KEY)",
+              403: "the API refused the subscription key (wrong, expired, or not subscribed to the ePing product; "
+                   "check TBTWATCH_EPING_API_KEY on apiportal.wto.org)"}
+
+
+def _first(record: dict[str, Any], *keys: str) -> Any:
+    """The first of ``keys`` with a value (a plain-text twin before its HTML, a date before its text)."""
+    for key in keys:
+        if record.get(key) not in (None, "", []):
+            return record[key]
+    return None
+
+
+def _codes(items: Any, text: Any) -> Any:
+    """Codes from a list of ``{code}`` dicts or of strings, else the text twin (the normalise pipeline reads it)."""
+    codes = [str(c.get("code", "")) if isinstance(c, dict) else str(c) for c in items or []]
+    return [c for c in codes if c] or str(text or "")
 
 
 class EpingApiSpider(JsonApiSpider):
@@ -35,6 +66,13 @@ class EpingApiSpider(JsonApiSpider):
 
     def api_headers(self) -> dict[str, str]:
         return {KEY_HEADER: self.api_key, "Accept": "application/json"}
+
+    def on_error(self, failure) -> Iterator[PageItem]:
+        """A 401 or 403 says what is wrong with the key (the key itself is never written anywhere)."""
+        for page in super().on_error(failure):
+            if isinstance(failure.value, HttpError) and failure.value.response.status in KEY_ERRORS:
+                page.error += ": " + KEY_ERRORS[failure.value.response.status]
+            yield page
 
     def page_params(self, page: int) -> dict[str, Any]:
         params: dict[str, Any] = {"language": 1, "page": page, "pageSize": self.page_size}
@@ -59,14 +97,14 @@ class EpingApiSpider(JsonApiSpider):
             "member": record.get("notifyingMember") or "",
             "distribution_date": record.get("distributionDate"),
             "comment_deadline": record.get("commentDeadlineDate"),
-            "title": record.get("title"),
-            "description": record.get("description"),
-            "products": record.get("productsFreeText"),
-            "hs_codes": [str(c.get("code", "")) for c in record.get("hsCodes") or [] if isinstance(c, dict)],
-            "ics_codes": [str(c.get("code", "")) for c in record.get("icsCodes") or [] if isinstance(c, dict)],
+            "title": _first(record, "titlePlain", "title"),
+            "description": _first(record, "descriptionPlain", "description"),
+            "products": _first(record, "productsFreeTextPlain", "productsFreeText"),
+            "hs_codes": _codes(record.get("hsCodes"), record.get("hsCodeText")),
+            "ics_codes": _codes(record.get("icsCodes"), record.get("icsCodeText")),
             "objectives": [o.get("name", "") if isinstance(o, dict) else str(o) for o in record.get("objectives") or []],
-            "adoption_date": record.get("proposedAdoptionDate"),
-            "entry_into_force": record.get("proposedEntryIntoForceDate"),
+            "adoption_date": _first(record, "proposedAdoptionDate", "proposedAdoptionDateText"),
+            "entry_into_force": _first(record, "proposedEntryIntoForceDate", "proposedEntryIntoForceDateText"),
             "urls": [u for u in (record.get("linkToNotification"), record.get("notifiedDocumentLink")) if u],
             "language": self.source.language,
         }

@@ -2,17 +2,19 @@
 
 Header names as the file writes them (see tests/fixtures/README.md for where
 they were learnt). The WTO may reorder or add columns: columns are found by
-name, and a column no field claims is kept as a leftover and counted.
+name, and a column no field claims is kept as a leftover and counted. Cells are
+passed on as written (dotted HS codes, Excel or dd/mm/yyyy dates, lists joined
+by an unknown separator): the normalise pipeline reads them. A joint
+notification is one row whose symbol cell joins every symbol (``crawlers.joint``).
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from crawlers.base import SpreadsheetSpider
 
-_SPLIT = re.compile(r"\s*[;\n]\s*")
+LINKS = ("link_en", "link_fr", "link_es", "notified_document")
 
 
 class EpingBulkSpider(SpreadsheetSpider):
@@ -31,6 +33,8 @@ class EpingBulkSpider(SpreadsheetSpider):
         "adoption_date": ("Proposed date of adoption",),
         "entry_into_force": ("Proposed date of entry into force",),
         "link_en": ("Link to notification(EN)",),
+        "link_fr": ("Link to notification(FR)",),
+        "link_es": ("Link to notification(ES)",),
         "notified_document": ("Notified document",),
     }
     required = ("symbol", "title", "distribution_date")
@@ -39,9 +43,8 @@ class EpingBulkSpider(SpreadsheetSpider):
         fields = {k: values.get(k) for k in ("symbol", "member", "title", "description", "products",
                                              "distribution_date", "comment_deadline", "adoption_date",
                                              "entry_into_force")}
-        fields["hs_codes"] = str(values.get("hs_codes") or "")
-        fields["ics_codes"] = [c for c in _SPLIT.split(str(values.get("ics_codes") or "")) if c]
-        fields["objectives"] = [c for c in _SPLIT.split(str(values.get("objectives") or "")) if c]
-        fields["urls"] = [str(u) for u in (values.get("link_en"), values.get("notified_document")) if u]
+        for name in ("hs_codes", "ics_codes", "objectives"):
+            fields[name] = str(values.get(name) or "")
+        fields["urls"] = [str(values[k]) for k in LINKS if values.get(k)]
         fields["language"] = self.source.language
         return fields, dict(values.get("_unmapped") or {})

@@ -1,10 +1,18 @@
-"""WTO Documents Online: the catalogue (XML, no key) and each notification document's form text.
+"""WTO Documents Online: the catalogue (XML, no key) and each notification read from its PDF.
 
 The catalogue (``GetXMLResults.aspx?DataSource=Cat&query=...``) answers in
 Autonomy ACI XML: ``autn:totalhits`` and one ``autn:hit`` per document whose
 ``DOCUMENT`` element holds SYMBOL, ISSUINGDATE (dd/mm/yyyy), CATTITLE,
-FILENAMESA and CONCERNEDCOUNTRIES. Each hit gives a thin notice, and the Word
-version of the document gives the full form, read by the form parser.
+FILENAMESA, CONCERNEDCOUNTRIES and RESTRICTIONTYPENAME. A joint notification's
+SYMBOL and CONCERNEDCOUNTRIES join their parts with "#" (``Burundi#Kenya#...``);
+FILENAMESA joins the document's files with "#", the first being the main one
+(``Q:/G/TBTN25/USA2210.pdf``; q/r/s = English/French/Spanish). Restricted
+documents (RESTRICTIONTYPENAME ``R``) are skipped and counted.
+
+Each hit gives a thin notice; the main file, a PDF as every public reader of the
+site fetches it, gives the full form (``crawlers.pdftext``, then the form
+parser). Only when the PDF yields no form is the Word file under the same name
+(``.DOCX``, unproven on the live site) asked for instead.
 """
 
 from __future__ import annotations
@@ -20,14 +28,25 @@ from lxml import etree
 from scrapy.http import Response
 
 from crawlers.base import PagedApiSpider
-from crawlers.forms import parse_notification_form
+from crawlers.forms import FormError, parse_notification_form
 from crawlers.items import NoticeItem
+from crawlers.pdftext import PdfTextError, pdf_text
 from tbtwatch.dates import parse_date
 
 ACI = {"autn": "http://schemas.autonomy.com/aci/"}
 WORD = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 DOCUMENT_PATH = "/dol2fe/Pages/SS/directdoc.aspx"
-MAPPED = {"SYMBOL", "ISSUINGDATE", "CATTITLE", "FILENAMESA", "CONCERNEDCOUNTRIES"}
+MAPPED = {"SYMBOL", "ISSUINGDATE", "CATTITLE", "FILENAMESA", "CONCERNEDCOUNTRIES", "RESTRICTIONTYPENAME"}
+RESTRICTED = "R"
+
+
+def split_hash(value: str) -> list[str]:
+    """The parts of a catalogue field joined by "#", in order."""
+    return [part.strip() for part in (value or "").split("#") if part.strip()]
+
+
+def document_url(base_url: str, filename: str) -> str:
+    return f"{base_url}{DOCUMENT_PATH}?filename={filename}"
 
 
 class WtoDocsSpider(PagedApiSpider):
@@ -45,8 +64,11 @@ class WtoDocsSpider(PagedApiSpider):
         return etree.fromstring(response.body, parser=etree.XMLParser(resolve_entities=False, no_network=True))
 
     def records(self, data: Any) -> list[Any]:
-        return [hit.find(".//DOCUMENT") for hit in data.iterfind(".//autn:hit", ACI)
-                if hit.find(".//DOCUMENT") is not None]
+        documents = [hit.find(".//DOCUMENT") for hit in data.iterfind(".//autn:hit", ACI)]
+        public = [d for d in documents if d is not None and (d.findtext("RESTRICTIONTYPENAME") or "").strip()
+                  != RESTRICTED]
+        self.count("restricted", sum(d is not None for d in documents) - len(public))
+        return public
 
     def total(self, data: Any) -> int | None:
         text = data.findtext(".//autn:totalhits", namespaces=ACI)
@@ -54,36 +76,60 @@ class WtoDocsSpider(PagedApiSpider):
 
     def record_fields(self, record: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         values = {child.tag: (child.text or "").strip() for child in record}
-        symbol = values.get("SYMBOL", "").split("#")[0].strip()
+        files = split_hash(values.get("FILENAMESA", ""))
+        countries = split_hash(values.get("CONCERNEDCOUNTRIES", ""))
         fields = {
-            "symbol": symbol,
+            "symbol": ", ".join(split_hash(values.get("SYMBOL", ""))),  # joint: one notice per symbol
             "distribution_date": parse_date(values.get("ISSUINGDATE", "").split(" ")[0]),
             "title": values.get("CATTITLE", ""),
-            "member": values.get("CONCERNEDCOUNTRIES", ""),
+            "member": ", ".join(countries),
             "language": self.source.language,
-            "url": self.source.base_url + DOCUMENT_PATH + "?filename=" + values.get("FILENAMESA", ""),
+            "urls": [document_url(self.source.base_url, name) for name in files],
         }
         leftovers = {k: v for k, v in values.items() if k not in MAPPED and v}
         return fields, leftovers
 
-    def notice(self, response, fields, leftovers=None, *, sparse=False, page=None):
+    def notices(self, response, fields, leftovers=None, *, sparse=False, page=None):
         """Catalogue records are thin (a catalogue title, no form): they never overwrite the document's text."""
-        return super().notice(response, fields, leftovers, sparse=sparse or response.meta["handler"] == "parse_start",
-                              page=page)
+        return super().notices(response, fields, leftovers,
+                               sparse=sparse or response.meta["handler"] == "parse_start", page=page)
 
     def record_requests(self, record: Any, item: NoticeItem) -> Iterator[Any]:
-        filename = (record.findtext("FILENAMESA") or "").strip()
-        if filename:
-            word = re.sub(r"\.pdf$", ".DOCX", filename, flags=re.IGNORECASE)
-            yield self.follow(DOCUMENT_PATH, "parse_document", params={"filename": word, "Open": "True"},
-                              distribution=item.fields.get("distribution_date"))
+        files = split_hash(record.findtext("FILENAMESA") or "")
+        if files:
+            yield self.follow(DOCUMENT_PATH, "parse_document", params={"filename": files[0], "Open": "True"},
+                              distribution=item.fields.get("distribution_date"), filename=files[0],
+                              joint=item.fields.get("symbols") or [])
 
-    def parse_document(self, response: Response, distribution: dt.date | None = None) -> Iterator[Any]:
+    def parse_document(self, response: Response, distribution: dt.date | None = None, filename: str = "",
+                       joint: list[str] | None = None) -> Iterator[Any]:
+        """The form read from the PDF; the Word file of the same name when the PDF gives none."""
+        try:
+            fields = parse_notification_form(pdf_text(response.body), language=self.source.language,
+                                             distribution_date=distribution)
+        except (PdfTextError, FormError) as exc:
+            word = re.sub(r"\.pdf$", ".DOCX", filename, flags=re.IGNORECASE)
+            if word == filename:
+                raise
+            self.count("word_fallbacks")
+            self.logger.info("source %s: %s gave no form (%s); asking for %s", self.name, filename, exc, word)
+            yield self.follow(DOCUMENT_PATH, "parse_word", params={"filename": word, "Open": "True"},
+                              distribution=distribution, joint=joint)
+            return
+        yield from self.notices(response, as_joint(fields, joint))
+
+    def parse_word(self, response: Response, distribution: dt.date | None = None,
+                   joint: list[str] | None = None) -> Iterator[Any]:
         fields = parse_notification_form(word_text(response.body), language=self.source.language,
                                          distribution_date=distribution)
-        item = self.notice(response, fields)
-        if item:
-            yield item
+        yield from self.notices(response, as_joint(fields, joint))
+
+
+def as_joint(fields: dict[str, Any], joint: list[str] | None) -> dict[str, Any]:
+    """A joint notification's one form stands for each of its symbols (the catalogue record lists them)."""
+    if joint and len(joint) > 1 and fields.get("symbol") in joint:
+        return {**fields, "symbol": ", ".join(joint)}
+    return fields
 
 
 def word_text(body: bytes) -> str:

@@ -210,3 +210,21 @@ def test_digest_email_has_the_trend_as_a_table_too(store, group, smtp_server):
     assert len(weeks) == 12 and weeks[-1] == "02-24" and counts[-1] == "4" and sum(map(int, counts)) == 6
     assert "周起始日" in table
     assert "周起始日" not in path.read_text(encoding="utf-8")  # the HTML file keeps the chart alone
+
+
+def test_a_domestic_measure_has_its_own_short_section_and_no_review(settings):
+    """China's own notification of the day is told in a section of its own, not queued for comment."""
+    from .conftest import ASSESSMENTS, NOTICES, archive_holding
+
+    chinese = next(d for d in NOTICES if d["symbol"] == "G/TBT/N/CHN/800")
+    today = {**chinese, "distribution_date": DAY.isoformat()}
+    assessment = {**next(a for a in ASSESSMENTS if a["symbol"] == chinese["symbol"]), "domestic": True,
+                  "relevant": False, "level": "none", "assessed_on": DAY.isoformat()}
+    notices = [today if d is chinese else d for d in NOTICES]
+    assessments = [assessment if a["symbol"] == chinese["symbol"] else a for a in ASSESSMENTS]
+    for archive in archive_holding(settings, notices, assessments):  # closed after the digest
+        html = run.build_digest(settings, DAY, failed_sources=[], store=archive).read_text(encoding="utf-8")
+    domestic = section(html, "<h2>国内措施")
+    assert "G/TBT/N/CHN/800" in domestic and "锂电池" in domestic
+    assert "G/TBT/N/CHN/800" not in section(html, "<h2>评议队列")
+    assert reviews.get_review(settings, "G/TBT/N/CHN/800") is None

@@ -97,7 +97,7 @@ def _fill(cls, tag: str, expectations: list[tuple[str, str]]):
             values[f.name] = _fill(Named, "l", expectations)
         elif f.name in {"items", "followups", "details"}:
             values[f.name] = [_fill(NoticeItem, f"{f.name}-", expectations)]
-        elif f.name in {"actions", "compliance"}:  # the digest's short lists show a few fields of its details
+        elif f.name in {"actions", "compliance", "domestic"}:  # the digest's short lists show a few of its details
             values[f.name] = values["details"]
         elif f.name == "headline":
             values[f.name] = _fill(Headline, "h", expectations)
@@ -115,6 +115,7 @@ def _fill(cls, tag: str, expectations: list[tuple[str, str]]):
             "hs_codes",
             "hs_inferred",
             "failed_sources",
+            "degraded_sources",
             "filters",
             "joint_symbols",
             "recipients",
@@ -122,7 +123,8 @@ def _fill(cls, tag: str, expectations: list[tuple[str, str]]):
             values[f.name] = [marker]
         else:
             values[f.name] = marker
-        nested = {"matches", "items", "followups", "actions", "details", "compliance", "headline", "counts", "trend",
+        nested = {"matches", "items", "followups", "actions", "details", "compliance", "domestic", "headline", "counts",
+                  "trend",
                   "review_queue", "due_this_week", "joint", "product_lines", "line", "filters_summary", "include",
                   "exclude"}
         if f.name not in nested:
@@ -165,6 +167,7 @@ def test_html_escapes_crawled_text(kind):
         details=[item],
         actions=[item],
         compliance=[item],
+        domestic=[item],
         review_queue=[ReviewRow(symbol="G/TBT/N/KEN/1", title_en=hostile, notes=hostile)],
         failed_sources=[hostile],
         filters_summary=[FilterView(hostile, [MatchLine("keyword", hostile)])],

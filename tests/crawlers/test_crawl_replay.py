@@ -21,7 +21,7 @@ from tbtwatch.settings import PROJECT_ROOT, get_settings
 from .conftest import FAST, crawl, store
 
 pytestmark = pytest.mark.slow
-EXPECTED_SYMBOLS = 21  # distinct notices across all sources on the demo day (see tests/fixtures/README.md)
+EXPECTED_SYMBOLS = 27  # distinct notices across all sources on the demo day (see tests/fixtures/README.md)
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +36,11 @@ def test_first_crawl_fills_the_archive(first_run):
     assert report.errors == [] and report.ok
     assert report.total("errors") == 0 and report.total("parse_failures") == 0
     items = {name: s.items for name, s in report.sources.items()}
-    # eping_api pages with page_size=2: two pages, three records; wto_docs: 3 catalogue lines + 3 documents
-    assert items == {"eping_bulk": 15, "eping_api": 3, "wto_docs": 6, "cn_wzisps": 5, "wto_news": 1}
+    # eping_bulk: 10 rows and one joint row of 5 symbols; eping_api with page_size=2: two pages, four records,
+    # one of them joint (5 symbols); wto_docs: 8 catalogue lines (one joint of 5, the restricted one skipped)
+    # and 8 from 4 documents (the joint one's form for each of its symbols)
+    assert items == {"eping_bulk": 15, "eping_api": 8, "wto_docs": 16, "cn_wzisps": 5, "wto_news": 1,
+                     "notified_docs": 4, "cn_zstbt": 2}
     assert report.sources["eping_api"].pages == 2
     assert report.sources["cn_wzisps"].pages == 7  # two list pages, five detail pages
     assert report.sources["eping_bulk"].invalid_notices == 1  # the row whose symbol has no number
@@ -90,11 +93,17 @@ def test_chinese_portal_fields_and_translations(first_run):
     assert taipei.translations["zh"].description.startswith("此前在G/TBT/N/TPKM/530號文件中通報")
 
 
+EAC_BULK = {"G/TBT/N/BDI/560": "Burundi", "G/TBT/N/KEN/1850": "Kenya", "G/TBT/N/RWA/1200": "Rwanda",
+            "G/TBT/N/TZA/1300": "Tanzania", "G/TBT/N/UGA/2100": "Uganda"}
+
+
 def test_eac_joint_notices_and_feed_entries(first_run):
     archive = store()
-    for symbol in ("G/TBT/N/KEN/1850", "G/TBT/N/UGA/2100", "G/TBT/N/TZA/1300", "G/TBT/N/RWA/1200",
-                   "G/TBT/N/BDI/560"):
-        assert archive.get(symbol).hs_codes == ["9503"]
+    for symbol, member in EAC_BULK.items():
+        notice = archive.get(symbol)
+        assert notice.hs_codes == ["9503"] and notice.member == member
+        assert notice.member_code == symbol.split("/")[3]
+        assert notice.symbols[0] == symbol and sorted(notice.symbols) == sorted(EAC_BULK)
     assert archive.get("G/TBT/N/KEN/1850").translations["zh"].title.startswith("DEAS 1234:2025 玩具")
     india = archive.get("G/TBT/N/IND/330")  # the one feed entry that names a notification
     assert india.source == "wto_news" and india.distribution_date == dt.date(2025, 7, 21)
@@ -111,7 +120,7 @@ def test_date_window(first_run):
     with ReplayServer() as server:
         report = crawl(server, "eping_bulk", since="2025-07-22", until="2025-07-22")
     line = report.sources["eping_bulk"]
-    assert line.items == 2 and line.outside_window == 14  # the addendum and CHN/2050; the rest are outside
+    assert line.items == 2 and line.outside_window == 10  # the addendum and CHN/2050; the other rows are outside
 
 
 def test_api_without_key_is_skipped_with_a_message(first_run, monkeypatch):
@@ -134,7 +143,7 @@ def test_faults_are_reported_by_source_and_a_rerun_fills_the_gap(fresh_home, fir
     """500, 404, reset, timeout and a truncated body at once: each counted for its source, kept raw, none fatal."""
     with ReplayServer() as server:
         server.fault("Notification_EN.xlsx", "500")
-        server.fault("gid=tbt-ken-1850", "404")
+        server.fault("gid=Jk4Pq7sLd2xNw8eRf1mTzA", "404")
         server.fault("latest_news_e.xml", "reset")
         server.fault("search?language=1&page=2", "slow", delay=3)  # DOWNLOAD_TIMEOUT is 2 s in tests: a timeout
         server.fault("CHL900", "truncate")
@@ -145,8 +154,8 @@ def test_faults_are_reported_by_source_and_a_rerun_fills_the_gap(fresh_home, fir
         assert s["eping_bulk"].errors == 1 and s["eping_bulk"].items == 0 and s["eping_bulk"].failed
         assert s["cn_wzisps"].errors == 1 and s["cn_wzisps"].items == 4
         assert s["wto_news"].errors == 1 and s["wto_news"].failed
-        assert s["eping_api"].errors == 1 and s["eping_api"].items == 2
-        assert s["wto_docs"].errors == 1 and s["wto_docs"].items == 5
+        assert s["eping_api"].errors == 1 and s["eping_api"].items == 2  # page 2 (MEX and the joint record) lost
+        assert s["wto_docs"].errors == 1 and s["wto_docs"].items == 15
         assert not broken.ok
         partial = store().count()
         assert partial < EXPECTED_SYMBOLS
@@ -159,11 +168,11 @@ def test_faults_are_reported_by_source_and_a_rerun_fills_the_gap(fresh_home, fir
         assert (bulk.url, bulk.status, bulk.error, bulk.body) == (
             "https://eping.wto.org/NotificationExcelFiles/Notification_EN.xlsx", 500, "HTTP 500", b"replay fault 500")
         assert (portal.url, portal.status, portal.error) == (
-            "https://wzisps.org.cn/Tbt/TbtNotifyDetail?gid=tbt-ken-1850", 404, "HTTP 404")
+            "https://wzisps.org.cn/Tbt/TbtNotifyDetail?gid=Jk4Pq7sLd2xNw8eRf1mTzA", 404, "HTTP 404")
         assert (feed.status, feed.body) == (None, b"") and feed.error.startswith("DownloadFailedError: Connection")
         assert (api.status, api.body) == (None, b"") and api.error.startswith("DownloadTimeoutError: ")
         assert "page=2" in api.url and api.url.startswith("https://api.wto.org/")
-        whole = (FIXTURE_ROOT / "docs.wto.org/dol2fe/Pages/SS/directdoc/CHL900.DOCX").read_bytes()
+        whole = (FIXTURE_ROOT / "docs.wto.org/dol2fe/Pages/SS/directdoc/NCHL900.pdf").read_bytes()
         assert docs.status == 200 and docs.body == whole[: len(whole) // 2]  # the bytes that did arrive
         assert docs.error == (f"ResponseDataLossError: body cut off mid-transfer, {len(whole) // 2} of "
                               f"{len(whole)} bytes arrived")
@@ -174,7 +183,7 @@ def test_faults_are_reported_by_source_and_a_rerun_fills_the_gap(fresh_home, fir
     assert store().count() == EXPECTED_SYMBOLS  # the gap is filled, nothing doubled
     assert healed.total("inserted") == EXPECTED_SYMBOLS - partial
     # the failures stay as they were; each page fetched now is a row of its own (the bulk file keeps only failures)
-    assert [row[1:] for row in raw_rows("gid=tbt-ken-1850")] == [(404, "HTTP 404"), (200, None)]
+    assert [row[1:] for row in raw_rows("gid=Jk4Pq7sLd2xNw8eRf1mTzA")] == [(404, "HTTP 404"), (200, None)]
     assert [row[1] for row in raw_rows("latest_news_e.xml")] == [None, 200]
     assert [row[1] for row in raw_rows("CHL900")] == [200, 200] and raw_rows("CHL900")[1][2] is None
     bulk_rows = raw_rows("Notification_EN.xlsx")  # the parsed file is not kept (keep_raw: failures); its bad row is
@@ -209,7 +218,7 @@ def test_a_redirect_off_the_sources_domains_is_refused_counted_and_named(fresh_h
     elsewhere = "http://tbtwatch-offsite.invalid/moved"  # .invalid never resolves: nothing can leave the machine
     with ReplayServer() as server:
         server.fault("latest_news_e.xml", "redirect", location=elsewhere + "/feed.xml")
-        server.fault("gid=tbt-ken-1850", "redirect", location=elsewhere + "/ken-1850")
+        server.fault("gid=Jk4Pq7sLd2xNw8eRf1mTzA", "redirect", location=elsewhere + "/ken-1850")
         results = crawl_sources(["wto_news", "cn_wzisps"], None, None, server.url)  # the pipeline's crawl stage
     report = DailyReport(RECORDED_DAY, None, None, True, sources=results)
     assert report.failed_sources == ["wto_news"]
@@ -222,7 +231,7 @@ def test_a_redirect_off_the_sources_domains_is_refused_counted_and_named(fresh_h
     assert failed["wto_news"].error == ("offsite redirect refused: https://www.wto.org/library/rss/latest_news_e.xml"
                                         f" -> {elsewhere}/feed.xml")
     assert failed["cn_wzisps"].error == ("offsite redirect refused: https://wzisps.org.cn/Tbt/TbtNotifyDetail?"
-                                         f"gid=tbt-ken-1850 -> {elsewhere}/ken-1850")
+                                         f"gid=Jk4Pq7sLd2xNw8eRf1mTzA -> {elsewhere}/ken-1850")
 
 
 def test_layout_change_wrong_charset_and_cut_spreadsheet(fresh_home, first_run, fixture_copy):
@@ -242,7 +251,7 @@ def test_layout_change_wrong_charset_and_cut_spreadsheet(fresh_home, first_run, 
     assert bulk.parse_failures == 1 and bulk.items == 0 and bulk.failed
     assert store().get("G/TBT/N/VNM/330").member == "越南"  # re-decoded as GB18030
     pages = RawPages(get_settings().archive_db)
-    assert "notify-detail" in pages.failed("cn_wzisps")[0].error
+    assert "no WTO notification symbol" in pages.failed("cn_wzisps")[0].error  # a changed page fails loudly
     assert "zip" in pages.failed("eping_bulk")[0].error.lower()
 
     with ReplayServer() as server:  # the portal and the file are fixed: the re-run fills the gap

@@ -121,7 +121,7 @@ def test_english_tbt_form_fields_1_to_11():
     assert parsed["comment_deadline"] == D(2025, 9, 19)  # "60 days from notification"
     assert parsed["adoption_date"] == "To be determined"
     assert parsed["entry_into_force"] == "180 days after publication of the final rule"
-    assert parsed["urls"] == ["https://www.regulations.gov/docket/CPSC-2025-0012"]
+    assert parsed["urls"][0] == "https://www.regulations.gov/docket/CPSC-2025-0012" and len(parsed["urls"]) == 2
     assert parsed["leftovers"]["agency"] == "Consumer Product Safety Commission (CPSC)"
     assert parsed["leftovers"]["relevant_documents"] == "90 Federal Register (FR) 31000, 18 July 2025"
 

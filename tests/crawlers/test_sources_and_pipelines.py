@@ -101,7 +101,7 @@ def test_replay_server_routes_keys_and_faults(replay):
     assert status == 401 and b"subscription key" in body  # the API portal's answer without a key
     status, body = get("/eping/notifications/search?language=1&page=2", {"Ocp-Apim-Subscription-Key": "k"})
     assert status == 200 and b"G/TBT/N/MEX/560" in body
-    assert get("/Tbt/TbtNotifyDetail?gid=sps-kor-820")[0] == 404  # SPS pages live under SpsNotifyDetail
+    assert get("/Tbt/TbtNotifyDetail?gid=Hs9Bv3cXe6yUq0pWo2nRkg")[0] == 404  # SPS pages live under SpsNotifyDetail
     assert get("/library/rss/latest_news_e.xml", {"X-Forwarded-Host": "www.wto.org"})[0] == 200
     assert get("/../config/settings.toml")[0] == 404
     replay.fault("latest_news", "500", times=1)

@@ -85,3 +85,11 @@ def test_training_reads_the_configured_files_and_the_archives_labels(shared_data
     assert write_labelled([notice, unlabelled], archive) == 1
     both = training_notices(InferenceConfig(training_notices=[path]), nomenclature, [archive])
     assert len(both) == len(configured) + 1 and both[-1] == ("Safety of e-bike batteries", ["850760"])
+
+
+def test_the_archives_labels_are_bounded_per_code(tmp_path):
+    """At archive scale the examples are capped per code, so retraining stays seconds, not minutes."""
+    notices = [notice_from_dict({"symbol": f"G/TBT/N/VNM/{i}", "title": f"Batteries {i}", "hs_codes": ["850760"]})
+               for i in range(1, 8)]
+    notices.append(notice_from_dict({"symbol": "G/TBT/N/VNM/99", "title": "Toys", "hs_codes": ["9503"]}))
+    assert write_labelled(notices, tmp_path / "labelled.jsonl", per_code=3) == 4

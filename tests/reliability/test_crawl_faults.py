@@ -1,7 +1,7 @@
 """Crawl faults the crawler tests do not inject, one or more per source kind, in one real crawl of every source.
 
 ``tests/crawlers/test_crawl_replay.py`` covers HTTP 500 (bulk file), 404 (portal page), a reset (feed), a
-timeout (API page), a body cut on the wire (Word document), a changed portal layout, a lying charset on a
+timeout (API page), a body cut on the wire (notification PDF), a changed portal layout, a lying charset on a
 portal page and a spreadsheet cut short. Here, against the replay server (its fault injection and a
 corrupted copy of its fixtures):
 
@@ -9,7 +9,7 @@ corrupted copy of its fixtures):
 |------------------------|-------------------------------------------------------------------------|
 | eping_bulk (xlsx)      | first download times out (retried), then a workbook whose sheet XML is malformed |
 | eping_api (JSON API)   | page 2 answers 200 with an HTML gateway page instead of JSON             |
-| wto_docs (XML + .docx) | a Word document whose XML is malformed; another document times out      |
+| wto_docs (XML + PDF)   | the Word fallback of a scanned PDF has malformed XML; a PDF times out    |
 | cn_wzisps (HTML portal)| a detail page times out; another is binary garbage                      |
 | wto_news (RSS)         | the feed declares UTF-8 but is sent in Windows-1252                      |
 
@@ -39,7 +39,7 @@ from tbtwatch.settings import get_settings
 FAST = ["--set", "AUTOTHROTTLE_START_DELAY=0.05", "--set", "RETRY_BACKOFF_BASE=0.05", "--set", "DOWNLOAD_TIMEOUT=1",
         "--set", "LOG_LEVEL=WARNING"]
 SLOW = 1.5  # seconds the replay server waits before answering: past DOWNLOAD_TIMEOUT
-EXPECTED_SYMBOLS = 21  # distinct notices across all sources (tests/fixtures/README.md)
+EXPECTED_SYMBOLS = 27  # distinct notices across all sources (tests/fixtures/README.md)
 
 
 def rewrite_zip_member(path: Path, member: str, change) -> None:
@@ -65,7 +65,7 @@ def broken_fixtures(tmp_path) -> Path:
                        cut_xml)
     (root / "api.wto.org/eping/notifications/search.page2.json").write_bytes(
         b"<html><head><title>502 Bad Gateway</title></head><body>upstream timed out</body></html>")
-    rewrite_zip_member(root / "docs.wto.org/dol2fe/Pages/SS/directdoc/USA2210.DOCX", "word/document.xml", cut_xml)
+    rewrite_zip_member(root / "docs.wto.org/dol2fe/Pages/SS/directdoc/TPKM530A1.DOCX", "word/document.xml", cut_xml)
     (root / "wzisps.org.cn/Tbt/TbtNotifyDetail.tbt-tpkm-530-add1.html").write_bytes(bytes(range(256)) * 8)
     feed = root / "www.wto.org/library/rss/latest_news_e.xml"
     text = feed.read_text(encoding="utf-8").replace("India notifies", "Inde – Côte d’Ivoire: India notifies")
@@ -88,11 +88,11 @@ def crawl(server: ReplayServer):
 def test_malformed_content_timeouts_and_wrong_encodings_are_counted_kept_and_refilled(crawl_home, broken_fixtures):
     with ReplayServer(root=broken_fixtures) as server:
         server.fault("Notification_EN.xlsx", "slow", times=1, delay=SLOW)
-        server.fault("gid=tbt-ken-1850", "slow", delay=SLOW)
-        server.fault("TPKM530A1.DOCX", "slow", delay=SLOW)
+        server.fault("gid=Jk4Pq7sLd2xNw8eRf1mTzA", "slow", delay=SLOW)
+        server.fault("NCHL900.pdf", "slow", delay=SLOW)
         broken = crawl(server)
         assert server.requests.count("/NotificationExcelFiles/Notification_EN.xlsx") == 2  # timed out, retried
-        assert sum("gid=tbt-ken-1850" in r for r in server.requests) == 3  # timed out three times: given up
+        assert sum("gid=Jk4Pq7sLd2xNw8eRf1mTzA" in r for r in server.requests) == 3  # timed out three times: given up
 
     assert broken.errors == []  # the run itself completed
     s = broken.sources
@@ -112,10 +112,10 @@ def test_malformed_content_timeouts_and_wrong_encodings_are_counted_kept_and_ref
     timed_out = sorted((page.source, page.url) for page in failed if page.status is None)
     assert len(failed) == len(kept) + len(timed_out) == 6  # the retried-then-fetched workbook left no failure
     assert [source for source, _ in timed_out] == ["cn_wzisps", "wto_docs"]  # each given-up download, raw too
-    assert "gid=tbt-ken-1850" in timed_out[0][1] and "TPKM530A1.DOCX" in timed_out[1][1]
+    assert "gid=Jk4Pq7sLd2xNw8eRf1mTzA" in timed_out[0][1] and "NCHL900.pdf" in timed_out[1][1]
     assert all(page.error.startswith("DownloadTimeoutError: ") and page.body == b""
                for page in failed if page.status is None)
-    assert "USA2210" in kept["wto_docs"].url and kept["wto_docs"].body.startswith(b"PK")
+    assert "TPKM530A1.DOCX" in kept["wto_docs"].url and kept["wto_docs"].body.startswith(b"PK")
     assert kept["cn_wzisps"].body == bytes(range(256)) * 8
     store = SqliteStore(db)
     assert "Côte d’Ivoire" in store.get("G/TBT/N/IND/330").title  # re-decoded as sent, not as declared

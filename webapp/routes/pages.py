@@ -13,7 +13,9 @@ from alerts import reviews
 from alerts.context import safe_links
 from alerts.grouping import NoticeGroups
 from archive.base import QueryError, SearchResult
+from archive.documents import NotifiedDocuments
 from archive.query import MAX_LIMIT
+from archive.text import highlighter, parse_query
 from archive.thesaurus import also_searched
 from webapp import stats
 from webapp.deadlines import Deadlines
@@ -92,12 +94,16 @@ def export(request: Request, fmt: str, params: Annotated[SearchParams, Depends()
 
 
 @router.get("/notices/{symbol:path}")
-def notice_page(request: Request, symbol: str, res: Annotated[Resources, Depends(resources)]):
+def notice_page(request: Request, symbol: str, res: Annotated[Resources, Depends(resources)],
+                q: Annotated[str, Query(max_length=200, description="search words: their passage in the notified "
+                                                                     "documents is shown")] = ""):
     notice = res.notice_or_404(symbol)
     symbol = notice.symbol
     settings = res.settings
     logged_in = current_user(request) is not None
+    documents = NotifiedDocuments(settings.archive_db)
     return render(request, "notice.html", {
+        "documents": documents.of(symbol), "passage": documents.passage(symbol, highlighter(parse_query(q))),
         "notice": notice, "assessment": res.store.get_assessment(symbol), "history": res.store.history(symbol),
         "links": safe_links(notice.urls), "review": reviews.get_review(settings, symbol),
         "deadline": Deadlines(settings, res.store).of(notice), "group": NoticeGroups(settings).group_of(symbol),
