@@ -45,8 +45,10 @@ class NoSourceRead(RuntimeError):
 
 def sources_verdict(crawled: list[dict[str, Any]]) -> str:
     """'' when every source was read, else a sentence naming those that failed and why; ``NoSourceRead``
-    when none was (the digest has already said so; the run must not be green)."""
-    tried = [c for c in crawled if not str(c.get("note", "")).startswith(SKIPPED_NOTE)]
+    when none was (the digest has already said so; the run must not be green). A source skipped (no API key)
+    or with nothing to fetch today neither read nor failed."""
+    tried = [c for c in crawled if not str(c.get("note", "")).startswith(SKIPPED_NOTE)
+             and (not c.get("ok") or (c.get("counts") or {}).get("pages"))]  # ran, and read pages or failed
     failed = [c for c in tried if not c.get("ok")]
     if not failed:
         return ""
