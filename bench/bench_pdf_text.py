@@ -11,12 +11,10 @@ This is why ``crawlers.pdftext`` uses pypdf.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from crawlers.forms import parse_notification_form
 from crawlers.pdftext import join_wrapped_urls, unwrap_lines
@@ -24,14 +22,6 @@ from crawlers.pdftext import join_wrapped_urls, unwrap_lines
 FIELDS = ("symbol", "member", "distribution_date", "title", "description", "products", "hs_codes", "ics_codes",
           "objectives", "comment_deadline", "adoption_date", "entry_into_force", "urls")
 ROUNDS, REPEAT = 3, 20
-
-
-def _fixtures():
-    path = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "make_replay.py"
-    spec = importlib.util.spec_from_file_location("make_replay", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def pypdf_text(body: bytes) -> str:
@@ -72,7 +62,7 @@ def speed(extract: Callable[[bytes], str], forms: list[tuple[str, bytes]]) -> fl
 
 
 def main() -> None:
-    fixtures = _fixtures()
+    from tests.fixtures import make_replay as fixtures  # the replay's forms, printed in the WTO layout
     forms = [(text, fixtures.form_pdf(text)) for text in (fixtures.TBT_FORM, fixtures.SPS_FORM,
                                                           fixtures.ADDENDUM_FORM)]
     results = {}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -101,11 +100,9 @@ def test_addendum_checkboxes_only_ticked_count(shared_data):
 
 
 def _english_forms():
-    spec = importlib.util.spec_from_file_location("make_replay", Path(__file__).parents[1] / "fixtures" /
-                                                  "make_replay.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from tests.fixtures import make_replay
+
+    return make_replay
 
 
 def test_english_tbt_form_fields_1_to_11():
