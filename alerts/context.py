@@ -224,7 +224,7 @@ class MessageContext:
     period_start: str = ""  # a report over several days (the weekly summary) starts here
     base_url: str = ""
     unsubscribe_url: str = ""
-    manage_url: str = ""  # the signed link to the subscriber's settings and filters (change or drop them)
+    manage_url: str = ""  # the signed link to the subscriber's settings and filters (change, pause, drop)
     enquiry_point: str = ""  # where exporters' comments go (alerts.enquiry_point)
     enquiry_contact: str = ""  # its contact (alerts.enquiry_point_contact)
     confirm_url: str = ""

@@ -80,6 +80,7 @@ class Filter:
     name: str = DEFAULT_FILTER
     id: int | None = None
     subscriber_id: int | None = None
+    paused: bool = False  # kept, but matches nothing until resumed (the manage link's "pause")
 
 
 @dataclass

@@ -155,7 +155,7 @@ def match_day(settings: Settings, store: NoticeStore, day: dt.date, frequency: s
     subscribers = {
         s.id: s for s in subscriptions.list_subscribers(settings, "active") if s.frequency == frequency
     }
-    index = SubscriptionIndex(f for s in subscribers.values() for f in s.filters)
+    index = SubscriptionIndex(f for s in subscribers.values() for f in s.filters if not f.paused)
     pool = new_notices(store, [day - dt.timedelta(days=i) for i in range(POOL_DAYS[frequency])])
     found: dict[int, list[Match]] = defaultdict(list)
     for entry in pool:

@@ -79,7 +79,26 @@ def now_iso() -> str:
 def connection(settings: Settings) -> sqlite3.Connection:
     conn = thread_connection(settings.archive_db)
     ensure_schema(conn, "alerts.subscriptions", SCHEMA)
+    _add_pause_column(conn)
     return conn
+
+
+_PAUSE_READY: set[str] = set()
+
+
+def _add_pause_column(conn: sqlite3.Connection) -> None:
+    """``alert_filters.paused_at`` on an archive made before filters could be paused (once per file)."""
+    db_file = conn.execute("PRAGMA database_list").fetchone()["file"]
+    if db_file in _PAUSE_READY:
+        return
+    columns = {r["name"] for r in conn.execute("PRAGMA table_info(alert_filters)")}
+    if "paused_at" not in columns:
+        try:
+            conn.execute("ALTER TABLE alert_filters ADD COLUMN paused_at TEXT")
+        except sqlite3.OperationalError as exc:  # another process added it meanwhile
+            if "duplicate column" not in str(exc):
+                raise
+    _PAUSE_READY.add(db_file)
 
 
 @dataclass
@@ -128,6 +147,7 @@ def _filters(conn: sqlite3.Connection, subscriber_id: int) -> list[Filter]:
             r["name"],
             r["id"],
             subscriber_id,
+            r["paused_at"] is not None,
         )
         for r in rows
     ]
@@ -313,6 +333,14 @@ def remove_filter(settings: Settings, email: str, filter_id: int) -> None:
     with transaction(conn):
         _owned_filter(conn, email, filter_id)
         conn.execute("DELETE FROM alert_filters WHERE id = ?", (filter_id,))
+
+
+def set_filter_paused(settings: Settings, email: str, filter_id: int, paused: bool) -> None:
+    """Pause one filter (it stays, and matches nothing) or resume it; the subscriber's other filters go on."""
+    conn = connection(settings)
+    with transaction(conn):
+        _owned_filter(conn, email, filter_id)
+        conn.execute("UPDATE alert_filters SET paused_at = ? WHERE id = ?", (now_iso() if paused else None, filter_id))
 
 
 def find_filter(settings: Settings, filter_id: int) -> tuple[Subscriber, Filter] | None:

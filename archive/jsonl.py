@@ -17,7 +17,7 @@ from tbtwatch.members import Members, default_members
 from tbtwatch.model import Notice, NoticeError, notice_from_dict, over_caps
 from tbtwatch.symbols import SymbolError, parse_symbol
 
-CSV_FIELDS = ["symbol", "area", "kind", "member_code", "member", "distribution_date", "comment_deadline", "title",
+CSV_FIELDS = ["symbol", "area", "kind", "member_code", "member", "member_zh", "distribution_date", "comment_deadline", "title",
               "description", "products", "hs_codes", "ics_codes", "objectives", "language", "urls", "base_symbol",
               "symbols"]
 
@@ -141,9 +141,14 @@ class NoticeCsvWriter(csv.DictWriter):
 
 
 def notice_csv_row(notice: Notice) -> dict[str, str]:
+    """One notice as CSV cells; the member by its one English and Chinese name (members.yaml), not as each
+    source spelt it ("UNITED STATES OF AMERICA")."""
     data = notice.model_dump(mode="json")
-    return {f: "; ".join(data[f]) if isinstance(data[f], list) else ("" if data[f] is None else str(data[f]))
-            for f in CSV_FIELDS}
+    row = {f: "; ".join(data[f]) if isinstance(data[f], list) else ("" if data[f] is None else str(data[f]))
+           for f in CSV_FIELDS if f != "member_zh"}
+    member = default_members().get(notice.member_code) if notice.member_code else None
+    row["member"], row["member_zh"] = (member.name_en, member.name_zh) if member else (row["member"], "")
+    return row
 
 
 def write_jsonl(notices: Iterable[Notice], fh: IO[str]) -> int:

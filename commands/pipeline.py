@@ -36,6 +36,28 @@ class StageFailed(RuntimeError):
     """A stage that failed; raised in a scheduler's task so that the scheduler retries it."""
 
 
+SKIPPED_NOTE = "skipped: "  # a source not tried (no API key, disabled): neither read nor failed
+
+
+class NoSourceRead(RuntimeError):
+    """Every source failed: the run found nothing, and must not look like a quiet day."""
+
+
+def sources_verdict(crawled: list[dict[str, Any]]) -> str:
+    """'' when every source was read, else a sentence naming those that failed and why; ``NoSourceRead``
+    when none was (the digest has already said so; the run must not be green). A source skipped (no API key)
+    or with nothing to fetch today neither read nor failed."""
+    tried = [c for c in crawled if not str(c.get("note", "")).startswith(SKIPPED_NOTE)
+             and (not c.get("ok") or (c.get("counts") or {}).get("pages"))]  # ran, and read pages or failed
+    failed = [c for c in tried if not c.get("ok")]
+    if not failed:
+        return ""
+    named = "; ".join(f"{c['source']}: {c.get('error') or 'failed'}" for c in failed)
+    if len(failed) == len(tried):
+        raise NoSourceRead(f"every source failed ({named})")
+    return f"{len(failed)} of {len(tried)} sources failed ({named})"
+
+
 @dataclass
 class StageResult:
     """What one stage did, small enough for an XCom: a status, a line for people, counts and symbols."""
@@ -186,7 +208,7 @@ def _source_result(report: Any, source: str, seconds: float) -> SourceResult:
         error = "; ".join(line.warnings) or f"finished with {line.finish_reason or 'no items'}"
     changed = sorted(set(getattr(line, "changed", None) or []))
     return SourceResult(source, ok=not line.failed, counts=counts, changed=changed, error=error,
-                        note=f"skipped: {line.skipped}" if line.skipped else "", seconds=round(seconds, 2),
+                        note=f"{SKIPPED_NOTE}{line.skipped}" if line.skipped else "", seconds=round(seconds, 2),
                         degraded=line.degraded)
 
 

@@ -78,11 +78,26 @@ def tbt_daily():
         degraded = pipeline.degraded_sources([pipeline.SourceResult.from_dict(c) for c in crawled])
         return pipeline.make_digest(settings, day, failed, degraded).checked()
 
+    @task
+    def sources(crawled: list[dict]) -> None:
+        """The run's verdict on its sources, after the digest: failed when none was read, skipped (shown apart
+        in the grid, the run stays green) when some failed, done when all were read."""
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+        from commands import pipeline
+
+        try:
+            partial = pipeline.sources_verdict(crawled)
+        except pipeline.NoSourceRead as exc:
+            raise AirflowFailException(str(exc)) from exc
+        if partial:
+            raise AirflowSkipException(partial)
+
     crawled = crawl.expand(source=list_sources())
     classified = classify(crawled)
     indexed = index(crawled, classified)
     sent = alerts()
-    indexed >> sent >> digest(crawled)
+    indexed >> sent >> digest(crawled) >> sources(crawled)
 
 
 tbt_daily()

@@ -92,3 +92,11 @@ def test_import_refuses_wrong_types_and_unknown_members_by_line(home, tmp_path):
     assert "typed.jsonl:2: notice G/TBT/N/USA/9: hs_codes: expected a list of texts" in said
     assert said.index("typed.jsonl:2") < said.index("1 new")  # the errors, then the summary
     assert "2 bad lines skipped" in said
+
+
+def test_the_readme_sample_imports_as_the_readme_says(home):
+    from tbtwatch.settings import PROJECT_ROOT
+
+    result = CliRunner().invoke(app, ["import", str(PROJECT_ROOT / "config" / "demo" / "notices.jsonl")])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0 and "2 new" in said and "notices.jsonl:3: notice G/TBT/N/XXX/1" in said

@@ -143,6 +143,17 @@ def test_backfill_refuses_a_reversed_range(home):
     assert "before --since" in result.output
 
 
+def test_the_sources_verdict_of_a_run():
+    read = {"source": "wto_docs", "ok": True, "note": "", "counts": {"pages": 4}}
+    idle = {"source": "documents", "ok": True, "note": "", "counts": {}}  # nothing to fetch today
+    skipped = {"source": "eping_api", "ok": True, "note": "skipped: no API key"}
+    broken = {"source": "cn_wzisps", "ok": False, "error": "HTTP 500"}
+    assert pipeline.sources_verdict([read, skipped]) == ""
+    assert pipeline.sources_verdict([read, skipped, broken]) == "1 of 2 sources failed (cn_wzisps: HTTP 500)"
+    with pytest.raises(pipeline.NoSourceRead, match="every source failed"):
+        pipeline.sources_verdict([skipped, idle, broken])  # a source not tried is not a source read
+
+
 def test_a_thin_notice_is_classified_with_its_notified_documents(home):
     """'Draft technical regulation' names no product; the first pages of its draft do, at the description's weight."""
     from archive.documents import NotifiedDocument, NotifiedDocuments

@@ -18,12 +18,13 @@ from collections.abc import Iterator
 
 from archive.base import Hit, NoticeStore, SearchQuery
 from archive.jsonl import CSV_FIELDS, NoticeCsvWriter, notice_csv_row
+from tbtwatch.chinese import to_simplified
 from webapp.paging import Cursor, pages
 from webapp.templating import plain
 
 EXPORT_MAX = 10_000
 PAGE = 500
-EXPORT_FIELDS = [*CSV_FIELDS, "level", "url"]
+EXPORT_FIELDS = [*CSV_FIELDS, "title_zh", "level", "product_lines", "url"]
 
 
 def iter_hits(store: NoticeStore, query: SearchQuery, limit: int = EXPORT_MAX,
@@ -46,9 +47,10 @@ def notice_url(base_url: str, symbol: str) -> str:
     return f"{base_url.rstrip('/')}/notices/{symbol}"
 
 
-def csv_rows(hits: Iterator[Hit], base_url: str, *, bom: bool = True) -> Iterator[str]:
+def csv_rows(hits: Iterator[Hit], base_url: str, store: NoticeStore, *, bom: bool = True) -> Iterator[str]:
     """The CSV text, a row at a time, in UTF-8; the first page of a set starts with a BOM so that Excel shows
-    Chinese correctly (later pages go without, so pages can be concatenated into one file)."""
+    Chinese correctly (later pages go without, so pages can be concatenated into one file). Beside the notice:
+    its Chinese title (simplified), level and product lines (the assessment's ids, best first)."""
     buffer = io.StringIO()
     writer = NoticeCsvWriter(buffer, EXPORT_FIELDS)
 
@@ -62,7 +64,12 @@ def csv_rows(hits: Iterator[Hit], base_url: str, *, bom: bool = True) -> Iterato
     yield ("\ufeff" if bom else "") + flush()
     for hit in hits:
         row = notice_csv_row(hit.notice)
-        row.update(level=hit.level or "", url=notice_url(base_url, hit.notice.symbol))
+        assessment = store.get_assessment(hit.notice.symbol) or {}
+        lines = sorted(assessment.get("product_lines", []), key=lambda p: -float(p.get("score", 0)))
+        chinese = hit.notice.text("zh") if "zh" in (hit.notice.language, *hit.notice.translations) else None
+        row.update(title_zh=to_simplified(chinese.title) if chinese else "", level=hit.level or "",
+                   product_lines="; ".join(str(p["id"]) for p in lines),
+                   url=notice_url(base_url, hit.notice.symbol))
         writer.writerow(row)
         yield flush()
 

@@ -209,6 +209,19 @@ def delete_filter(
     return _back(token, "deleted")
 
 
+@router.post("/filters/{filter_id}/pause")
+def pause_filter(
+    request: Request, filter_id: int, res: Annotated[Resources, Depends(resources)], token: Token = "",
+    paused: Annotated[str, Form(max_length=1)] = "1",
+):
+    """Pause the filter (``paused=1``) or resume it (``paused=0``)."""
+    try:
+        subscriptions.set_filter_paused(res.settings, _subscriber(res, token).email, filter_id, paused == "1")
+    except (_Denied, SubscriptionError) as exc:
+        return _page(request, res, token, error=str(exc), status_code=400)
+    return _back(token, "saved")
+
+
 @router.post("/filters/{filter_id}/webhooks")
 def add_webhook(
     request: Request,

@@ -94,3 +94,27 @@ def test_an_adoption_leads_with_its_compliance_date():
     assert "Comply by: 2026-06-01" in head
     assert html.index("Comply by: 2026-06-01") < html.index("Adoption of the safety standard")
     assert dt.date.fromisoformat(item.compliance_date) > DAY
+
+
+def test_a_filter_paused_from_the_manage_link_sends_nothing_until_resumed(store, smtp_server, with_contact):
+    import re
+
+    from webapp.app import create_app
+
+    _subscribe(with_contact, "exporter@example.org", "immediate")
+    settings = with_contact
+    manage = subscriptions.manage_url(settings, "exporter@example.org").removeprefix(settings.alerts.base_url)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
+        page = client.get(manage).text
+        filters_url = re.search(r'id="manage-filters" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+        filters = client.get(filters_url).text
+        form = re.search(r'<form method="post" action="(/filters/\d+/pause)".*?</form>', filters, re.S)
+        fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form.group(0)))
+        assert fields["paused"] == "1" and 'class="paused"' not in filters
+        assert client.post(form.group(1), data=fields, follow_redirects=True).status_code == 200
+        assert 'class="paused"' in client.get(filters_url).text
+    [flt] = subscriptions.get_subscriber(settings, "exporter@example.org").filters
+    assert flt.paused
+    assert run.send_alerts(settings, DAY, store=store).queued == [] and smtp_server.messages == []
+    subscriptions.set_filter_paused(settings, "exporter@example.org", flt.id, False)
+    assert run.send_alerts(settings, DAY, store=store).queued and smtp_server.messages

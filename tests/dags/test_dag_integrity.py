@@ -67,7 +67,7 @@ def test_dags_are_tagged_owned_and_retry_with_backoff(parsed):
 def test_daily_crawl_is_mapped_per_source(parsed):
     daily = parsed["dags"]["tbt_daily"]
     assert daily["mapped"] == ["crawl"]
-    assert set(daily["tasks"]) == {"list_sources", "crawl", "classify", "index", "alerts", "digest"}
+    assert set(daily["tasks"]) == {"list_sources", "crawl", "classify", "index", "alerts", "digest", "sources"}
 
 
 def test_parsing_imports_no_stage_code_and_no_heavy_library(parsed):

@@ -128,6 +128,7 @@ def test_a_failing_source_does_not_stop_the_others_and_the_digest_names_it(world
     result = run_python(RUN, env)
     assert result["state"] == "success", result
     assert result["tasks"]["digest[-1]"] == "success"
+    assert result["tasks"]["sources[-1]"] == "skipped", result  # the partial failure shows in the run
     stored = list(SqliteStore(settings.archive_db).iter_notices())
     assert stored, "the other sources' notices were not stored"
     assert not any(n.source == "cn_wzisps" for n in stored)
@@ -137,3 +138,12 @@ def test_a_failing_source_does_not_stop_the_others_and_the_digest_names_it(world
     digests = [m for rcpts, m in inbox.messages if GROUP in rcpts]
     assert len(digests) == 1, "the working group should get exactly one digest"
     assert server.requests, "the replay server saw no request"
+
+
+def test_a_run_in_which_every_source_failed_is_not_green(world):
+    env, settings, inbox, server = world
+    server.fault("/", "500")  # every request to the replay
+    result = run_python(RUN, env)
+    assert result["state"] == "failed", result
+    assert result["tasks"]["digest[-1]"] == "success"  # the digest still says which sources failed
+    assert result["tasks"]["sources[-1]"] == "failed"

@@ -6,7 +6,7 @@ import csv
 import io
 
 import pytest
-from webtools import XSS_TITLE, outbox_messages
+from webtools import XSS_TITLE, login, outbox_messages
 
 from archive.base import MARK_END, MARK_START
 
@@ -96,6 +96,10 @@ def test_hs_lookup(client, web_settings):
     assert by_code[0]["code"] == "8507" and all(r["code"].startswith("8507") for r in by_code)
     by_words = client.get("/api/hs", params={"q": "lithium-ion"}).json()["results"]
     assert "850760" in [r["code"] for r in by_words]
+    by_chinese = client.get("/api/hs", params={"q": "锂离子蓄电池"}).json()["results"]
+    assert "850760" in [r["code"] for r in by_chinese] and by_chinese[0]["name_zh"]
+    traditional = client.get("/api/hs", params={"q": "鋰離子蓄電池"}).json()["results"]
+    assert [r["code"] for r in traditional] == [r["code"] for r in by_chinese]
 
 
 def test_subscription_created_pending_with_confirmation_mail(client, web_settings):
@@ -175,3 +179,17 @@ def test_bad_subscriptions_are_refused_with_the_reason(client, body, status, mes
         response = client.post("/api/subscriptions", json=body)
     assert response.status_code == status, response.text
     assert message in response.json()["detail"]
+
+
+def test_stats_and_review_queue_are_read_only_endpoints_for_the_working_group(client):
+    assert client.get("/api/stats").status_code == 401 and client.get("/api/review").status_code == 401
+    login(client)
+    figures = client.get("/api/stats").json()
+    assert len(figures["months"]) == 12 and figures["open_for_comment"] >= 2 and figures["open_by_member"]["EU"] >= 1
+    queue = client.get("/api/review").json()
+    assert {r["symbol"] for r in queue} >= {"G/TBT/N/EU/1132", "G/TBT/N/CHN/1900"}
+    assert all(r["status"] == "new" and r["cutoff"] for r in queue if r["symbol"] == "G/TBT/N/EU/1132")
+    assert client.post("/api/review").status_code == 405  # read-only
+    schema = client.get("/api/openapi.json").json()
+    ok = schema["paths"]["/api/stats"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/StatsOut"}

@@ -137,3 +137,21 @@ def test_the_api_documentation_works_offline(page, server):
     paths = page.locator(".opblock-summary-path").all_inner_texts()
     assert "/api/search" in paths and any(p.startswith("/api/notices/") for p in paths)
     assert requested and all(url.startswith(server) for url in requested)
+
+
+def test_the_subscribe_form_groups_and_filters_the_product_lines(page):
+    """52 lines in a dozen HS-chapter groups, a filter box that knows both languages, the button in view."""
+    page.set_viewport_size({"width": 1200, "height": 800})
+    page.goto("/subscribe?lang=en")
+    groups = page.locator("fieldset.line-group")
+    assert groups.count() >= 5
+    assert page.locator("label.check:visible", has=page.locator("input[name=product_lines]")).count() >= 40
+    page.fill("#line-filter", "电池")  # Chinese words in the English interface
+    shown = page.locator("fieldset.line-group label.check:visible").all_inner_texts()
+    assert shown and all(("atter" in s) or ("ell" in s) or ("power" in s.lower()) or ("olar" in s) or
+                         ("ehicle" in s) for s in shown), shown
+    assert "Toys" not in " ".join(shown)
+    page.fill("#line-filter", "")
+    page.locator("fieldset.line-group").last.scroll_into_view_if_needed()
+    button = page.locator(".submit-bar button").bounding_box()
+    assert 0 <= button["y"] and button["y"] + button["height"] <= 800, "the submit button left the screen"

@@ -140,3 +140,33 @@ def test_a_notice_stored_under_each_joint_symbol_is_one_result(client, web_setti
     hits = page.split('<article class="hit">')[1:]
     assert len(hits) == 1 and "Also notified as" in hits[0]
     assert all(f'href="/notices/{s}"' in hits[0] for s in joint)
+
+
+def test_a_member_has_one_name_however_the_source_spelt_it(client, web_settings):
+    import csv
+    import io
+
+    from archive.sqlite_store import SqliteStore
+    from tbtwatch.model import notice_from_dict
+
+    SqliteStore(web_settings.archive_db).upsert([notice_from_dict(
+        {"symbol": "G/TBT/N/USA/2999", "member": "UNITED STATES OF AMERICA", "distribution_date": day(-1),
+         "title": "Energy conservation program for dehumidifiers"})])
+    page = client.get("/notices/G/TBT/N/USA/2999", params={"lang": "en"}).text
+    assert "United States (USA)" in page and "UNITED STATES OF AMERICA" not in page
+    rows = list(csv.DictReader(io.StringIO(client.get("/export.csv", params={"q": "dehumidifiers"}).text.lstrip("\ufeff"))))
+    assert (rows[0]["member"], rows[0]["member_zh"]) == ("United States", "美国")
+
+
+def test_traditional_script_is_simplified_in_the_chinese_interface(client, web_settings):
+    from archive.sqlite_store import SqliteStore
+    from tbtwatch.model import notice_from_dict
+
+    SqliteStore(web_settings.archive_db).upsert([notice_from_dict(
+        {"symbol": "G/TBT/N/TPKM/650", "member": "Chinese Taipei", "distribution_date": day(-1),
+         "title": "Inspection of power banks", "translations": {"zh": {"title": "行動電源商品檢驗規定"}}})])
+    zh = client.get("/notices/G/TBT/N/TPKM/650", params={"lang": "zh"}).text
+    assert "行动电源商品检验规定" in zh and "行動電源" not in zh
+    hits = client.get("/search", params={"q": "power banks", "lang": "zh"}).text
+    assert "行动电源商品检验规定" in hits
+    assert "行動電源商品檢驗規定" in client.get("/notices/G/TBT/N/TPKM/650", params={"lang": "en"}).text

@@ -80,6 +80,11 @@ def test_export_csv_and_json_of_the_whole_result_set(client):
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [r["symbol"] for r in rows] == ["G/TBT/N/USA/2034", "G/TBT/N/EU/1132/Add.1", "G/TBT/N/CHN/1900",
                                            "G/TBT/N/EU/1132"]
+    assert response.content.startswith("\ufeff".encode())  # Excel reads the Chinese as UTF-8
+    by_symbol = {r["symbol"]: r for r in rows}
+    assert (by_symbol["G/TBT/N/EU/1132"]["level"], by_symbol["G/TBT/N/EU/1132"]["product_lines"]) == ("high", "batteries")
+    assert by_symbol["G/TBT/N/EU/1132"]["title_zh"] == "电池和废电池法规草案"
+    assert by_symbol["G/TBT/N/CHN/1900"]["title_zh"] == "电动玩具安全技术规范"
     data = client.get("/export.json", params={"area": "SPS"}).json()
     assert [d["symbol"] for d in data] == ["G/SPS/N/JPN/1200"]
     assert client.get("/export.xml").status_code == 404

@@ -14,12 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from alerts import reviews
 from alerts.validation import SubscriptionError
+from tbtwatch.chinese import to_simplified
+from webapp import stats
+from webapp.deadlines import Deadlines
 from webapp.deps import Resources, resources
 from webapp.exports import csv_rows, export_filename, hit_json
 from webapp.params import Paging, SearchParams
 from webapp.ratelimit import rate_limited
 from webapp.results import result_page
 from webapp.routes.subscriptions import sign_up
+from webapp.security import current_user
 
 router = APIRouter(prefix="/api", tags=["api"])
 HS_LOOKUP_MAX = 20
@@ -61,7 +65,7 @@ def api_search(request: Request, response: Response, params: Annotated[SearchPar
     page = result_page(request, res, params, paging, facets=facets and format == "json")
     base_url = res.settings.alerts.base_url
     if format == "csv":
-        text = "".join(csv_rows(iter(page.hits), base_url, bom=page.offset == 0))
+        text = "".join(csv_rows(iter(page.hits), base_url, res.store, bom=page.offset == 0))
         return Response(text, media_type="text/csv; charset=utf-8", headers={
             **page.headers, "content-disposition": f'attachment; filename="{export_filename("csv", res.settings.today())}"'})
     response.headers.update(page.headers)
@@ -132,9 +136,11 @@ def api_subscribe(body: SubscriptionIn, background: BackgroundTasks, res: Annota
 
 @router.get("/hs", responses={**ERRORS, 503: {"model": Problem}})
 def api_hs(res: Annotated[Resources, Depends(resources)],
-           q: Annotated[str, Query(min_length=1, max_length=100, description="code prefix or English words")],
+           q: Annotated[str, Query(min_length=1, max_length=100,
+                                   description="code prefix, or English or Chinese words")],
            limit: Annotated[int, Query(ge=1, le=100)] = HS_LOOKUP_MAX):
-    """HS 2022 lookup for the subscribe form: codes starting with ``q``, or descriptions containing its words."""
+    """HS 2022 lookup for the subscribe form: codes starting with ``q``, or codes whose English description or
+    Chinese name contains each of its words (锂电池, 玩具; traditional script is read as simplified)."""
     nomenclature = res.nomenclature
     if nomenclature is None:
         raise HTTPException(503, "the HS nomenclature is not installed (set paths.hs_nomenclature)")
@@ -143,10 +149,74 @@ def api_hs(res: Annotated[Resources, Depends(resources)],
     if digits.isdigit():
         found = [e for e in nomenclature.entries() if e.code.startswith(digits)]
     else:
-        words = text.casefold().split()
-        found = [e for e in nomenclature.entries() if all(w in e.description.casefold() for w in words)]
+        words = to_simplified(text).casefold().split()
+        found = [e for e in nomenclature.entries()
+                 if all(w in e.description.casefold() or w in nomenclature.name_zh(e.code) for w in words)]
     found.sort(key=lambda e: (e.level if digits.isdigit() else 0, e.code))
-    return {"query": text, "results": [{"code": e.code, "description": e.description, "level": e.level}
+    return {"query": text, "results": [{"code": e.code, "description": e.description,
+                                        "name_zh": nomenclature.name_zh(e.code), "level": e.level}
                                        for e in found[:limit]]}
 
 
+
+
+def api_user(request: Request) -> str:
+    """The logged-in working-group user (the session cookie of the web pages), else 401: the working group's
+    figures and queue are not public."""
+    user = current_user(request)
+    if not user:
+        raise HTTPException(401, "log in on /login first; these figures are for the working group")
+    return user
+
+
+class MonthOut(BaseModel):
+    month: str = Field(description="YYYY-MM")
+    total: int
+    areas: dict[str, int] = Field(description="notices per area (TBT, SPS)")
+
+
+class StatsOut(BaseModel):
+    today: str = Field(description="the day the figures are for ([general] today)")
+    months: list[MonthOut]
+    open_for_comment: int
+    open_by_member: dict[str, int]
+
+
+class ReviewOut(BaseModel):
+    symbol: str
+    status: str
+    owner: str
+    notes: str
+    title: str = Field(description="in the notice's own language")
+    comment_deadline: str | None = Field(description="after extensions by addendum")
+    cutoff: str | None = Field(description="the working group's internal cut-off")
+    updated_at: str
+
+
+AUTH_ERRORS = {**ERRORS, 401: {"model": Problem, "description": "not logged in"}}
+
+
+@router.get("/stats", response_model=StatsOut, responses=AUTH_ERRORS)
+def api_stats(user: Annotated[str, Depends(api_user)], res: Annotated[Resources, Depends(resources)]):
+    """Notices per month for the last 12 months and the comment periods open today (read-only)."""
+    today = res.settings.today()
+    months = stats.monthly(res.store, today, 12)
+    open_total, open_members, _ = stats.open_for_comment(res.store, today)
+    return StatsOut(today=today.isoformat(), open_for_comment=open_total,
+                    open_by_member={f.value: f.count for f in open_members},
+                    months=[MonthOut(month=m.label, total=m.total, areas=m.areas) for m in months])
+
+
+@router.get("/review", response_model=list[ReviewOut], responses=AUTH_ERRORS)
+def api_review(user: Annotated[str, Depends(api_user)], res: Annotated[Resources, Depends(resources)]):
+    """The open review queue (read-only), soonest deadline first; change a review on the web page."""
+    deadlines = Deadlines(res.settings, res.store)
+    rows = []
+    for review in reviews.list_reviews(res.settings, reviews.OPEN_STATUSES):
+        notice = res.store.get(review.symbol)
+        due = deadlines.of(notice) if notice else None
+        rows.append(ReviewOut(symbol=review.symbol, status=review.status, owner=review.owner, notes=review.notes,
+                              title=notice.title if notice else "",
+                              comment_deadline=str(due.effective) if due and due.effective else None,
+                              cutoff=str(due.cutoff) if due and due.cutoff else None, updated_at=review.updated_at))
+    return sorted(rows, key=lambda r: (r.comment_deadline or "9999", r.symbol))

@@ -78,7 +78,7 @@ def export_response(request: Request, res: Resources, params: SearchParams, fmt:
         headers["link"] = f'<{next_url(request, base_url, offset=offset + EXPORT_MAX)}>; rel="next"'
     hits = iter_hits(res.store, query, EXPORT_MAX)
     if fmt == "csv":
-        body, media = csv_rows(hits, base_url, bom=offset == 0), "text/csv; charset=utf-8"
+        body, media = csv_rows(hits, base_url, res.store, bom=offset == 0), "text/csv; charset=utf-8"
     else:
         body, media = json_lines(hits, base_url), "application/json"
     return StreamingResponse(body, media_type=media, headers=headers)

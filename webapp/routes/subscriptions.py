@@ -32,7 +32,16 @@ one_click = APIRouter(include_in_schema=False)  # checks the CSRF token itself, 
 
 def _choices(res: Resources) -> dict:
     return {"areas": AREAS, "levels": LEVELS, "languages": LANGUAGES, "frequencies": FREQUENCIES,
-            "lines": list(res.catalogue) if res.catalogue else []}
+            "line_groups": line_groups(res)}
+
+
+def line_groups(res: Resources) -> list[tuple[str, list]]:
+    """The catalogue's product lines grouped by the HS chapter of their first code (the 52 lines as a dozen
+    groups a reader can scan), chapters in code order; each group with the chapter's code for its name."""
+    groups: dict[str, list] = {}
+    for line in res.catalogue or []:
+        groups.setdefault(line.hs[0][:2] if line.hs else "", []).append(line)
+    return sorted(groups.items())
 
 
 def sign_up(res: Resources, background: BackgroundTasks, *, email: str, hs, members, keywords, product_lines,
@@ -60,7 +69,7 @@ def sign_up(res: Resources, background: BackgroundTasks, *, email: str, hs, memb
 def subscribe_form(request: Request, res: Annotated[Resources, Depends(resources)]):
     values = {"lang": "zh" if request.session.get("lang", "zh") == "zh" else "en", "frequency": "daily",
               "min_level": "none", "areas": [], "product_lines": []}
-    return render(request, "subscribe.html", {"values": values, "error": None, **_choices(res)})
+    return render(request, "subscribe.html", {"values": values, "error": None, "res": res, **_choices(res)})
 
 
 @router.post("/subscribe", dependencies=[Depends(rate_limited("subscribe"))])
@@ -77,7 +86,7 @@ def subscribe(request: Request, background: BackgroundTasks, res: Annotated[Reso
     try:
         address = sign_up(res, background, **values)
     except SubscriptionError as exc:  # the form comes back filled in, with every problem listed
-        return render(request, "subscribe.html", {"values": values, "error": str(exc), **_choices(res)},
+        return render(request, "subscribe.html", {"values": values, "error": str(exc), "res": res, **_choices(res)},
                       status_code=400)
     return render(request, "subscribed.html", {"email": address})
 

@@ -1,4 +1,5 @@
-// The only script: HS code suggestions on the subscribe form, from /api/hs. Pages work without it.
+// The only script: the subscribe form's HS code suggestions (from /api/hs) and product-line filter box.
+// Pages work without it.
 "use strict";
 (function () {
   const input = document.getElementById("hs-input");
@@ -22,5 +23,22 @@
         return option;
       }));
     }, 200);
+  });
+})();
+
+(function () {
+  const box = document.getElementById("line-filter");
+  if (!box) return;
+  box.addEventListener("input", function () {
+    const words = box.value.trim().toLowerCase();
+    document.querySelectorAll("fieldset.line-group").forEach(function (group) {
+      let shown = 0;
+      group.querySelectorAll("label.check").forEach(function (label) {
+        const match = !words || (label.dataset.names || label.textContent).toLowerCase().includes(words);
+        label.classList.toggle("hidden", !match);
+        if (match) shown += 1;
+      });
+      group.classList.toggle("hidden", shown === 0);
+    });
   });
 })();
