@@ -456,9 +456,10 @@ def notice_item(
 
 
 def compliance_date(notice: Notice, assessment: dict[str, Any]) -> str:
-    """When products must comply: the classifier's reading of an adoption addendum when it gives one, else the
-    entry into force (then the adoption date) as the notice states it."""
-    return str(assessment.get("compliance_date") or notice.entry_into_force or notice.adoption_date or "")
+    """When products must comply: an adopting addendum's entry into force as a date (``Notice.compliance_date``),
+    else the entry into force (then the adoption date) as the notice states it."""
+    adopted = notice.compliance_date
+    return adopted.isoformat() if adopted else str(notice.entry_into_force or notice.adoption_date or "")
 
 
 def for_reader(
