@@ -29,7 +29,6 @@ from urllib.parse import urlencode
 from bench.archives import classified_home
 from bench.bench_archive import CHINESE, ENGLISH, MEMBERS
 from bench.common import record, show
-from tbtwatch.settings import PROJECT_ROOT
 
 SIZE = int(os.environ.get("TBTWATCH_BENCH_NOTICES", "100000"))
 SECONDS = int(os.environ.get("TBTWATCH_BENCH_LOAD_SECONDS", "60"))
