@@ -268,7 +268,8 @@ class Classifier:
             if dropped:
                 reasons.append(Reason("excluded", {"lines": dropped, "text": text}))
         return Assessment(symbol=notice.symbol, hs_given=hs_given, hs_inferred=inferred, product_lines=lines,
-                          relevant=bool(matched) and not domestic, domestic=domestic, level=level, reasons=self.reason_texts.render(reasons, "en"),
+                          relevant=bool(matched) and not domestic, domestic=domestic, level=level,
+                          reasons=self.reason_texts.render(reasons, "en"),
                           reasons_zh=self.reason_texts.render(reasons, "zh"), assessed_on=today,
                           notice_hash=notice_hash, measure_type=measure, excluded_terms=[t for _, t in excluded],
                           hs_shown=shown)
