@@ -280,11 +280,9 @@ for _name, _command in {
 
 @app.command("classify")
 def classify(
-    catalogue: Annotated[Optional[Path], typer.Option(help="catalogue YAML file or folder (default: "
-                                                           "paths.catalogue in config/settings.toml)")] = None,
-    today: Annotated[Optional[dt.datetime], typer.Option(formats=["%Y-%m-%d"],
-                                                         help="assess as of this date (default today)")] = None,
-    batch_size: Annotated[int, typer.Option(min=1, max=10000, help="notices per nlp.pipe batch")] = 256,
+    catalogue: nlp_cli.CatalogueOption = None,
+    today: nlp_cli.TodayOption = None,
+    batch_size: nlp_cli.BatchOption = 256,
     retrain: Annotated[bool, typer.Option(help="rebuild the HS heading model from the archive's notices that "
                                                 "give HS codes, then exit (no notices read)")] = False,
 ) -> None:

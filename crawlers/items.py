@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from archive.documents import NotifiedDocument
+
 
 @dataclass
 class PageItem:
@@ -37,15 +39,7 @@ class NoticeItem:
     notice: Any = None  # the validated tbtwatch.model.Notice, set by the validate pipeline
 
 
-@dataclass
-class DocumentItem:
-    """A notified document (a draft regulation a notice links to): its text page by page, or why there is none."""
-
-    url: str
-    symbols: list[str]
-    status: int | None = None
-    content_type: str | None = None
-    bytes: int = 0
-    pages: list[str] = field(default_factory=list)
-    error: str | None = None
-    final: bool = True  # False when a later run should try again (nothing came back: a timeout, a reset)
+class DocumentItem(NotifiedDocument):
+    """A notified document (a draft regulation a notice links to) as a spider yields it: the archive's own
+    record (its text page by page, or why there is none; ``final`` False when a later run should try again),
+    so the pipeline stores it as it is."""

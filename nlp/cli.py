@@ -71,13 +71,16 @@ def classify_stream(classifier, source: TextIO, sink: TextIO, *, today: dt.date 
     return assessed, errors
 
 
-def classify_command(
-    catalogue: Annotated[Optional[Path], typer.Option(help="catalogue YAML file or folder (default: "
-                                                           "paths.catalogue in config/settings.toml)")] = None,
-    today: Annotated[Optional[dt.datetime], typer.Option(formats=["%Y-%m-%d"],
-                                                         help="assess as of this date (default today)")] = None,
-    batch_size: Annotated[int, typer.Option(min=1, max=10000, help="notices per nlp.pipe batch")] = 256,
-) -> None:
+# The command's options, shared with the command line's wrapper that adds --retrain (commands.cli).
+CatalogueOption = Annotated[Optional[Path], typer.Option(help="catalogue YAML file or folder (default: "
+                                                              "paths.catalogue in config/settings.toml)")]
+TodayOption = Annotated[Optional[dt.datetime], typer.Option(formats=["%Y-%m-%d"],
+                                                            help="assess as of this date (default today)")]
+BatchOption = Annotated[int, typer.Option(min=1, max=10000, help="notices per nlp.pipe batch")]
+
+
+def classify_command(catalogue: CatalogueOption = None, today: TodayOption = None, batch_size: BatchOption = 256,
+                     ) -> None:
     """Classify notices (JSON Lines on stdin) against the export catalogue; assessments on stdout."""
     from nlp.catalogue import CatalogueError, load_catalogue
     from nlp.classifier import Classifier

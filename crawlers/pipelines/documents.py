@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archive.documents import NotifiedDocument, NotifiedDocuments
+from archive.documents import NotifiedDocuments
 from archive.sqlite_store import SqliteStore
 from crawlers.items import DocumentItem
 from crawlers.pipelines.base import CrawlerPipeline
@@ -23,8 +23,7 @@ class StoreDocument(CrawlerPipeline):
         if not isinstance(item, DocumentItem):
             return item
         self.count("items")
-        self.documents.save(NotifiedDocument(item.url, item.symbols, item.status, item.content_type, item.bytes,
-                                             item.pages, item.error, item.final))
+        self.documents.save(item)
         if item.pages:
             self.store.reindex(item.symbols)
             self.count("documents_read")
