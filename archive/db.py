@@ -32,13 +32,20 @@ def connect(path: Path | str) -> sqlite3.Connection:
 
 
 def thread_connection(path: Path | str) -> sqlite3.Connection:
-    """One connection per thread and file (the web app serves requests on a thread pool)."""
-    key = str(Path(path).resolve())
+    """One connection per thread and file (the web app serves requests on a thread pool).
+
+    Looked up by the path as given first: resolving it costs a few system calls, and every store method
+    asks for its connection.
+    """
     conns: dict[str, sqlite3.Connection] = getattr(_local, "conns", None) or {}
     _local.conns = conns
-    if key not in conns:
-        conns[key] = connect(key)
-    return conns[key]
+    given = str(path)
+    if given not in conns:
+        key = str(Path(path).resolve())
+        if key not in conns:
+            conns[key] = connect(key)
+        conns[given] = conns[key]
+    return conns[given]
 
 
 def ensure_schema(conn: sqlite3.Connection, name: str, script: str) -> None:

@@ -247,7 +247,7 @@ def reindex(conn: sqlite3.Connection, symbols: Iterable[str]) -> int:
         batch = IndexBatch(conn)
         marks = ",".join("?" * len(symbols))
         for notice_id, data in conn.execute(f"SELECT id, data FROM notices WHERE symbol IN ({marks})", symbols):
-            batch.add(notice_id, Notice.model_validate_json(data))
+            batch.add(notice_id, Notice.from_stored(data))
         found = len(batch)
         batch.flush()
     return found
@@ -267,7 +267,7 @@ def _rebuild(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO search_state (version, epoch, seq) VALUES (?, ?, 0)", (SEARCH_VERSION, uuid.uuid4().hex))
     batch = IndexBatch(conn)
     for notice_id, data in conn.execute("SELECT id, data FROM notices ORDER BY id"):
-        batch.add(notice_id, Notice.model_validate_json(data))
+        batch.add(notice_id, Notice.from_stored(data))
         if len(batch) >= 5000:  # bound the memory of a rebuild
             batch.flush()
     batch.flush()

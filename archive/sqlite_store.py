@@ -27,6 +27,7 @@ from archive.base import (
 from archive.db import ensure_schema, thread_connection, transaction
 from archive.documents import NotifiedDocuments
 from archive.facet_columns import facet_columns
+from archive.result_cache import ResultCache
 from archive.search_index import (
     BM25, TEXT_FILTER, IndexBatch, ensure_current, hs_match, key_range, match_expression, next_seq, rebuild,
     reindex, set_assessment,
@@ -118,6 +119,7 @@ def _iso(day: dt.date | None) -> str | None:
 class SqliteStore(NoticeStore):
     def __init__(self, db_path: Path | str):
         self.db_path = Path(db_path)
+        self.results = ResultCache()
         ensure_schema(self._conn, "notices", SCHEMA)
         ensure_current(self._conn)
 
@@ -148,7 +150,7 @@ class SqliteStore(NoticeStore):
                     self._insert(conn, notice, now, index)
                     result.inserted.append(notice.symbol)
                     continue
-                merged = merge_notice(Notice.model_validate_json(row["data"]), notice)
+                merged = merge_notice(Notice.from_stored(row["data"]), notice)
                 digest = merged.content_hash()
                 if digest == row["content_hash"]:
                     result.unchanged.append(notice.symbol)
@@ -206,14 +208,14 @@ class SqliteStore(NoticeStore):
     def get(self, symbol: str) -> Notice | None:
         row = self._conn.execute("SELECT data FROM notices WHERE symbol = ?",
                                  (str(parse_symbol(symbol)),)).fetchone()
-        return Notice.model_validate_json(row["data"]) if row else None
+        return Notice.from_stored(row["data"]) if row else None
 
     def history(self, symbol: str) -> list[Notice]:
         base = str(parse_symbol(symbol).base)
         rows = self._conn.execute(
             """SELECT data FROM notices WHERE symbol = ? OR base_symbol = ?
                ORDER BY distribution_date IS NULL, distribution_date, symbol""", (base, base))
-        return [Notice.model_validate_json(r["data"]) for r in rows]
+        return [Notice.from_stored(r["data"]) for r in rows]
 
     def iter_notices(self, since: dt.date | None = None, until: dt.date | None = None) -> Iterator[Notice]:
         sql, args = "SELECT data FROM notices WHERE 1 = 1", []
@@ -225,15 +227,19 @@ class SqliteStore(NoticeStore):
             args.append(until.isoformat())
         cursor = self._conn.execute(sql + " ORDER BY distribution_date, symbol", args)
         for row in cursor:
-            yield Notice.model_validate_json(row["data"])
+            yield Notice.from_stored(row["data"])
 
     def count(self) -> int:
         return self._conn.execute("SELECT count(*) FROM notices").fetchone()[0]
 
-    def get_assessment(self, symbol: str) -> dict[str, Any] | None:
-        row = self._conn.execute("SELECT data FROM assessments WHERE symbol = ?",
-                                 (str(parse_symbol(symbol)),)).fetchone()
-        return json.loads(row["data"]) if row else None
+    def get_assessments(self, symbols: Iterable[str]) -> dict[str, dict[str, Any]]:
+        wanted = list(dict.fromkeys(str(parse_symbol(s)) for s in symbols))
+        found: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(wanted), 500):  # within SQLite's bound-parameter limit
+            chunk = wanted[i:i + 500]
+            found.update((r["symbol"], json.loads(r["data"])) for r in self._conn.execute(
+                f"SELECT symbol, data FROM assessments WHERE symbol IN ({', '.join('?' * len(chunk))})", chunk))
+        return found
 
     def stale_assessments(self) -> list[str]:
         rows = self._conn.execute(
@@ -321,7 +327,7 @@ class SqliteStore(NoticeStore):
         documents = NotifiedDocuments(self.db_path)
         hits = []
         for key, score in page:
-            notice = Notice.model_validate_json(rows[key]["data"])
+            notice = Notice.from_stored(rows[key]["data"])
             marks = _highlights(notice, pattern)
             passage = documents.passage(notice.symbol, pattern) if pattern is not None and not marks else None
             if passage:  # found only inside a notified document: show where
@@ -339,6 +345,9 @@ class SqliteStore(NoticeStore):
         conn = self._conn
         try:
             with _read_snapshot(conn):
+                state = tuple(conn.execute("SELECT epoch, seq FROM search_state").fetchone())
+                if (cached := self.results.get(state, query)) is not None:
+                    return cached
                 keys = None
                 if expression is None or post or query.facets:
                     keys = self._candidates(expression, low, high, post)
@@ -351,7 +360,9 @@ class SqliteStore(NoticeStore):
                 facets = facet_columns(self.db_path).counts(conn, keys) if query.facets else {}
         except sqlite3.OperationalError as exc:  # FTS5 refusing an expression it cannot run
             raise QueryError(f"the search could not be run: {exc}") from exc
-        return SearchResult(total=total, hits=hits, facets=facets, sort=sort)
+        result = SearchResult(total=total, hits=hits, facets=facets, sort=sort)
+        self.results.put(state, query, result)
+        return result
 
     def reindex(self, symbols: Iterable[str]) -> int:
         """Index these notices again, e.g. after their notified documents were fetched; how many exist."""

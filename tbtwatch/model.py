@@ -45,6 +45,15 @@ TEXT_CAPS = {"title": 2_000, "products": 20_000, "description": 200_000, "member
              "entry_into_force": 1_000, "source": 100}
 ONE_LINE_FIELDS = ("member", "adoption_date", "entry_into_force", "source")  # cleaned, on one line
 
+# The validation context of a notice the archive wrote (``Notice.from_stored``): its JSON is the dump of a
+# notice that passed every validator, and they are idempotent, so cleaning, symbol parsing and reading the
+# dates from the text again would give the same values at several times the cost of reading the JSON.
+_STORED = {"stored": True}
+
+
+def _stored(info: ValidationInfo) -> bool:
+    return bool(info.context) and info.context.get("stored", False)
+
 
 def over_caps(data: Any) -> list[str]:
     """The text fields of a raw record (translations included) longer than ``TEXT_CAPS``, as dotted names."""
@@ -87,7 +96,7 @@ class LocalText(BaseModel):
     @field_validator("title", "description", "products", mode="before")
     @classmethod
     def _text(cls, value: Any, info: ValidationInfo) -> str:
-        return _capped(info.field_name, clean_text(value))
+        return value if _stored(info) else _capped(info.field_name, clean_text(value))
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -147,9 +156,9 @@ class Notice(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _valid_unicode(cls, data: Any) -> Any:
+    def _valid_unicode(cls, data: Any, info: ValidationInfo) -> Any:
         """Refuse a lone surrogate (JSON's ``"\\ud800"``): it is no character, and no store or file can encode it."""
-        where = _lone_surrogate(data)
+        where = None if _stored(info) else _lone_surrogate(data)
         if where is not None:
             raise ValueError(f"{where or 'record'} holds a lone surrogate (half of a UTF-16 pair): "
                              "the source's text is damaged; fix its encoding")
@@ -168,23 +177,23 @@ class Notice(BaseModel):
 
     @field_validator("symbol")
     @classmethod
-    def _symbol(cls, value: str) -> str:
-        return str(parse_symbol(value))
+    def _symbol(cls, value: str, info: ValidationInfo) -> str:
+        return value if _stored(info) else str(parse_symbol(value))
 
     @field_validator("symbols")
     @classmethod
-    def _symbols(cls, values: list[str]) -> list[str]:
-        return list(dict.fromkeys(str(parse_symbol(v)) for v in values))
+    def _symbols(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        return values if _stored(info) else list(dict.fromkeys(str(parse_symbol(v)) for v in values))
 
     @field_validator("hs_codes")
     @classmethod
-    def _hs(cls, values: list[str]) -> list[str]:
-        return list(dict.fromkeys(normalise_hs(v) for v in values))
+    def _hs(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        return values if _stored(info) else list(dict.fromkeys(normalise_hs(v) for v in values))
 
     @field_validator("title", "description", "products", mode="before")
     @classmethod
     def _text(cls, value: Any, info: ValidationInfo) -> str:
-        return _capped(info.field_name, clean_text(value))
+        return value if _stored(info) else _capped(info.field_name, clean_text(value))
 
     @field_validator("title")
     @classmethod
@@ -197,16 +206,20 @@ class Notice(BaseModel):
         """Names, dates as notified and the source: cleaned like the texts, on one line (empty: absent)."""
         if value is None:
             return None if info.field_name in ("adoption_date", "entry_into_force") else ""
+        if _stored(info):
+            return value
         text = _capped(info.field_name, " ".join(clean_text(value).split()))
         return text or (None if info.field_name in ("adoption_date", "entry_into_force") else "")
 
     @field_validator("ics_codes", "objectives", "urls")
     @classmethod
-    def _clean_list(cls, values: list[str]) -> list[str]:
-        return list(dict.fromkeys(clean_text(v) for v in values if v and clean_text(v)))
+    def _clean_list(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        return values if _stored(info) else list(dict.fromkeys(clean_text(v) for v in values if v and clean_text(v)))
 
     @model_validator(mode="after")
-    def _derive_from_symbol(self) -> "Notice":
+    def _derive_from_symbol(self, info: ValidationInfo) -> "Notice":
+        if _stored(info):
+            return self
         parsed = parse_symbol(self.symbol)
         if not (self.title or self.description or self.products):
             raise ValueError("the notice has no title, description or products text")
@@ -224,7 +237,7 @@ class Notice(BaseModel):
         return self
 
     @model_validator(mode="after")
-    def _read_dates_from_text(self) -> "Notice":
+    def _read_dates_from_text(self, info: ValidationInfo) -> "Notice":
         """Fill the dates the source left empty with those the notice's text states; a source's value stays.
 
         Here, in the model, so a crawl, ``tbtwatch import`` and any other way in
@@ -232,6 +245,8 @@ class Notice(BaseModel):
         the text may have changed (a merge, a new translation); it is always what
         the present text says, and ``dates_read_from_text`` tells it apart.
         """
+        if _stored(info):
+            return self
         for name in self.dates_read_from_text:
             setattr(self, name, None)
         missing = tuple(name for name in DATE_FIELDS if getattr(self, name) in (None, ""))
@@ -240,6 +255,12 @@ class Notice(BaseModel):
         for name in self.dates_read_from_text:
             setattr(self, name, getattr(read, name))
         return self
+
+    @classmethod
+    def from_stored(cls, data: str | bytes) -> "Notice":
+        """The notice whose JSON a store wrote (``model_dump_json`` of a validated notice): types are checked,
+        the cleaning and derivations that made it are not run again. Other JSON goes through ``model_validate_json``."""
+        return cls.model_validate_json(data, context=_STORED)
 
     # -- derived views -------------------------------------------------
     def text(self, lang: str | None = None) -> LocalText:

@@ -26,7 +26,7 @@ class DeduplicateNotice(CrawlerPipeline):
         if earlier is None:
             self._remember(item)
             return item
-        earlier_notice, earlier_sparse = Notice.model_validate_json(zlib.decompress(earlier[0])), earlier[1]
+        earlier_notice, earlier_sparse = Notice.from_stored(zlib.decompress(earlier[0])), earlier[1]
         if earlier_notice.content_hash() == item.notice.content_hash():
             self.count("duplicates")
             raise DropItem(f"source {self.source}: {item.notice.symbol} already read in this run")

@@ -143,3 +143,20 @@ def test_control_characters_are_dropped_and_line_breaks_unified():
     assert notice.description == "line one\nline two\nthree"
     assert notice.translations["zh"].title == "玩具安全"
     assert notice.objectives == ["Safety"]
+
+
+def test_a_stored_notice_reads_back_as_validated_because_validation_is_idempotent(valid_records):
+    """``Notice.from_stored`` skips the cleaning and derivations: right only while they change nothing on a
+    second pass, which every dev notice (Chinese and English, dates read from their texts) checks here."""
+    notices = [notice_from_dict(record) for record in valid_records]
+    assert any(n.dates_read_from_text for n in notices) and any(n.translations or n.language == "zh" for n in notices)
+    for notice in notices:
+        stored = notice.model_dump_json()
+        assert Notice.model_validate_json(stored) == notice  # the full pass is idempotent...
+        assert Notice.from_stored(stored) == notice  # ...so the stored path reads the same notice
+
+
+def test_the_stored_path_still_checks_types():
+    stored = _notice(title="Toys").model_dump_json().replace('"comment_deadline":null', '"comment_deadline":"soon"')
+    with pytest.raises(ValueError, match="comment_deadline"):
+        Notice.from_stored(stored)
