@@ -55,7 +55,9 @@ class Assessed:
 
 def assessed_between(store: NoticeStore, since: dt.date, until: dt.date) -> list[Assessed]:
     """Notices distributed in [since, until] with their assessments (empty dict when none)."""
-    return [Assessed(n, store.get_assessment(n.symbol) or {}) for n in store.iter_notices(since, until)]
+    notices = list(store.iter_notices(since, until))
+    assessments = store.get_assessments(n.symbol for n in notices)
+    return [Assessed(n, assessments.get(n.symbol, {})) for n in notices]
 
 
 def new_notices(store: NoticeStore, days: Iterable[dt.date]) -> list[Assessed]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from tbtwatch.model import Notice
+from tbtwatch.symbols import parse_symbol
 
 if TYPE_CHECKING:
     from tbtwatch.settings import Settings
@@ -133,8 +134,13 @@ class NoticeStore(abc.ABC):
     def put_assessments(self, assessments: Iterable[dict[str, Any]]) -> int:
         """Store classifier output (the ``tbtwatch classify`` record shape), keyed by its ``symbol``."""
 
+    def get_assessment(self, symbol: str) -> dict[str, Any] | None:
+        return self.get_assessments([symbol]).get(str(parse_symbol(symbol)))
+
     @abc.abstractmethod
-    def get_assessment(self, symbol: str) -> dict[str, Any] | None: ...
+    def get_assessments(self, symbols: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored assessments of these notices by symbol, in one round trip (a page of an export, a
+        day's notices); notices without one are left out."""
 
     @abc.abstractmethod
     def stale_assessments(self) -> list[str]:

@@ -234,9 +234,9 @@ class ElasticStore(NoticeStore):
         found = self._stored(self.index, [str(parse_symbol(symbol))])
         return next((Notice.model_validate(d["_source"]["record"]) for d in found.values()), None)
 
-    def get_assessment(self, symbol: str) -> dict[str, Any] | None:
-        found = self._stored(self.assessments, [str(parse_symbol(symbol))])
-        return next((d["_source"]["record"] for d in found.values()), None)
+    def get_assessments(self, symbols: Iterable[str]) -> dict[str, dict[str, Any]]:
+        found = self._stored(self.assessments, list(dict.fromkeys(str(parse_symbol(s)) for s in symbols)))
+        return {symbol: d["_source"]["record"] for symbol, d in found.items()}
 
     def history(self, symbol: str) -> list[Notice]:
         base = str(parse_symbol(symbol).base)

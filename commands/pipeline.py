@@ -352,8 +352,8 @@ def index_changed(settings: Settings, symbols: Iterable[str], since: dt.date | N
         notices = [n for n in (record.get(s) for s in sorted(wanted)) if n]
         try:
             result = index.upsert(notices)
-            assessments = [a for a in (record.get_assessment(n.symbol) for n in notices) if a]
-            index.put_assessments(assessments)
+            assessments = record.get_assessments(n.symbol for n in notices)
+            index.put_assessments(assessments.values())
         finally:
             index.close()
         return StageResult("index", DONE, f"{len(notices)} notices copied to Elasticsearch index "

@@ -104,8 +104,7 @@ def _copy(source, target, notices, counts: dict[str, int]) -> None:
     counts["inserted"] += len(result.inserted)
     counts["updated"] += len(result.updated)
     counts["unchanged"] += len(result.unchanged)
-    assessments = [a for a in (source.get_assessment(n.symbol) for n in notices) if a]
-    counts["assessments"] += target.put_assessments(assessments)
+    counts["assessments"] += target.put_assessments(source.get_assessments(n.symbol for n in notices).values())
 
 
 @users_app.command("add")

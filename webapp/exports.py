@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import json
 from collections.abc import Iterator
 
@@ -48,7 +49,8 @@ def notice_url(base_url: str, symbol: str) -> str:
 
 
 def csv_rows(hits: Iterator[Hit], base_url: str, store: NoticeStore, *, bom: bool = True) -> Iterator[str]:
-    """The CSV text, a row at a time, in UTF-8; the first page of a set starts with a BOM so that Excel shows
+    """The CSV text in UTF-8, ``PAGE`` rows per chunk (each chunk costs a hop to Starlette's thread pool, and
+    the page's assessments are one look-up); the first page of a set starts with a BOM so that Excel shows
     Chinese correctly (later pages go without, so pages can be concatenated into one file). Beside the notice:
     its Chinese title (simplified), level and product lines (the assessment's ids, best first)."""
     buffer = io.StringIO()
@@ -62,15 +64,17 @@ def csv_rows(hits: Iterator[Hit], base_url: str, store: NoticeStore, *, bom: boo
 
     writer.writeheader()
     yield ("\ufeff" if bom else "") + flush()
-    for hit in hits:
-        row = notice_csv_row(hit.notice)
-        assessment = store.get_assessment(hit.notice.symbol) or {}
-        lines = sorted(assessment.get("product_lines", []), key=lambda p: -float(p.get("score", 0)))
-        chinese = hit.notice.text("zh") if "zh" in (hit.notice.language, *hit.notice.translations) else None
-        row.update(title_zh=to_simplified(chinese.title) if chinese else "", level=hit.level or "",
-                   product_lines="; ".join(str(p["id"]) for p in lines),
-                   url=notice_url(base_url, hit.notice.symbol))
-        writer.writerow(row)
+    while page := list(itertools.islice(hits, PAGE)):
+        assessments = store.get_assessments(hit.notice.symbol for hit in page)
+        for hit in page:
+            row = notice_csv_row(hit.notice)
+            lines = sorted(assessments.get(hit.notice.symbol, {}).get("product_lines", []),
+                           key=lambda p: -float(p.get("score", 0)))
+            chinese = hit.notice.text("zh") if "zh" in (hit.notice.language, *hit.notice.translations) else None
+            row.update(title_zh=to_simplified(chinese.title) if chinese else "", level=hit.level or "",
+                       product_lines="; ".join(str(p["id"]) for p in lines),
+                       url=notice_url(base_url, hit.notice.symbol))
+            writer.writerow(row)
         yield flush()
 
 
@@ -82,8 +86,10 @@ def hit_json(hit: Hit, base_url: str) -> dict:
 
 
 def json_lines(hits: Iterator[Hit], base_url: str) -> Iterator[str]:
-    """A JSON array written incrementally (the set may be large)."""
+    """A JSON array written incrementally (the set may be large), ``PAGE`` hits per chunk."""
     yield "["
-    for i, hit in enumerate(hits):
-        yield ("," if i else "") + "\n" + json.dumps(hit_json(hit, base_url), ensure_ascii=False)
+    separator = "\n"
+    while page := list(itertools.islice(hits, PAGE)):
+        yield separator + ",\n".join(json.dumps(hit_json(hit, base_url), ensure_ascii=False) for hit in page)
+        separator = ",\n"
     yield "\n]\n"

@@ -51,7 +51,8 @@ def query_with(request: Request, drop: tuple[str, ...] = (), **changes: Any) -> 
 
 
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+    # auto_reload off: templates ship with the code, and checking each one's mtime cost a stat per page part
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, auto_reload=False,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["highlight"] = highlight
     env.filters["plain"] = plain

@@ -149,3 +149,25 @@ def test_a_notice_missing_from_the_index_is_reported_and_a_rebuild_restores_it(s
     store.rebuild_search_index()
     assert store.integrity_check() == []
     assert store.search(build_query(text="toys")).total == 2
+
+
+def test_a_repeated_search_is_served_from_the_cache_until_any_process_writes(store, tmp_path):
+    store.upsert([make("G/TBT/N/EU/1"), make("G/TBT/N/EU/2")])
+    query = build_query(text="toys", facets=True)
+    first = store.search(query)
+    assert store.search(build_query(text="toys", facets=True)) is first  # same state, same query: no work
+    assert store.results.hits == 1
+    assert store.search(build_query(text="toys", members=["EU"])) is not first  # another query is computed
+    writer = SqliteStore(tmp_path / "archive.sqlite3")  # another store, as a crawl in another process would be
+    writer.upsert([make("G/TBT/N/USA/3")])
+    fresh = store.search(query)
+    assert fresh.total == 3 and facet(fresh, "member") == {"EU": 2, "USA": 1}
+    writer.put_assessments([{"symbol": "G/TBT/N/USA/3", "level": "high", "product_lines": [], "relevant": True,
+                             "notice_hash": make("G/TBT/N/USA/3").content_hash()}])
+    assert {h.notice.symbol: h.level for h in store.search(query).hits}["G/TBT/N/USA/3"] == "high"
+
+
+def test_large_pages_are_not_cached(store):
+    store.upsert([make("G/TBT/N/EU/1")])
+    query = build_query(text="toys", limit=500)
+    assert store.search(query) is not store.search(query)

@@ -167,6 +167,9 @@ def test_assessments_are_stored_and_filter_search(filled):
                   "notice_hash": BATTERY.content_hash()}
     assert filled.put_assessments([assessment]) == 1
     assert filled.get_assessment(BATTERY.symbol)["level"] == "high"
+    assert filled.get_assessment(TOY_ZH.symbol) is None
+    many = filled.get_assessments([BATTERY.symbol, TOY_ZH.symbol, BATTERY.symbol.lower()])
+    assert list(many) == [BATTERY.symbol] and many[BATTERY.symbol]["level"] == "high"
     assert symbols(filled.search(build_query(levels=["high"]))) == [BATTERY.symbol]
     assert symbols(filled.search(build_query(product_lines=["batteries"]))) == [BATTERY.symbol]
     assert BATTERY.symbol not in filled.stale_assessments()

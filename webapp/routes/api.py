@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from alerts import reviews
@@ -58,7 +59,7 @@ is only on the first page, so pages can be concatenated."""
                                                   "schema": {"type": "integer"}},
                                 "Link": {"description": '`<next page URL>; rel="next"`, absent on the last page',
                                          "schema": {"type": "string"}}}}})
-def api_search(request: Request, response: Response, params: Annotated[SearchParams, Depends()],
+def api_search(request: Request, params: Annotated[SearchParams, Depends()],
                paging: Annotated[Paging, Depends()], res: Annotated[Resources, Depends(resources)],
                format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv")] = "json",
                facets: Annotated[bool, Query(description="include facet counts")] = False):
@@ -68,13 +69,12 @@ def api_search(request: Request, response: Response, params: Annotated[SearchPar
         text = "".join(csv_rows(iter(page.hits), base_url, res.store, bom=page.offset == 0))
         return Response(text, media_type="text/csv; charset=utf-8", headers={
             **page.headers, "content-disposition": f'attachment; filename="{export_filename("csv", res.settings.today())}"'})
-    response.headers.update(page.headers)
     body = {"total": page.total, "offset": page.offset, "limit": page.limit, "next": page.next_url,
             "also_searched": page.also_searched, "hits": [hit_json(h, base_url) for h in page.hits]}
     if facets:
         body["facets"] = {name: [{"value": f.value, "count": f.count} for f in values]
                           for name, values in page.facets.items()}
-    return body
+    return JSONResponse(body, headers=page.headers)  # already JSON values: FastAPI's encoder would walk them again
 
 
 @router.get("/facets", responses=ERRORS)
