@@ -25,23 +25,20 @@ class ResultCache:
         self._state: State | None = None
         self._results: OrderedDict[str, SearchResult] = OrderedDict()
         self._lock = threading.Lock()  # the web app searches from a thread pool
-        self.hits = self.misses = 0
 
     @staticmethod
     def key(query: SearchQuery) -> str:
         return repr(query)  # a dataclass of strings, dates, numbers and lists of them: its repr is its value
 
     def get(self, state: State, query: SearchQuery) -> SearchResult | None:
+        key = self.key(query)
         with self._lock:
             if state != self._state:
                 self._state = state
                 self._results.clear()
-            result = self._results.get(self.key(query))
-            if result is None:
-                self.misses += 1
-                return None
-            self._results.move_to_end(self.key(query))
-            self.hits += 1
+            result = self._results.get(key)
+            if result is not None:
+                self._results.move_to_end(key)
             return result
 
     def put(self, state: State, query: SearchQuery, result: SearchResult) -> None:

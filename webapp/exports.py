@@ -40,6 +40,12 @@ def iter_hits(store: NoticeStore, query: SearchQuery, limit: int = EXPORT_MAX,
             return
 
 
+def _chunks(hits: Iterator[Hit]) -> Iterator[list[Hit]]:
+    """``PAGE`` hits at a time: a streamed chunk costs a hop to Starlette's thread pool, so one per page."""
+    while chunk := list(itertools.islice(hits, PAGE)):
+        yield chunk
+
+
 def export_filename(fmt: str, today: dt.date) -> str:
     return f"tbtwatch-{today.isoformat()}.{fmt}"
 
@@ -49,8 +55,7 @@ def notice_url(base_url: str, symbol: str) -> str:
 
 
 def csv_rows(hits: Iterator[Hit], base_url: str, store: NoticeStore, *, bom: bool = True) -> Iterator[str]:
-    """The CSV text in UTF-8, ``PAGE`` rows per chunk (each chunk costs a hop to Starlette's thread pool, and
-    the page's assessments are one look-up); the first page of a set starts with a BOM so that Excel shows
+    """The CSV text in UTF-8, ``PAGE`` rows per chunk (the chunk's assessments are one look-up); the first page of a set starts with a BOM so that Excel shows
     Chinese correctly (later pages go without, so pages can be concatenated into one file). Beside the notice:
     its Chinese title (simplified), level and product lines (the assessment's ids, best first)."""
     buffer = io.StringIO()
@@ -64,7 +69,7 @@ def csv_rows(hits: Iterator[Hit], base_url: str, store: NoticeStore, *, bom: boo
 
     writer.writeheader()
     yield ("\ufeff" if bom else "") + flush()
-    while page := list(itertools.islice(hits, PAGE)):
+    for page in _chunks(hits):
         assessments = store.get_assessments(hit.notice.symbol for hit in page)
         for hit in page:
             row = notice_csv_row(hit.notice)
@@ -89,7 +94,7 @@ def json_lines(hits: Iterator[Hit], base_url: str) -> Iterator[str]:
     """A JSON array written incrementally (the set may be large), ``PAGE`` hits per chunk."""
     yield "["
     separator = "\n"
-    while page := list(itertools.islice(hits, PAGE)):
+    for page in _chunks(hits):
         yield separator + ",\n".join(json.dumps(hit_json(hit, base_url), ensure_ascii=False) for hit in page)
         separator = ",\n"
     yield "\n]\n"
