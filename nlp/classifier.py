@@ -24,6 +24,7 @@ from spacy.tokens import Doc
 import nlp.components  # noqa: F401  (registers the factories)
 from nlp.assessment import Assessment, Evidence, LineMatch
 from nlp.catalogue import Catalogue, load_catalogue
+from nlp.class_titles import class_title_spans, within
 from nlp.doctext import CODES_GIVEN_KEY, CODES_KEY, FIELDS_KEY, HEADINGS_KEY, TERMS_KEY, TEXT_KEY
 from nlp.inferrer import HeadingModel, merge_rankings, shown_headings
 from nlp.levels import LEVELS, LevelRules, line_name
@@ -199,10 +200,11 @@ class Classifier:
             elif pieces.get(where, -1.0) < strength:
                 pieces[where] = strength
 
-        weak: dict[str, tuple[tuple[str, str], float]] = {}  # line id -> its best weak (broad) code evidence
+        weak: dict[str, tuple[tuple[str, str], float]] = {}  # line id -> its best weak (broad) evidence
 
         def add_weak(line_id: str, where: tuple[str, str], strength: float) -> None:
-            """Broad or sibling codes do not add up: three cell codes are not three proofs of a general line."""
+            """Broad or sibling codes, or terms in a class title, do not add up: three cell codes are not
+            three proofs of a general line, nor "Cosmetics. Toiletries" two of a cosmetic."""
             if line_id not in weak or weak[line_id][1] < strength:
                 weak[line_id] = (where, strength)
 
@@ -216,17 +218,25 @@ class Classifier:
                 if m.kind == "hs" and not m.excluded and m.code not in code_evidence:
                     hs_given.append(m.code)
                     code_evidence[m.code] = (text.field_at(m.start), text.text[m.start:m.end])
+            class_titles: list[tuple[int, int]] | None = None  # found on the first term in a products field
             for m in annotations.get(TERMS_KEY) or ():
                 if m.excluded:
                     excluded.append((m.line_ids, m.text))
                     continue
                 at = text.field_index(m.start)
                 where = (text.fields[at], m.text)
+                if text.names[at] == "products":
+                    if class_titles is None:
+                        class_titles = class_title_spans(text.text)
+                    if within(class_titles, m.start, m.end):
+                        for line_id in m.line_ids:
+                            add_weak(line_id, where, matching["class_title"])
+                        continue
                 strength = self._field_strength[text.names[at]]
                 for line_id in m.line_ids:
                     add(line_id, where, strength)
             rankings.append(annotations.get(HEADINGS_KEY) or [])
-        termed = set(found)  # lines a term names (terms are read before codes)
+        termed = set(found) | set(weak)  # lines a term names, if only in a class title (terms come before codes)
         for code in hs_given:
             for line_id, full in self._code_lines(code, termed):
                 if full:

@@ -33,7 +33,7 @@ class LevelRules:
     exposure_floor: float = 0.5
     matching: dict[str, float] = field(default_factory=lambda: {
         "title": 1.0, "products": 1.0, "description": 0.7, "hs_code": 1.0, "hs_broad": 0.4,
-        "inferred_top": 3, "inferred_min_score": 0.4, "inferred_factor": 0.8})
+        "class_title": 0.4, "inferred_top": 3, "inferred_min_score": 0.4, "inferred_factor": 0.8})
     measure: dict[str, float] = field(default_factory=lambda: {
         "mandatory_regulation": 1.0, "conformity_assessment": 0.9, "sps_measure": 0.6, "voluntary_standard": 0.5})
     measure_cues: dict[str, list[str]] = field(default_factory=dict)

@@ -170,3 +170,16 @@ def test_broad_codes_do_not_add_up_to_a_general_line(classifier, make_notice, to
                          hs_codes=["850610", "850680", "850650"])
     lines = [m.id for m in classifier.assess(notice, today=today).product_lines]
     assert "electrical_equipment" not in lines and {"batteries", "lithium_batteries"} <= set(lines)
+
+
+def test_a_class_title_in_the_products_field_is_not_the_product(classifier, make_notice, today):
+    # ePing quotes the ICS class's title after the product: petroleum jelly is HS 2712, not a cosmetic
+    quoted = make_notice(title="", products="Petroleum jelly (HS code(s): 271210); Cosmetics. Toiletries "
+                                            "(ICS code(s): 71.100.70)")
+    assert not classifier.assess(quoted, today=today).relevant
+    hidden = make_notice(title="", products="Petroleum jelly (); Cosmetics. Toiletries ()")  # labels removed
+    assert not classifier.assess(hidden, today=today).relevant
+    named = make_notice(title="", products="Lip make-up; Cosmetics. Toiletries (ICS code(s): 71.100.70)")
+    line = next(m for m in classifier.assess(named, today=today).product_lines if m.id == "cosmetics")
+    assert line.score == 1.0 and ("products", "Lip make-up") in {(e.field, e.text) for e in line.evidence}
+
