@@ -161,6 +161,17 @@ _NO_KEYS = np.zeros(0, dtype=np.uint64)
 Source = tuple[str, tuple[str, ...], tuple[str, ...], float, bool]  # text, headings, chapters, weight, entry
 
 
+_GLUED_AMPERSAND = re.compile(r"\s*&\s*")
+_GLUED_STOP = re.compile(r"(?<=[A-Za-z]{2})\.(?=[A-Za-z]{2})")
+
+
+def customs_english(name: str) -> str:
+    """A China Customs English name with its abbreviations' glue undone ("Other sausages&similar
+    products", "Fish,excl.other"): the tokenizer keeps "sausages&similar" as one token, which is no
+    word, and the name's only feature left is "product"."""
+    return _GLUED_STOP.sub(". ", _GLUED_AMPERSAND.sub(" and ", name))
+
+
 def nomenclature_sources(nomenclature: HSNomenclature, weights: dict[str, float]) -> list[Source]:
     """Every name of every heading, each its own entry: HS 2022 descriptions, China Customs' English
     and Chinese line names, Taiwan's texts; chapter descriptions and Chinese chapter names."""
@@ -168,7 +179,8 @@ def nomenclature_sources(nomenclature: HSNomenclature, weights: dict[str, float]
     for entry in nomenclature.entries(4):
         h = (entry.code,)
         sources.append((entry.description, h, (), weights["nomenclature"], True))
-        sources += [(name, h, (), weights["customs_en"], True) for name in nomenclature.names_en_extra(entry.code)]
+        sources += [(customs_english(name), h, (), weights["customs_en"], True)
+                    for name in nomenclature.names_en_extra(entry.code)]
         sources += [(name, h, (), weights["nomenclature_zh"], True) for name in nomenclature.names_zh(entry.code)]
     for entry in nomenclature.entries(6):
         sources.append((entry.description, (entry.parent,), (), weights["nomenclature"], True))

@@ -93,3 +93,11 @@ def test_the_archives_labels_are_bounded_per_code(tmp_path):
                for i in range(1, 8)]
     notices.append(notice_from_dict({"symbol": "G/TBT/N/VNM/99", "title": "Toys", "hs_codes": ["9503"]}))
     assert write_labelled(notices, tmp_path / "labelled.jsonl", per_code=3) == 4
+
+
+def test_customs_english_names_are_split_where_the_tariff_glues_them():
+    from nlp.training import customs_english
+
+    assert customs_english("Other sausages&similar products") == "Other sausages and similar products"
+    assert customs_english("Fish,excl.other fish") == "Fish,excl. other fish"
+    assert customs_english("g.v. nuts") == "g.v. nuts"  # an abbreviation's own stops stay
