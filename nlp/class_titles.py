@@ -26,10 +26,10 @@ _LATIN_NAME = re.compile(r"[A-Z][A-Za-z'’-]{2,}(?:[ ,-]+[A-Za-z'’-]+){0,5}")
 _CJK_NAME = re.compile(r"[\u3400-\u9fff]{2,12}")
 
 
-def class_title_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every part of ``text`` that is a standards class's title."""
+def class_title_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) of every part of ``text[start:end]`` that is a standards class's title."""
     spans = []
-    for segment in _SEGMENT.finditer(text):
+    for segment in _SEGMENT.finditer(text, start, len(text) if end is None else end):
         if _ICS_LABEL_AFTER.match(text, segment.end()) or _is_dotted_title(segment.group()):
             spans.append(segment.span())
     return spans
@@ -37,6 +37,8 @@ def class_title_spans(text: str) -> list[tuple[int, int]]:
 
 def _is_dotted_title(segment: str) -> bool:
     """Two or more short names joined by full stops, each a capitalised name or a run of Chinese."""
+    if "." not in segment and "。" not in segment:
+        return False
     names = [name.strip() for name in _FULL_STOP.split(segment)]
     if names and not names[-1]:
         names.pop()  # a closing full stop

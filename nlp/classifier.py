@@ -60,6 +60,11 @@ class NoticeDocText:
     def field_at(self, offset: int) -> str:
         return self.fields[self.field_index(offset)]
 
+    def field_span(self, index: int) -> tuple[int, int]:
+        """(start, end) of a field in the joined text."""
+        end = self.starts[index + 1] - 2 if index + 1 < len(self.starts) else len(self.text)
+        return self.starts[index], end
+
 
 def notice_doc_texts(notice: Notice) -> list[NoticeDocText]:
     """The notice's fields grouped by pipeline language ("en" or "zh"), own language first."""
@@ -218,7 +223,7 @@ class Classifier:
                 if m.kind == "hs" and not m.excluded and m.code not in code_evidence:
                     hs_given.append(m.code)
                     code_evidence[m.code] = (text.field_at(m.start), text.text[m.start:m.end])
-            class_titles: list[tuple[int, int]] | None = None  # found on the first term in a products field
+            class_titles: dict[int, list[tuple[int, int]]] = {}  # per products field, found on its first term
             for m in annotations.get(TERMS_KEY) or ():
                 if m.excluded:
                     excluded.append((m.line_ids, m.text))
@@ -226,9 +231,9 @@ class Classifier:
                 at = text.field_index(m.start)
                 where = (text.fields[at], m.text)
                 if text.names[at] == "products":
-                    if class_titles is None:
-                        class_titles = class_title_spans(text.text)
-                    if within(class_titles, m.start, m.end):
+                    if at not in class_titles:
+                        class_titles[at] = class_title_spans(text.text, *text.field_span(at))
+                    if within(class_titles[at], m.start, m.end):
                         for line_id in m.line_ids:
                             add_weak(line_id, where, matching["class_title"])
                         continue

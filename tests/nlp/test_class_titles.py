@@ -32,3 +32,10 @@ def test_within():
     spans = [(3, 10)]
     assert within(spans, 3, 10) and within(spans, 4, 6)
     assert not within(spans, 2, 5) and not within(spans, 9, 11) and not within([], 0, 1)
+
+
+def test_only_the_given_range_is_read():
+    text = "Cosmetics. Toiletries\n\nLip make-up; Fans. Ventilators"
+    start = text.index("Lip")
+    assert [text[s:e] for s, e in class_title_spans(text, start)] == [" Fans. Ventilators"]
+    assert class_title_spans(text, start, text.index(";")) == []
