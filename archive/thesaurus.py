@@ -25,6 +25,7 @@ from tbtwatch.hs import HSNomenclature, load_nomenclature
 
 MAX_PHRASES = 8  # alternatives per term: the catalogue's shortest ways of saying it
 MAX_HEADINGS = 4  # a word naming more headings than this is too general to stand for their codes
+MAX_REMEMBERED = 4096  # expansions kept per thesaurus (it is rebuilt when the catalogue changes)
 _SEGMENT = re.compile(r"[;；,，、(（]")
 
 
@@ -72,6 +73,9 @@ class Thesaurus:
     nomenclature: HSNomenclature | None = None
     _by_key: dict[str, list[Line]] = field(init=False, default_factory=dict)
     _headings: list[tuple[str, str, str]] = field(init=False, default_factory=list)  # code, en, zh
+    # term -> its expansion: finding the headings a word names scans all 1,229 (~1 ms), and readers
+    # search the same words again and again
+    _expanded: dict[str, Expansion | None] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         for line in self.lines:
@@ -86,6 +90,13 @@ class Thesaurus:
     def expand(self, term: Term) -> Expansion | None:
         """The other phrasings and HS headings of one positive term, or None when it has none."""
         text = term.display
+        if text not in self._expanded:
+            if len(self._expanded) >= MAX_REMEMBERED:
+                self._expanded.clear()
+            self._expanded[text] = self._expansion(text)
+        return self._expanded[text]
+
+    def _expansion(self, text: str) -> Expansion | None:
         key = phrase_key(text)
         phrases: list[str] = []
         for line in self._by_key.get(key, []):
