@@ -90,6 +90,24 @@ def test_open_for_comment_filter_with_and_without_text(store):
     assert store.search(build_query(text="batteries", open_on=dt.date(2025, 4, 1))).total == 0
 
 
+def test_the_deadline_and_level_filters_read_their_index_alone(store, tmp_path):
+    store.upsert([make("G/TBT/N/EU/1", comment_deadline="2025-05-01")])
+    conn = sqlite3.connect(tmp_path / "archive.sqlite3")
+    # an archive written before the indexes carried the key: its one-column indexes are replaced on open
+    conn.executescript("""DROP INDEX search_docs_deadline_key; DROP INDEX search_docs_level_key;
+        CREATE INDEX search_docs_deadline ON search_docs (deadline); CREATE INDEX search_docs_level ON search_docs (level);""")
+    SqliteStore(tmp_path / "archive.sqlite3").close()
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'search_docs' AND type = 'index'")}
+    assert {"search_docs_deadline_key", "search_docs_level_key"} <= names
+    assert not names & {"search_docs_deadline", "search_docs_level"}
+    for where in ("deadline >= '2025-04-01'", "level IN ('high', 'medium')"):
+        plan = conn.execute(f"EXPLAIN QUERY PLAN SELECT group_concat(key) FROM search_docs WHERE +key BETWEEN 0 AND 9 "
+                            f"AND {where}").fetchall()
+        assert "COVERING INDEX" in plan[0][-1], plan
+    conn.close()
+    assert symbols(store.search(build_query(open_on=dt.date(2025, 4, 1)))) == ["G/TBT/N/EU/1"]
+
+
 def test_facet_columns_follow_writes_from_another_connection(store, tmp_path):
     store.upsert([make("G/TBT/N/EU/1", hs_codes=["850760"])])
     assert facet(store.search(build_query(facets=True)), "member") == {"EU": 1}
