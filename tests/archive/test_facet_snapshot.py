@@ -90,3 +90,17 @@ def test_a_snapshot_that_cannot_be_written_costs_only_time(archive, caplog):
     missing = db.parent / "gone" / "archive.sqlite3-facets.npz"
     assert counts(FacetColumns(snapshot=missing), db)["member"] == {"EU": 1, "JPN": 1}
     assert "could not write the snapshot" in caplog.text
+
+
+def test_a_facet_lists_the_most_frequent_values_ties_by_name_beyond_its_size():
+    from collections import Counter
+
+    from archive.facet_columns import FACET_SIZE, _Column
+
+    values = [f"v{i:02d}" for i in range(60) for _ in range(1 + i % 7)]  # 60 values, counts 1..7, many ties
+    column = _Column()
+    column.assign(np.arange(len(values)), np.ones(len(values), dtype=np.int64), values)
+    ids = np.arange(0, len(values), 2)
+    counts = Counter(values[i] for i in ids)
+    expected = sorted(counts.items(), key=lambda vc: (-vc[1], vc[0]))[:FACET_SIZE]
+    assert [(f.value, f.count) for f in column.top(ids)] == expected
