@@ -6,7 +6,7 @@ import abc
 import datetime as dt
 import secrets
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from tbtwatch.model import Notice
@@ -57,6 +57,11 @@ class SearchQuery:
     offset: int = 0
     facets: bool = False
     expansions: list[Expansion] = field(default_factory=list)  # per typed term; shown to the reader
+
+    def counting(self, facets: bool | None = None) -> "SearchQuery":
+        """The same set, asked for its total (and facets) only: one hit in date order, so that no ranking
+        of every match is computed (BM25 over 20,000 matches costs ~6 ms) for a hit nobody reads."""
+        return replace(self, limit=1, offset=0, sort="date", facets=self.facets if facets is None else facets)
 
 
 @dataclass

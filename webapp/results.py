@@ -8,7 +8,6 @@ continue with the ``after`` cursor (``webapp.paging``), others with ``offset``.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -63,7 +62,7 @@ def result_page(
         more = offset + len(hits) < total
     else:
         hits = page_after(res.store, query, after)
-        counted = res.store.search(dataclasses.replace(query, limit=1, offset=0))
+        counted = res.store.search(query.counting())
         total, found_facets, more = counted.total, counted.facets, len(hits) == limit
     following = None
     if hits and more:

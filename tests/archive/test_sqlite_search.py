@@ -188,3 +188,13 @@ def test_large_pages_are_not_cached(store):
     store.upsert([make("G/TBT/N/EU/1")])
     query = build_query(text="toys", limit=500)
     assert store.search(query) is not store.search(query)
+
+
+def test_a_counting_query_has_the_same_total_and_facets_without_ranking(store):
+    store.upsert([make("G/TBT/N/EU/1"), make("G/TBT/N/USA/1", day="2025-03-11"), make("G/SPS/N/JPN/1")])
+    query = build_query(text="toys", facets=True)
+    counting = query.counting()
+    assert (counting.limit, counting.offset, counting.sort, counting.text) == (1, 0, "date", "toys")
+    full, counted = store.search(query), store.search(counting)
+    assert counted.total == full.total == 3 and counted.facets == full.facets
+    assert not query.counting(facets=False).facets

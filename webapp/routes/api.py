@@ -80,7 +80,7 @@ def api_search(request: Request, params: Annotated[SearchParams, Depends()],
 @router.get("/facets", responses=ERRORS)
 def api_facets(params: Annotated[SearchParams, Depends()], res: Annotated[Resources, Depends(resources)]):
     """Facet counts (member, area, HS chapter, objective, year, level, product line) of the matching set."""
-    result = res.store.search(params.query(today=res.settings.today(), limit=1, facets=True))
+    result = res.store.search(params.query(today=res.settings.today(), facets=True).counting())
     return {"total": result.total, "facets": {name: [{"value": f.value, "count": f.count} for f in values]
                                               for name, values in result.facets.items()}}
 

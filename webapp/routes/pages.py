@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -69,7 +68,7 @@ def export_response(request: Request, res: Resources, params: SearchParams, fmt:
     pages to walk a large set while notices arrive).
     """
     query = params.query(today=res.settings.today(), limit=MAX_LIMIT, offset=offset)
-    total = res.store.search(dataclasses.replace(query, limit=1, offset=0)).total
+    total = res.store.search(query.counting()).total
     base_url = res.settings.alerts.base_url
     headers = {"x-total-count": str(total),
                "content-disposition": f'attachment; filename="{export_filename(fmt, res.settings.today())}"'}
