@@ -181,6 +181,15 @@ class Group:
         return [s for s in self.symbols if s != symbol]
 
 
+def text_group(notice: Notice, groups: dict[str, Group]) -> Group | None:
+    """The group of a notice's text: its near-duplicate group (``groups``: symbol -> group), or, for one
+    notice stored under several members' symbols, those symbols; None for a text notified once."""
+    group = groups.get(notice.symbol)
+    if group is None and len(notice.symbols) > 1:
+        group = Group(notice.symbols[0], list(notice.symbols))
+    return group
+
+
 class NoticeGroups:
     """The ``notice_groups`` table: which group each grouped symbol belongs to (ungrouped symbols are absent)."""
 

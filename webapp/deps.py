@@ -7,8 +7,9 @@ from functools import cached_property
 
 from fastapi import HTTPException, Request
 
-from archive.base import Facet, NoticeStore
+from alerts.grouping import Group, NoticeGroups
 from alerts.validation import Vocabulary
+from archive.base import Facet, NoticeStore
 from tbtwatch.model import Notice
 from tbtwatch.symbols import SymbolError, normalise_symbol
 from webapp.objectives import MergedFacet, load_objectives
@@ -24,6 +25,10 @@ class Resources(Vocabulary):
     @cached_property
     def users(self) -> Users:
         return Users(self.settings)
+
+    def groups_of(self, symbols: list[str]) -> dict[str, Group]:
+        """Symbol -> its near-duplicate group (a text several members notified), for a page of results."""
+        return NoticeGroups(self.settings).groups_of(symbols) if symbols else {}
 
     def member_name(self, code: str, lang: str) -> str:
         member = self.members.get(code)

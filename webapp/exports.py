@@ -15,8 +15,9 @@ import datetime as dt
 import io
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+from alerts.grouping import Group, text_group
 from archive.base import Hit, NoticeStore, SearchQuery
 from archive.jsonl import CSV_FIELDS, NoticeCsvWriter, notice_csv_row
 from tbtwatch.chinese import to_simplified
@@ -25,7 +26,8 @@ from webapp.templating import plain
 
 EXPORT_MAX = 10_000
 PAGE = 500
-EXPORT_FIELDS = [*CSV_FIELDS, "title_zh", "level", "product_lines", "url"]
+EXPORT_FIELDS = [*CSV_FIELDS, "title_zh", "level", "product_lines", "also_notified_as", "url"]
+GroupsOf = Callable[[list[str]], dict[str, Group]]  # symbols -> the group of each grouped one
 
 
 def iter_hits(store: NoticeStore, query: SearchQuery, limit: int = EXPORT_MAX,
@@ -46,6 +48,22 @@ def _chunks(hits: Iterator[Hit]) -> Iterator[list[Hit]]:
         yield chunk
 
 
+def one_per_text(hits: Iterator[Hit], groups_of: GroupsOf) -> Iterator[list[tuple[Hit, list[str]]]]:
+    """``PAGE`` hits at a time, each joint notification once (its first hit in the set's order) with the
+    other symbols it was also notified as: one item per text, as the search page shows it."""
+    seen: set[str] = set()
+    for page in _chunks(hits):
+        groups = groups_of([hit.notice.symbol for hit in page])
+        kept = []
+        for hit in page:
+            group = text_group(hit.notice, groups)
+            key = group.id if group else hit.notice.symbol
+            if key not in seen:
+                seen.add(key)
+                kept.append((hit, group.others(hit.notice.symbol) if group else []))
+        yield kept
+
+
 def export_filename(fmt: str, today: dt.date) -> str:
     return f"tbtwatch-{today.isoformat()}.{fmt}"
 
@@ -54,10 +72,12 @@ def notice_url(base_url: str, symbol: str) -> str:
     return f"{base_url.rstrip('/')}/notices/{symbol}"
 
 
-def csv_rows(hits: Iterator[Hit], base_url: str, store: NoticeStore, *, bom: bool = True) -> Iterator[str]:
-    """The CSV text in UTF-8, ``PAGE`` rows per chunk (the chunk's assessments are one look-up); the first page of a set starts with a BOM so that Excel shows
-    Chinese correctly (later pages go without, so pages can be concatenated into one file). Beside the notice:
-    its Chinese title (simplified), level and product lines (the assessment's ids, best first)."""
+def csv_rows(hits: Iterator[Hit], base_url: str, store: NoticeStore, groups_of: GroupsOf, *,
+             bom: bool = True) -> Iterator[str]:
+    """The CSV text in UTF-8, ``PAGE`` rows per chunk (the chunk's assessments are one look-up); the first
+    page of a set starts with a BOM so that Excel shows Chinese correctly (later pages go without, so pages
+    can be concatenated into one file). One row per joint notification. Beside the notice: its Chinese title
+    (simplified), level, product lines (the assessment's ids, best first) and the other symbols of its text."""
     buffer = io.StringIO()
     writer = NoticeCsvWriter(buffer, EXPORT_FIELDS)
 
@@ -69,32 +89,35 @@ def csv_rows(hits: Iterator[Hit], base_url: str, store: NoticeStore, *, bom: boo
 
     writer.writeheader()
     yield ("\ufeff" if bom else "") + flush()
-    for page in _chunks(hits):
-        assessments = store.get_assessments(hit.notice.symbol for hit in page)
-        for hit in page:
+    for page in one_per_text(hits, groups_of):
+        assessments = store.get_assessments(hit.notice.symbol for hit, _ in page)
+        for hit, also in page:
             row = notice_csv_row(hit.notice)
             lines = sorted(assessments.get(hit.notice.symbol, {}).get("product_lines", []),
                            key=lambda p: -float(p.get("score", 0)))
             chinese = hit.notice.text("zh") if "zh" in (hit.notice.language, *hit.notice.translations) else None
             row.update(title_zh=to_simplified(chinese.title) if chinese else "", level=hit.level or "",
-                       product_lines="; ".join(str(p["id"]) for p in lines),
+                       product_lines="; ".join(str(p["id"]) for p in lines), also_notified_as="; ".join(also),
                        url=notice_url(base_url, hit.notice.symbol))
             writer.writerow(row)
         yield flush()
 
 
-def hit_json(hit: Hit, base_url: str) -> dict:
+def hit_json(hit: Hit, base_url: str, also: list[str]) -> dict:
+    """A hit as the API and the JSON export give it; ``also``: the other symbols its text was notified as."""
     return {"symbol": hit.notice.symbol, "score": hit.score, "level": hit.level,
-            "url": notice_url(base_url, hit.notice.symbol),
+            "url": notice_url(base_url, hit.notice.symbol), "also_notified_as": also,
             "highlights": {k: plain(v) for k, v in hit.highlights.items()},
             "notice": hit.notice.model_dump(mode="json")}
 
 
-def json_lines(hits: Iterator[Hit], base_url: str) -> Iterator[str]:
-    """A JSON array written incrementally (the set may be large), ``PAGE`` hits per chunk."""
+def json_lines(hits: Iterator[Hit], base_url: str, groups_of: GroupsOf) -> Iterator[str]:
+    """A JSON array written incrementally (the set may be large), ``PAGE`` hits per chunk, one per text."""
     yield "["
     separator = "\n"
-    for page in _chunks(hits):
-        yield separator + ",\n".join(json.dumps(hit_json(hit, base_url), ensure_ascii=False) for hit in page)
-        separator = ",\n"
+    for page in one_per_text(hits, groups_of):
+        if page:
+            yield separator + ",\n".join(json.dumps(hit_json(hit, base_url, also), ensure_ascii=False)
+                                         for hit, also in page)
+            separator = ",\n"
     yield "\n]\n"

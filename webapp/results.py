@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 
-from alerts.grouping import Group
+from alerts.grouping import Group, text_group
 from archive.base import Facet, Hit
 from archive.thesaurus import also_searched
 from webapp.deps import Resources
@@ -84,9 +84,9 @@ def one_per_joint_notification(hits: list[Hit], groups: dict[str, Group]) -> tup
     shown: dict[str, Group] = dict(groups)
     for hit in hits:
         notice = hit.notice
-        group = groups.get(notice.symbol)
-        if group is None and len(notice.symbols) > 1:
-            group = shown[notice.symbol] = Group(notice.symbols[0], list(notice.symbols))
+        group = text_group(notice, groups)
+        if group is not None:
+            shown[notice.symbol] = group
         key = group.id if group else notice.symbol
         if key not in kept or notice.symbol == key:
             kept[key] = hit

@@ -142,6 +142,24 @@ def test_a_notice_stored_under_each_joint_symbol_is_one_result(client, web_setti
     assert all(f'href="/notices/{s}"' in hits[0] for s in joint)
 
 
+def test_a_joint_notification_is_one_item_in_the_api_and_the_exports(client):
+    """KEN and UGA notified the same text (the fixture's near-duplicate group): one item everywhere."""
+    import csv
+    import io
+
+    body = client.get("/api/search", params={"q": "toothbrushes"}).json()
+    [hit] = body["hits"]
+    assert body["folded"] == 1 and hit["symbol"] == KEN and hit["also_notified_as"] == [UGA]
+    rows = list(csv.DictReader(io.StringIO(client.get("/export.csv", params={"q": "toothbrushes"}).text.lstrip("\ufeff"))))
+    # a streamed export keeps the first of the text's notifications in the set's order, the others beside it
+    [row] = rows
+    assert {row["symbol"], row["also_notified_as"]} == {KEN, UGA}
+    [item] = client.get("/export.json", params={"q": "toothbrushes"}).json()
+    assert item["symbol"] == row["symbol"] and {item["symbol"], *item["also_notified_as"]} == {KEN, UGA}
+    [single] = client.get("/api/search", params={"q": "battery", "limit": 1}).json()["hits"]
+    assert single["also_notified_as"] == []
+
+
 def test_a_member_has_one_name_however_the_source_spelt_it(client, web_settings):
     import csv
     import io

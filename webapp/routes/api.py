@@ -22,7 +22,7 @@ from webapp.deps import Resources, resources
 from webapp.exports import csv_rows, export_filename, hit_json
 from webapp.params import Paging, SearchParams
 from webapp.ratelimit import rate_limited
-from webapp.results import result_page
+from webapp.results import one_per_joint_notification, result_page
 from webapp.routes.subscriptions import sign_up
 from webapp.security import current_user
 
@@ -41,7 +41,9 @@ ERRORS = {400: {"model": Problem, "description": "a parameter the archive cannot
 SEARCH_DOC = """Full-text search with filters, a page at a time (JSON, or CSV with ``format=csv``).
 
 ``total`` (header ``X-Total-Count``) counts the whole result set; ``next`` (header ``Link: <...>; rel="next"``)
-is the URL of the following page, null on the last.
+is the URL of the following page, null on the last. A text several members notified (a joint notification)
+is one hit, its lead, with ``also_notified_as`` listing the other symbols; ``folded`` says how many of the
+page's notifications were folded so (``total`` counts every notification). Exports do the same.
 
 **Paging while notices arrive.** ``offset`` counts from the top of the result set, so a notice that arrives
 between two requests shifts every later page by one: a walk by ``offset`` can return a notice twice. For
@@ -66,11 +68,14 @@ def api_search(request: Request, params: Annotated[SearchParams, Depends()],
     page = result_page(request, res, params, paging, facets=facets and format == "json")
     base_url = res.settings.alerts.base_url
     if format == "csv":
-        text = "".join(csv_rows(iter(page.hits), base_url, res.store, bom=page.offset == 0))
+        text = "".join(csv_rows(iter(page.hits), base_url, res.store, res.groups_of, bom=page.offset == 0))
         return Response(text, media_type="text/csv; charset=utf-8", headers={
             **page.headers, "content-disposition": f'attachment; filename="{export_filename("csv", res.settings.today())}"'})
+    hits, groups = one_per_joint_notification(page.hits, res.groups_of([h.notice.symbol for h in page.hits]))
     body = {"total": page.total, "offset": page.offset, "limit": page.limit, "next": page.next_url,
-            "also_searched": page.also_searched, "hits": [hit_json(h, base_url) for h in page.hits]}
+            "also_searched": page.also_searched, "folded": len(page.hits) - len(hits),
+            "hits": [hit_json(h, base_url, groups[h.notice.symbol].others(h.notice.symbol)
+                              if h.notice.symbol in groups else []) for h in hits]}
     if facets:
         body["facets"] = {name: [{"value": f.value, "count": f.count} for f in values]
                           for name, values in page.facets.items()}

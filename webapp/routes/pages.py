@@ -52,7 +52,7 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends()], pa
     page = offset // limit + 1
     pages = max(1, -(-result.total // limit))
     symbols = [h.notice.symbol for h in result.hits]
-    groups = NoticeGroups(res.settings).groups_of(symbols) if symbols else {}  # one look-up for the page
+    groups = res.groups_of(symbols)  # one look-up for the page
     hits, groups = one_per_joint_notification(result.hits, groups)
     return render(request, "search.html", {
         "params": params, "result": result, "hits": hits, "folded": len(result.hits) - len(hits), "error": error, "page": page, "pages": pages, "limit": limit,
@@ -76,9 +76,9 @@ def export_response(request: Request, res: Resources, params: SearchParams, fmt:
         headers["link"] = f'<{next_url(request, base_url, offset=offset + EXPORT_MAX)}>; rel="next"'
     hits = iter_hits(res.store, query, EXPORT_MAX)
     if fmt == "csv":
-        body, media = csv_rows(hits, base_url, res.store, bom=offset == 0), "text/csv; charset=utf-8"
+        body, media = csv_rows(hits, base_url, res.store, res.groups_of, bom=offset == 0), "text/csv; charset=utf-8"
     else:
-        body, media = json_lines(hits, base_url), "application/json"
+        body, media = json_lines(hits, base_url, res.groups_of), "application/json"
     return StreamingResponse(body, media_type=media, headers=headers)
 
 
