@@ -6,7 +6,8 @@ header says when the set was cut, and ``X-Total-Count`` how large it is). A
 date-ordered export continues each internal page after the previous page's last
 notice (``webapp.paging``), so notices arriving during a long download neither
 repeat nor push others out. CSV goes through ``archive.jsonl.NoticeCsvWriter`` (as ``tbtwatch export``
-does), which guards the cells a spreadsheet would run as a formula.
+does), which guards the cells a spreadsheet would run as a formula. A joint notification (one text several
+members notified) is one row or item, with the other symbols in ``also_notified_as``.
 """
 
 from __future__ import annotations
