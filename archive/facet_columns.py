@@ -148,8 +148,9 @@ class _Column:
         picked = self.data[ids].ravel()
         counts = np.bincount(picked[picked != _NONE], minlength=len(self.vocabulary.values))
         present = np.nonzero(counts)[0]
-        if len(present) > FACET_SIZE:  # only the values that can make the list: the sort is in Python
-            floor = np.partition(counts[present], len(present) - FACET_SIZE)[len(present) - FACET_SIZE]
+        cut = len(present) - FACET_SIZE
+        if cut > 0:  # only the values that can make the list go to the sort, which is in Python
+            floor = np.partition(counts[present], cut)[cut]
             present = present[counts[present] >= floor]  # ties with the last place kept: the order stays exact
         pairs = sorted(((self.vocabulary.values[c], int(counts[c])) for c in present), key=lambda vc: (-vc[1], vc[0]))
         return [Facet(v, c) for v, c in pairs[:FACET_SIZE]]

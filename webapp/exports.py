@@ -77,8 +77,9 @@ def csv_rows(hits: Iterator[Hit], base_url: str, store: NoticeStore, groups_of: 
              bom: bool = True) -> Iterator[str]:
     """The CSV text in UTF-8, ``PAGE`` rows per chunk (the chunk's assessments are one look-up); the first
     page of a set starts with a BOM so that Excel shows Chinese correctly (later pages go without, so pages
-    can be concatenated into one file). One row per joint notification. Beside the notice: its Chinese title
-    (simplified), level, product lines (the assessment's ids, best first) and the other symbols of its text."""
+    can be concatenated into one file). One row per joint notification. Beside the notice: its Chinese
+    title (simplified), level, product lines (the assessment's ids, best first) and the other symbols of its
+    text."""
     buffer = io.StringIO()
     writer = NoticeCsvWriter(buffer, EXPORT_FIELDS)
 
@@ -98,7 +99,8 @@ def csv_rows(hits: Iterator[Hit], base_url: str, store: NoticeStore, groups_of: 
                            key=lambda p: -float(p.get("score", 0)))
             chinese = hit.notice.text("zh") if "zh" in (hit.notice.language, *hit.notice.translations) else None
             row.update(title_zh=to_simplified(chinese.title) if chinese else "", level=hit.level or "",
-                       product_lines="; ".join(str(p["id"]) for p in lines), also_notified_as="; ".join(also),
+                       product_lines="; ".join(str(p["id"]) for p in lines),
+                       also_notified_as="; ".join(also),
                        url=notice_url(base_url, hit.notice.symbol))
             writer.writerow(row)
         yield flush()

@@ -74,7 +74,8 @@ def _store_order(store: NoticeStore, query: SearchQuery, **changes) -> list[Hit]
 def _undated(store: NoticeStore, query: SearchQuery) -> list[Hit]:
     """The query's undated notices, in the store's order (they come after every dated one)."""
     everything = store.search(query.counting(facets=False)).total
-    dated = store.search(dataclasses.replace(query, since=dt.date.min, until=dt.date.max).counting(facets=False)).total
+    every_day = dataclasses.replace(query, since=dt.date.min, until=dt.date.max)
+    dated = store.search(every_day.counting(facets=False)).total
     if everything == dated:
         return []
     tail = _store_order(store, query, limit=everything - dated + DAY_MAX, offset=dated)

@@ -95,14 +95,16 @@ def test_the_deadline_and_level_filters_read_their_index_alone(store, tmp_path):
     conn = sqlite3.connect(tmp_path / "archive.sqlite3")
     # an archive written before the indexes carried the key: its one-column indexes are replaced on open
     conn.executescript("""DROP INDEX search_docs_deadline_key; DROP INDEX search_docs_level_key;
-        CREATE INDEX search_docs_deadline ON search_docs (deadline); CREATE INDEX search_docs_level ON search_docs (level);""")
+        CREATE INDEX search_docs_deadline ON search_docs (deadline);
+        CREATE INDEX search_docs_level ON search_docs (level);""")
     SqliteStore(tmp_path / "archive.sqlite3").close()
-    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'search_docs' AND type = 'index'")}
+    names = {r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE tbl_name = 'search_docs' AND type = 'index'")}
     assert {"search_docs_deadline_key", "search_docs_level_key"} <= names
     assert not names & {"search_docs_deadline", "search_docs_level"}
     for where in ("deadline >= '2025-04-01'", "level IN ('high', 'medium')"):
-        plan = conn.execute(f"EXPLAIN QUERY PLAN SELECT group_concat(key) FROM search_docs WHERE +key BETWEEN 0 AND 9 "
-                            f"AND {where}").fetchall()
+        plan = conn.execute("EXPLAIN QUERY PLAN SELECT group_concat(key) FROM search_docs "
+                            f"WHERE +key BETWEEN 0 AND 9 AND {where}").fetchall()
         assert "COVERING INDEX" in plan[0][-1], plan
     conn.close()
     assert symbols(store.search(build_query(open_on=dt.date(2025, 4, 1)))) == ["G/TBT/N/EU/1"]

@@ -72,10 +72,12 @@ def api_search(request: Request, params: Annotated[SearchParams, Depends()],
         return Response(text, media_type="text/csv; charset=utf-8", headers={
             **page.headers, "content-disposition": f'attachment; filename="{export_filename("csv", res.settings.today())}"'})
     hits, groups = one_per_joint_notification(page.hits, res.groups_of([h.notice.symbol for h in page.hits]))
+    items = []
+    for hit in hits:
+        group = groups.get(hit.notice.symbol)
+        items.append(hit_json(hit, base_url, group.others(hit.notice.symbol) if group else []))
     body = {"total": page.total, "offset": page.offset, "limit": page.limit, "next": page.next_url,
-            "also_searched": page.also_searched, "folded": len(page.hits) - len(hits),
-            "hits": [hit_json(h, base_url, groups[h.notice.symbol].others(h.notice.symbol)
-                              if h.notice.symbol in groups else []) for h in hits]}
+            "also_searched": page.also_searched, "folded": len(page.hits) - len(hits), "hits": items}
     if facets:
         body["facets"] = {name: [{"value": f.value, "count": f.count} for f in values]
                           for name, values in page.facets.items()}
