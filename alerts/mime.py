@@ -53,11 +53,13 @@ def encode_body(text: str) -> tuple[str, bytes]:
     data = text.encode("utf-8")
     if data.isascii() and all(len(line) <= LINE_MAX for line in data.split(b"\n")):
         return "7bit", data.replace(b"\n", b"\r\n")
-    if len(data) - len(text.encode("ascii", "ignore")) <= QP_MAX_SHARE * len(data):
+    # Each non-ASCII character adds its bytes less one to the length, all of them non-ASCII: when that
+    # surplus alone is over the share, the exact count (an encode pass more) is not needed.
+    limit = QP_MAX_SHARE * len(data)
+    if len(data) - len(text) <= limit and len(data) - len(text.encode("ascii", "ignore")) <= limit:
         return "quoted-printable", binascii.b2a_qp(data, istext=True).replace(b"\n", b"\r\n")
     encoded = base64.b64encode(data)
-    cuts = range(0, len(encoded), 76)
-    return "base64", b"\r\n".join(map(encoded.__getitem__, map(slice, cuts, [*cuts[1:], None]))) + b"\r\n"
+    return "base64", b"\r\n".join([encoded[i:i + 76] for i in range(0, len(encoded), 76)]) + b"\r\n"
 
 
 def _part(subtype: str, text: str) -> bytes:

@@ -4,7 +4,11 @@ A row is unique per (channel, recipient, dedup key, kind) - the dedup key is a
 notice symbol or a date - and ``alert_outbox_items`` records which notices a
 message carried, unique per (channel, recipient, notice, item kind), so a notice
 already alerted immediately is not repeated in a daily batch. Rows and items are
-inserted, and the message rendered, in one transaction.
+inserted, and the message rendered, in one transaction. A run that queues thousands (``send_alerts``)
+opens a ``batch``: each message is then a savepoint, committed with up to ``BATCH_MESSAGES`` others, so
+a day's alerts do not pay a commit each, and the write lock is never held for more than a fraction of a
+second. A crash loses at most the uncommitted messages of the batch, which were never sent: the next
+run renders them again.
 
 States: ``queued`` -> ``sending`` (claimed, just before the SMTP conversation)
 -> ``sent``, or back to ``queued`` with a later ``next_attempt_at`` on a
@@ -26,7 +30,8 @@ import hashlib
 import os
 import socket
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from archive.db import ensure_schema, thread_connection, transaction
@@ -68,6 +73,7 @@ MAX_ATTEMPTS = 8
 FIRST_RETRY = dt.timedelta(minutes=1)
 LONGEST_RETRY = dt.timedelta(hours=6)
 STALE_CLAIM = dt.timedelta(minutes=15)
+BATCH_MESSAGES = 100  # messages per commit inside ``Outbox.batch`` (about a tenth of a second of rendering)
 
 
 def stamp(moment: dt.datetime | None = None) -> str:
@@ -136,6 +142,47 @@ class Outbox:
         self.conn = thread_connection(settings.archive_db)
         ensure_schema(self.conn, "alerts.outbox", SCHEMA)
         self.domain = settings.smtp.sender.rpartition("@")[2].strip(" >") or "localhost"
+        self._batched: int | None = None  # inside ``batch``: messages since its last commit
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Let the ``enqueue`` calls inside share transactions of up to ``BATCH_MESSAGES`` messages.
+
+        Each message is still all or nothing (a savepoint); what was queued before an error is committed
+        before the error goes on.
+        """
+        if self._batched is not None:
+            raise RuntimeError("Outbox.batch is already open")
+        self._batched = 0
+        try:
+            yield
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
+            self._batched = None
+
+    @contextmanager
+    def _message(self) -> Iterator[sqlite3.Connection]:
+        """One message's writes: its own transaction, or a savepoint of the open batch's."""
+        if self._batched is None:
+            with transaction(self.conn) as conn:
+                yield conn
+            return
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute("SAVEPOINT message")
+        try:
+            yield self.conn
+        except BaseException:
+            if self.conn.in_transaction:  # SQLite has already rolled back all of it after some errors
+                self.conn.execute("ROLLBACK TO message")
+                self.conn.execute("RELEASE message")
+            raise
+        self.conn.execute("RELEASE message")
+        self._batched += 1
+        if self._batched >= BATCH_MESSAGES:
+            self.conn.execute("COMMIT")
+            self._batched = 0
 
     def message_id(self, channel: str, recipient: str, dedup_key: str, kind: str, row_id: int) -> str:
         digest = hashlib.sha256(f"{channel}\0{recipient}\0{dedup_key}\0{kind}".encode()).hexdigest()[:16]
@@ -158,7 +205,7 @@ class Outbox:
         this recipient under ``item_kind`` are dropped before rendering.
         """
         wanted = list(dict.fromkeys(symbols or []))
-        with transaction(self.conn) as conn:
+        with self._message() as conn:
             fresh = [
                 s
                 for s in wanted

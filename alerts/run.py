@@ -265,26 +265,27 @@ def send_alerts(
     subscribers = {s.id: s for s in subscriptions.list_subscribers(settings, "active")}
     endpoints = webhooks.active_by_filter(settings)
     report = AlertReport()
-    for sid, matches in match_day(settings, store, day, frequency).items():
-        subscriber = subscribers[sid]
-        units = one_match_per_group(matches, make.groups)
-        report.matched += len(units)
-        for unit in units:
-            report.queued += _queue_webhooks(outbox, make, unit, endpoints)
-        units = [u for u in units if not outbox.carried("email", subscriber.email, u.symbols, "alert")]
-        batches = [[u] for u in units] if frequency == "immediate" else [units] if units else []
-        for batch in batches:
-            key = batch[0].symbols[0] if frequency == "immediate" else f"{frequency}:{day}"
-            row = outbox.enqueue(
-                recipient=subscriber.email,
-                dedup_key=key,
-                kind="alert",
-                symbols=[s for m in batch for s in m.symbols],
-                item_kind="alert",
-                render=_alert_renderer(settings, subscriber, make, batch),
-            )
-            if row is not None:
-                report.queued.append(row)
+    with outbox.batch():
+        for sid, matches in match_day(settings, store, day, frequency).items():
+            subscriber = subscribers[sid]
+            units = one_match_per_group(matches, make.groups)
+            report.matched += len(units)
+            for unit in units:
+                report.queued += _queue_webhooks(outbox, make, unit, endpoints)
+            units = [u for u in units if not outbox.carried("email", subscriber.email, u.symbols, "alert")]
+            batches = [[u] for u in units] if frequency == "immediate" else [units] if units else []
+            for batch in batches:
+                key = batch[0].symbols[0] if frequency == "immediate" else f"{frequency}:{day}"
+                row = outbox.enqueue(
+                    recipient=subscriber.email,
+                    dedup_key=key,
+                    kind="alert",
+                    symbols=[s for m in batch for s in m.symbols],
+                    item_kind="alert",
+                    render=_alert_renderer(settings, subscriber, make, batch),
+                )
+                if row is not None:
+                    report.queued.append(row)
     if deliver_now:
         report.delivery, report.webhooks = deliver_all(settings, webhook_policy=webhook_policy)
     return report

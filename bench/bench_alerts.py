@@ -75,7 +75,7 @@ def run() -> dict[str, float]:
     settings = get_settings()
     day = dt.date(2026, 3, 2)
     notices = [n.model_copy(update={"distribution_date": day}) for n in generate(DAY_NOTICES, seed=302)]
-    classifier = Classifier()
+    classifier = Classifier().settle()  # as the daily run has it when its alerts stage renders
     assessments = [a.to_dict() for a in classifier.assess_many(notices, today=day)]
     filters = subscriptions(random.Random(11), classifier.catalogue)
 
@@ -98,19 +98,20 @@ def run() -> dict[str, float]:
         items = [notice_item(n, a, day=day, base_url=settings.alerts.base_url, names=names)
                  for n, a in zip(notices, assessments)]
         size = 0
-        for k in range(MESSAGES):
-            sid, found = jobs[k % len(jobs)]
-            context = MessageContext(kind="alert", languages=["zh", "en"] if sid % 3 == 0 else ["zh"],
-                                     recipient=f"subscriber{sid}@example.org", day=day.isoformat(),
-                                     base_url=settings.alerts.base_url,
-                                     items=[for_reader(items[i], evidence, names, [f"filter {sid % 3 + 1}"])
-                                            for i, evidence in found[:10]],
-                                     unsubscribe_url=f"{settings.alerts.base_url}/unsubscribe/token{sid}")
+        with outbox.batch():  # as send_alerts queues them
+            for k in range(MESSAGES):
+                sid, found = jobs[k % len(jobs)]
+                context = MessageContext(kind="alert", languages=["zh", "en"] if sid % 3 == 0 else ["zh"],
+                                         recipient=f"subscriber{sid}@example.org", day=day.isoformat(),
+                                         base_url=settings.alerts.base_url,
+                                         items=[for_reader(items[i], evidence, names, [f"filter {sid % 3 + 1}"])
+                                                for i, evidence in found[:10]],
+                                         unsubscribe_url=f"{settings.alerts.base_url}/unsubscribe/token{sid}")
 
-            def render(message_id: str, _: list[str], context=context) -> Rendered:
-                return rendered_email("alert", context, sender=settings.smtp.sender, message_id=message_id)
+                def render(message_id: str, _: list[str], context=context) -> Rendered:
+                    return rendered_email("alert", context, sender=settings.smtp.sender, message_id=message_id)
 
-            outbox.enqueue(recipient=context.recipient, dedup_key=f"{day}:{k}", kind="alert", render=render)
+                outbox.enqueue(recipient=context.recipient, dedup_key=f"{day}:{k}", kind="alert", render=render)
         render_s = elapsed()
         size = outbox.conn.execute("SELECT SUM(LENGTH(payload)) FROM alert_outbox").fetchone()[0]
 

@@ -25,7 +25,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
-import gc  # noqa: E402
 import json  # noqa: E402
 import multiprocessing  # noqa: E402
 import random  # noqa: E402
@@ -117,8 +116,7 @@ def run(n_notices: int = 5000, runs: int = 3) -> dict[str, float]:
     start = time.perf_counter()
     classifier = Classifier()
     load_s = time.perf_counter() - start
-    gc.collect()
-    gc.freeze()  # as the classify command does: the loaded model is permanent, not for the collector to walk
+    classifier.settle()  # as the classify command does
     notices = load_sample(DEV, n_notices)
     texts = {lang: [t.text for n in notices for t in notice_doc_texts(n) if t.lang == lang]
              for lang in classifier.pipelines}

@@ -259,7 +259,7 @@ def classify_pending(settings: Settings, today: dt.date) -> StageResult:
             return StageResult("classify", NOTHING, "every notice already has a current assessment")
         if any(n and n.hs_codes for n in map(store.get, pending)):  # new labelled examples to learn from
             refresh_labelled(store, settings)
-        classifier = Classifier(load_catalogue())
+        classifier = Classifier(load_catalogue()).settle()  # the alerts render after it in this process
         levels: dict[str, int] = {}
         failures: dict[str, str] = {}
         for start in range(0, len(pending), CLASSIFY_BATCH):

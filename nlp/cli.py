@@ -8,7 +8,6 @@ naming its line number and the problem, and the run goes on.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
 import sys
 from collections.abc import Iterator
@@ -86,14 +85,10 @@ def classify_command(catalogue: CatalogueOption = None, today: TodayOption = Non
     from nlp.classifier import Classifier
 
     try:
-        classifier = Classifier(load_catalogue(catalogue))
+        classifier = Classifier(load_catalogue(catalogue)).settle()
     except (CatalogueError, FileNotFoundError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    # The loaded pipelines and model live as long as the process: keep the garbage collector
-    # from walking them again on every collection (about 15% of the classification time).
-    gc.collect()
-    gc.freeze()
     assessed, errors = classify_stream(classifier, sys.stdin, sys.stdout,
                                        today=today.date() if today else None, batch_size=batch_size)
     if errors:
