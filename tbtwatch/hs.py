@@ -154,12 +154,13 @@ class ChineseNames:
 _TITLE_STOP = frozenset("and of the thereof or other articles their parts".split())
 
 
-def _title_words(text: str) -> frozenset[str]:
-    """The content words of an English title, as a set (empty for non-English text)."""
+def _title_words(text: str) -> tuple[str, ...]:
+    """The content words of an English title in alphabetical order, each as often as it stands (empty for
+    non-English text): "Wood charcoal" is not the title "Wood and articles of wood; wood charcoal"."""
     words = re.findall(r"[a-z]+", text.lower())
     if not words or re.search(r"[\u3400-\u9fff]", text):
-        return frozenset()
-    return frozenset(w for w in words if w not in _TITLE_STOP)
+        return ()
+    return tuple(sorted(w for w in words if w not in _TITLE_STOP))
 
 
 def _title_zh(text: str) -> str:
@@ -188,7 +189,7 @@ class HSNomenclature:
         self._entries = entries
         self._names = names or ChineseNames()
         self._zh: dict[str, str] = {}
-        self._chapter_titles: dict[frozenset[str] | str, str] | None = None
+        self._chapter_titles: dict[tuple[str, ...] | str, str] | None = None
 
     @classmethod
     def load(cls, path: Path) -> HSNomenclature:
@@ -241,7 +242,7 @@ class HSNomenclature:
         """The chapter whose own title ``text`` is ("PLASTICS AND ARTICLES THEREOF", "Live animals",
         "活动物"): products fields often name a whole chapter so. Word order and case do not matter."""
         if self._chapter_titles is None:
-            titles: dict[frozenset[str] | str, str] = {}
+            titles: dict[tuple[str, ...] | str, str] = {}
             for entry in self.entries(2):
                 for title in (entry.description, self._names.tw_chapters_en.get(entry.code, "")):
                     if _title_words(title):

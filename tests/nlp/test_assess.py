@@ -129,6 +129,9 @@ def test_a_products_field_that_is_a_chapter_title_gives_that_chapter(classifier,
     for products, chapter in (("PLASTICS AND ARTICLES THEREOF", "39"), ("LIVE ANIMALS", "01"), ("活动物", "01")):
         record = classifier.assess(make_notice(title="Technical regulation", products=products), today=today).to_dict()
         assert record["hs_inferred"][0] == {"code": chapter, "score": 1.0, "shown": True}
+    # a product the title also names is not the whole chapter ("Wood and articles of wood; wood charcoal")
+    record = classifier.assess(make_notice(title="Standard", products="Wood charcoal"), today=today).to_dict()
+    assert record["hs_inferred"][0]["code"] != "44"
 
 
 def test_no_heading_is_shown_for_a_text_that_names_no_product(classifier, make_notice, today):
