@@ -187,6 +187,8 @@ class MixSettings:
     """How a heading's score is made (``config/catalogue/hs_inference.yaml``)."""
 
     chapter_mix: float = 0.35  # share of the chapter's profile similarity
+    chapter_mix_zh: float | None = None  # the same for Chinese docs (None: chapter_mix), whose character
+    # pairs are less specific than English word pairs: a chapter many of them point to counts for more
     entry_mix: float = 0.5  # share of the best entry's containment within the heading's own part
     max_df_share: float = 0.2  # features in more of the headings than this say nothing and are dropped
     entry_min_mass: float = 6.0  # an entry with less IDF mass than this counts in proportion (one common word)
@@ -326,7 +328,9 @@ class HeadingModel:
         """Best ``top_k`` headings for each doc (features found for the whole batch at once)."""
         owners, features, weights = self.batch_features(*batch_keys(docs, self.field_weights,
                                                                     self.mix.single_char_weight))
-        return self._rank(owners, features, weights, len(docs), top_k)
+        zh_mix = self.mix.chapter_mix if self.mix.chapter_mix_zh is None else self.mix.chapter_mix_zh
+        chapter_mix = np.array([zh_mix if d.lang_ == "zh" else self.mix.chapter_mix for d in docs])
+        return self._rank(owners, features, weights, len(docs), top_k, chapter_mix)
 
     def rank(self, features: Sequence[np.ndarray], top_k: int = 10) -> list[list[tuple[str, float]]]:
         """Best ``top_k`` headings with scores in [0, 1] for each feature set (all of weight 1)."""
@@ -357,7 +361,8 @@ class HeadingModel:
         return out
 
     def _rank(self, doc_index: np.ndarray, flat: np.ndarray, weights: np.ndarray, n_docs: int,
-              top_k: int) -> list[list[tuple[str, float]]]:
+              top_k: int, chapter_mix: np.ndarray | None = None) -> list[list[tuple[str, float]]]:
+        """Best headings per doc; ``chapter_mix``: each doc's share of its chapter's profile."""
         if not n_docs:
             return []
         qnorm = np.sqrt(np.bincount(doc_index, weights=(weights * self.idf[flat]) ** 2, minlength=n_docs))
@@ -366,7 +371,8 @@ class HeadingModel:
         chaps = self._chaps.scores(doc_index, flat, n_docs, weights) / qnorm[:, None]
         own = (1 - self.mix.entry_mix) * heads + self.mix.entry_mix * self._best_entries(doc_index, flat, weights,
                                                                                          n_docs)
-        scores = (1 - self.mix.chapter_mix) * own + self.mix.chapter_mix * chaps[:, self._chapter_of]
+        mix = np.full((n_docs, 1), self.mix.chapter_mix) if chapter_mix is None else chapter_mix[:, None]
+        scores = (1 - mix) * own + mix * chaps[:, self._chapter_of]
         k = min(top_k, scores.shape[1])
         best = np.sort(np.argpartition(-scores, k - 1, axis=1)[:, :k], axis=1)
         values = np.take_along_axis(scores, best, axis=1)

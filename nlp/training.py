@@ -63,7 +63,8 @@ class InferenceConfig:
             training_notices=[(project_root / p).resolve() for p in data.get("training_notices", [])],
             test_share_percent=int(data.get("test_share_percent", 30)),
             weights={k: float(v) for k, v in (data.get("weights") or {}).items()},
-            mix=MixSettings(**{k: float(data[k]) for k in MixSettings.__dataclass_fields__ if k in data}),
+            mix=MixSettings(**{k: float(data[k]) for k in MixSettings.__dataclass_fields__
+                               if data.get(k) is not None}),
             show=ShowSettings(**{k: float(v) for k, v in (data.get("show") or {}).items()}),
             field_weights={k: float(v) for k, v in (data.get("field_weights") or {}).items()},
             chapters_zh={str(k).zfill(2): str(v) for k, v in (data.get("chapters_zh") or {}).items()},

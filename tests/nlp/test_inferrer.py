@@ -42,6 +42,23 @@ def test_model_ranks_by_shared_features():
     assert ranked[0][0][0] == "8507" and ranked[1][0][0] == "9503" and ranked[2] == []
 
 
+def test_chinese_docs_lean_on_their_chapter_by_their_own_share():
+    """With ``chapter_mix_zh`` 1 and ``chapter_mix`` 0, a Chinese doc is ranked by chapter alone (both
+    headings of the chapter tie), an English doc with the same features by heading alone."""
+    import spacy
+
+    chapter, heading = (np.array([k], dtype=np.uint64) for k in ((ord("电") << 21) | ord("池"),
+                                                                 (ord("锂") << 21) | ord("电")))
+    texts = [TrainingText(np.concatenate([chapter, heading]), ("8507",), (), 1.0),
+             TrainingText(chapter, ("8506",), (), 1.0), TrainingText(np.array([K + 9], np.uint64), ("9503",), (), 1.0)]
+    model = HeadingModel(texts, ["8506", "8507", "9503"],
+                         mix=MixSettings(chapter_mix=0.0, chapter_mix_zh=1.0, max_df_share=1.0))
+    zh, en = spacy.blank("zh")("锂电池"), spacy.blank("en")("锂电池")
+    (zh_ranked, en_ranked) = model.rank_docs([zh, en])
+    assert zh_ranked[0][1] == zh_ranked[1][1] and {c for c, _ in zh_ranked[:2]} == {"8506", "8507"}
+    assert en_ranked[0][0] == "8507" and en_ranked[0][1] > en_ranked[1][1]
+
+
 def test_an_entry_contained_in_the_text_beats_a_long_profile():
     """A short name found whole ("live swine") outranks a heading whose long profile shares one word."""
     swine, live, other = (np.array(k, dtype=np.uint64) + K for k in ([1, 2], [2], [3, 4, 5, 6, 7, 8]))
