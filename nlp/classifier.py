@@ -127,6 +127,9 @@ def build_pipelines(catalogue: Catalogue, nomenclature: HSNomenclature,
     return {"en": en, "zh": zh}
 
 
+_SETTLED = False  # whether a classifier of this process was frozen out of the collector (Classifier.settle)
+
+
 class Classifier:
     """Assesses notices against a catalogue. Build one per process: loading trains the heading model."""
 
@@ -158,11 +161,15 @@ class Classifier:
 
         For batch processes (``tbtwatch classify``, the daily run): the pipelines and the model live as long
         as the process, and walking them again on every collection costs about 15 % of a classification run
-        and about 10 % of the alert rendering after it. Not done on construction: a process that builds many
-        classifiers (the tests) would keep each one for good.
+        and about 10 % of the alert rendering after it. Once per process, and not on construction: what is
+        frozen is never collected, so a process that builds many classifiers (the tests run the daily
+        pipeline again and again) would keep every one of them for good.
         """
-        gc.collect()
-        gc.freeze()
+        global _SETTLED
+        if not _SETTLED:
+            _SETTLED = True
+            gc.collect()
+            gc.freeze()
         return self
 
     def assess_many(self, notices: Sequence[Notice], today: dt.date | None = None, *,
