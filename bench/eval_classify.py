@@ -161,12 +161,12 @@ def cross_validated(records: list[dict[str, Any]], folds: int,
     Folds follow the split bucket (``bucket * folds // 100``), so a text notified by several members stays
     in one fold, as the fixed split keeps it in one part.
     """
+    fold_of = [split_bucket(r) * folds // 100 for r in records]
     out = []
-    for fold in range(folds):
-        held = [r for r in records if split_bucket(r) * folds // 100 == fold]
-        rest = [r for r in records if split_bucket(r) * folds // 100 != fold]
-        if held:
-            out += zip(held, run_classify(rest, held, catalogue))
+    for fold in sorted(set(fold_of)):
+        held = [r for r, f in zip(records, fold_of) if f == fold]
+        rest = [r for r, f in zip(records, fold_of) if f != fold]
+        out += zip(held, run_classify(rest, held, catalogue))
     return out
 
 
@@ -287,15 +287,16 @@ def main() -> None:
     scored = [("test" if is_test(r, share) else "train", r, answer) for r, answer in zip(records, answers)]
     if args.folds > 1:
         scored += [("cv", r, answer) for r, answer in cross_validated(records, args.folds, catalogue_path)]
+    ranked_by_symbol = {r["symbol"]: [code for code, _ in baseline.rank(_all_text(hidden(r)))] for r in records}
     for part, r, answer in scored:
         member, area = group_of(r["symbol"])
         language = "zh" if r.get("language") == "zh" else "en"
-        ranked = [code for code, _ in baseline.rank(_all_text(hidden(r)))]
+        ranked = ranked_by_symbol[r["symbol"]]
         keys = (part, f"{part}:{language}", f"{part}:{area}", f"member {part}:{member}")
         for key in (*keys, "all") if part != "cv" else keys:
             groups[key].add(r["symbol"], r["_labels"], answer, catalogue, ranked)
     results = {"groups": {k: v.figures() for k, v in sorted(groups.items())},
-               "test_misses": groups["test"].misses, "cv_misses": groups["cv"].misses if args.folds > 1 else [],
+               "test_misses": groups["test"].misses, "cv_misses": groups["cv"].misses,
                "test_share_percent": share}
     for name in ("test", "train", "all", "cv"):
         f = results["groups"].get(name)

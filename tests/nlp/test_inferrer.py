@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import spacy
 
 from nlp.inferrer import HeadingModel, MixSettings, TrainingText, bigram_keys, merge_rankings
 from nlp.training import InferenceConfig, split_bucket, training_notices, write_labelled
@@ -45,8 +46,6 @@ def test_model_ranks_by_shared_features():
 def test_chinese_docs_lean_on_their_chapter_by_their_own_share():
     """With ``chapter_mix_zh`` 1 and ``chapter_mix`` 0, a Chinese doc is ranked by chapter alone (both
     headings of the chapter tie), an English doc with the same features by heading alone."""
-    import spacy
-
     chapter, heading = (np.array([k], dtype=np.uint64) for k in ((ord("电") << 21) | ord("池"),
                                                                  (ord("锂") << 21) | ord("电")))
     texts = [TrainingText(np.concatenate([chapter, heading]), ("8507",), (), 1.0),
