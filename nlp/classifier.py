@@ -29,8 +29,8 @@ from nlp.class_titles import class_title_spans, within
 from nlp.doctext import CODES_GIVEN_KEY, CODES_KEY, FIELDS_KEY, HEADINGS_KEY, TERMS_KEY, TEXT_KEY
 from nlp.inferrer import HeadingModel, merge_rankings, shown_headings
 from nlp.levels import LEVELS, LevelRules, line_name
-from nlp.reasons import Named, Reason, ReasonTexts
 from nlp.model_cache import cache_dir, cached_model, fingerprint
+from nlp.reasons import Named, Reason, ReasonTexts
 from nlp.training import ARCHIVE_LABELS, InferenceConfig, build_heading_model, training_notices
 from nlp.zh_tokenizer import CharTokenizer
 from tbtwatch.hs import HSNomenclature, load_nomenclature
