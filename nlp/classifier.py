@@ -151,6 +151,7 @@ class Classifier:
         self.batch_size = batch_size
         self.pipelines = build_pipelines(self.catalogue, self.nomenclature, self.inference)
         self._members: dict[str, tuple[Named, float | None]] = {}
+        self._reach: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}  # see _code_lines
         self._field_strength = {name: self.rules.matching.get(name, self.rules.matching["description"])
                                 for name in TEXT_FIELDS}
 
@@ -320,12 +321,20 @@ class Classifier:
         chargers, power banks and solar inverters alike). A code broader than a line's
         prefix, or beside it (850610 against lithium's 850650), is weak evidence.
         """
+        reach = self._reach.get(code)
+        if reach is None:
+            reach = self._reach[code] = self._code_reach(code)
+        touched, best = reach
+        if best & termed:
+            best = best & termed
+        return [(line_id, line_id in best) for line_id in touched]
+
+    def _code_reach(self, code: str) -> tuple[tuple[str, ...], frozenset[str]]:
+        """(the lines a code touches, those under its most specific prefix); kept per code in ``_reach``."""
         touched = self.catalogue.lines_for_code(code)
         longest = max((len(p) for _, p in touched if code.startswith(p)), default=0)
-        best = {line.id for line, p in touched if code.startswith(p) and len(p) == longest}
-        if best & termed:
-            best &= termed
-        return [(line.id, line.id in best) for line, _ in touched]
+        return (tuple(line.id for line, _ in touched),
+                frozenset(line.id for line, p in touched if code.startswith(p) and len(p) == longest))
 
     def _domestic(self, notice: Notice) -> bool:
         """Notified by one of our own members (settings: analysis.own_members), alone or jointly."""

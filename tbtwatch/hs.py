@@ -190,6 +190,7 @@ class HSNomenclature:
         self._names = names or ChineseNames()
         self._zh: dict[str, str] = {}
         self._chapter_titles: dict[tuple[str, ...] | str, str] | None = None
+        self._chapter_title_room = 0  # no text longer than this is a chapter's title (chapter_named)
 
     @classmethod
     def load(cls, path: Path) -> HSNomenclature:
@@ -240,16 +241,24 @@ class HSNomenclature:
 
     def chapter_named(self, text: str) -> str | None:
         """The chapter whose own title ``text`` is ("PLASTICS AND ARTICLES THEREOF", "Live animals",
-        "活动物"): products fields often name a whole chapter so. Word order and case do not matter."""
+        "活动物"): products fields often name a whole chapter so. Word order and case do not matter.
+
+        A text more than twice as long as the longest title is none (checked first: most
+        products fields are long lists, and every notice without codes asks)."""
         if self._chapter_titles is None:
             titles: dict[tuple[str, ...] | str, str] = {}
+            longest = 0
             for entry in self.entries(2):
                 for title in (entry.description, self._names.tw_chapters_en.get(entry.code, "")):
                     if _title_words(title):
                         titles.setdefault(_title_words(title), entry.code)
+                        longest = max(longest, len(title))
                 if self.name_zh(entry.code):
                     titles.setdefault(_title_zh(self.name_zh(entry.code)), entry.code)
-            self._chapter_titles = titles
+                    longest = max(longest, len(self.name_zh(entry.code)))
+            self._chapter_titles, self._chapter_title_room = titles, 2 * longest
+        if len(text) > self._chapter_title_room:
+            return None
         key = _title_words(text) or _title_zh(text)
         return self._chapter_titles.get(key) if key else None
 
