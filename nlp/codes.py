@@ -55,7 +55,7 @@ def _labels(lower: str) -> list[tuple[re.Match[str], str, int]]:
     """(label match, kind, end of the code list after it) for every label not inside a word."""
     found = []
     pos = 0
-    for at, _, _ in _LABEL_START.find(lower):
+    for at in _LABEL_START.starts(lower):
         if at < pos or (at and lower[at - 1].isascii() and lower[at - 1].isalpha()):
             continue
         label = _LABELS.match(lower, at)
