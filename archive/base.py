@@ -70,6 +70,7 @@ class Hit:
     score: float = 0.0
     highlights: dict[str, str] = field(default_factory=dict)
     level: str | None = None
+    product_lines: list[str] = field(default_factory=list)  # the assessment's line ids, the primary first
 
 
 @dataclass

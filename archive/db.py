@@ -18,11 +18,21 @@ _schemas_done: set[tuple[str, str]] = set()
 _schema_lock = threading.Lock()
 
 
+class Connection(sqlite3.Connection):
+    """A connection that knows which schema scripts ``ensure_schema`` has seen done for it: the web app's
+    requests ask on every page, and finding the file out again (``PRAGMA database_list``) each time costs
+    a query."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.schemas: set[str] = set()
+
+
 def connect(path: Path | str) -> sqlite3.Connection:
     """A new connection with the settings every user of the file needs."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False, factory=Connection)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -50,14 +60,18 @@ def thread_connection(path: Path | str) -> sqlite3.Connection:
 
 def ensure_schema(conn: sqlite3.Connection, name: str, script: str) -> None:
     """Run a module's idempotent schema script once per process and database file."""
+    seen = getattr(conn, "schemas", None)  # a ``Connection`` of ``connect``
+    if seen is not None and name in seen:
+        return
     db_file = conn.execute("PRAGMA database_list").fetchone()["file"]
     key = (db_file, name)
-    if key in _schemas_done:
-        return
-    with _schema_lock:
-        if key not in _schemas_done:
-            conn.executescript(script)
-            _schemas_done.add(key)
+    if key not in _schemas_done:
+        with _schema_lock:
+            if key not in _schemas_done:
+                conn.executescript(script)
+                _schemas_done.add(key)
+    if seen is not None:
+        seen.add(name)
 
 
 class transaction:

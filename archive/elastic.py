@@ -277,7 +277,8 @@ class ElasticStore(NoticeStore):
             for field, fragments in sorted((h.get("highlight") or {}).items()):  # "x" sorts before "x.cjk"
                 marks.setdefault(_highlight_key(field), fragments[0])
             hits.append(Hit(notice=Notice.model_validate(h["_source"]["record"]), score=float(h.get("_score") or 0),
-                            highlights=marks, level=h["_source"].get("level")))
+                            highlights=marks, level=h["_source"].get("level"),
+                            product_lines=list(h["_source"].get("product_lines") or [])))
         facets = {}
         for name in FACET_FIELDS if query.facets else ():
             buckets = response.get("aggregations", {}).get(name, {}).get("buckets", [])

@@ -179,7 +179,7 @@ def search(q: SearchQuery, terms: list[Term]) -> dict[str, Any]:
     sort = ["_score", *DATE_SORT] if positive and q.sort == "relevance" else DATE_SORT
     body: dict[str, Any] = {
         "query": query, "sort": sort, "from": q.offset, "size": q.limit, "track_total_hits": True,
-        "track_scores": True, "_source": ["record", "level"],
+        "track_scores": True, "_source": ["record", "level", "product_lines"],
     }
     if positive:
         body["highlight"] = highlight()

@@ -320,7 +320,8 @@ class SqliteStore(NoticeStore):
 
     def _hits(self, page: list[tuple[int, float]], terms: list[Term]) -> list[Hit]:
         rows = {r["key"]: r for r in self._conn.execute(
-            f"""SELECT d.key, n.data, (SELECT a.level FROM assessments a WHERE a.symbol = n.symbol) AS level
+            f"""SELECT d.key, n.data, d.lines,
+                       (SELECT a.level FROM assessments a WHERE a.symbol = n.symbol) AS level
                 FROM search_docs d JOIN notices n ON n.id = d.id
                 WHERE d.key IN ({', '.join('?' * len(page))})""", [key for key, _ in page])}
         pattern = highlighter(terms)
@@ -332,7 +333,8 @@ class SqliteStore(NoticeStore):
             passage = documents.passage(notice.symbol, pattern) if pattern is not None and not marks else None
             if passage:  # found only inside a notified document: show where
                 marks["documents"] = passage[1]
-            hits.append(Hit(notice=notice, score=score, highlights=marks, level=rows[key]["level"]))
+            hits.append(Hit(notice=notice, score=score, highlights=marks, level=rows[key]["level"],
+                            product_lines=rows[key]["lines"].split()))
         return hits
 
     def search(self, query: SearchQuery) -> SearchResult:

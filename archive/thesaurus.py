@@ -21,6 +21,7 @@ import yaml
 
 from archive.base import Expansion
 from archive.text import Term, is_cjk
+from tbtwatch.configfile import file_version
 from tbtwatch.hs import HSNomenclature, load_nomenclature
 
 MAX_PHRASES = 8  # alternatives per term: the catalogue's shortest ways of saying it
@@ -130,15 +131,15 @@ def _read_lines(path: Path) -> list[Line]:
 
 
 @lru_cache(maxsize=4)
-def _thesaurus(catalogue: str, nomenclature: str, _versions: tuple[float, float]) -> Thesaurus:
-    hs = load_nomenclature(nomenclature) if Path(nomenclature).is_file() else None
-    return Thesaurus(_read_lines(Path(catalogue)) if Path(catalogue).is_file() else [], hs)
+def _thesaurus(catalogue: str, nomenclature: str, versions: tuple[int | None, int | None]) -> Thesaurus:
+    hs = load_nomenclature(nomenclature) if versions[1] is not None else None
+    return Thesaurus(_read_lines(Path(catalogue)) if versions[0] is not None else [], hs)
 
 
 def thesaurus_for(catalogue: Path, nomenclature: Path) -> Thesaurus:
-    """The thesaurus of these files, rebuilt when either file changes (an edited catalogue takes effect)."""
-    versions = tuple(p.stat().st_mtime if p.is_file() else 0.0 for p in (catalogue, nomenclature))
-    return _thesaurus(str(catalogue), str(nomenclature), versions)  # type: ignore[arg-type]
+    """The thesaurus of these files, rebuilt when either file changes (an edited catalogue takes effect
+    within a second: ``file_version``)."""
+    return _thesaurus(str(catalogue), str(nomenclature), (file_version(catalogue), file_version(nomenclature)))
 
 
 def expansions(terms: list[Term], thesaurus: Thesaurus) -> list[Expansion]:

@@ -8,12 +8,35 @@ so the command line reports it as one line and exits 2.
 
 from __future__ import annotations
 
+import os
+import stat
+import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from tbtwatch.settings import SettingsError
+
+RECHECK_S = 1.0  # how stale a file_version may be
+_VERSIONS: dict[str, tuple[float, int | None]] = {}  # path -> (when looked at, modification time)
+
+
+def file_version(path: Path | str) -> int | None:
+    """The file's modification time in ns (None when it is not a file), looked up again at most once a
+    second per path: the web app's readers (every search asks for the catalogue's and the nomenclature's)
+    see an edited file within a second, without two system calls per request."""
+    key = str(path)
+    now = time.monotonic()
+    seen = _VERSIONS.get(key)
+    if seen is None or now - seen[0] >= RECHECK_S:
+        try:
+            info = os.stat(key)
+            version = info.st_mtime_ns if stat.S_ISREG(info.st_mode) else None
+        except OSError:
+            version = None
+        _VERSIONS[key] = seen = (now, version)
+    return seen[1]
 
 
 class ConfigError(SettingsError):

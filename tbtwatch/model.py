@@ -267,7 +267,8 @@ class Notice(BaseModel):
         """The notice's text in ``lang`` if it has it, else in its own language."""
         if lang and lang != self.language and lang in self.translations:
             return self.translations[lang]
-        return LocalText(title=self.title, description=self.description, products=self.products)
+        # the notice's own fields are validated already: not cleaned again (an export asks for every row)
+        return LocalText.model_construct(title=self.title, description=self.description, products=self.products)
 
     def all_text(self) -> str:
         """Every text field in every language, for search and classification."""

@@ -110,15 +110,19 @@ class Settings:
     analysis: Analysis = field(default_factory=Analysis)
     web: Web = field(default_factory=Web)
     source_file: Path | None = None
+    _made: set[Path] = field(default_factory=set, init=False, repr=False, compare=False)  # see path()
 
     @property
     def home(self) -> Path:
         return self.paths.home
 
     def path(self, *parts: str) -> Path:
-        """A path under the data directory, created on demand."""
+        """A path under the data directory, its folder created on demand (once: the web app asks for the
+        archive's path several times per request)."""
         target = self.paths.home.joinpath(*parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self._made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(target.parent)
         return target
 
     @property

@@ -73,13 +73,12 @@ def notice_url(base_url: str, symbol: str) -> str:
     return f"{base_url.rstrip('/')}/notices/{symbol}"
 
 
-def csv_rows(hits: Iterator[Hit], base_url: str, store: NoticeStore, groups_of: GroupsOf, *,
-             bom: bool = True) -> Iterator[str]:
-    """The CSV text in UTF-8, ``PAGE`` rows per chunk (the chunk's assessments are one look-up); the first
-    page of a set starts with a BOM so that Excel shows Chinese correctly (later pages go without, so pages
-    can be concatenated into one file). One row per joint notification. Beside the notice: its Chinese
-    title (simplified), level, product lines (the assessment's ids, best first) and the other symbols of its
-    text."""
+def csv_rows(hits: Iterator[Hit], base_url: str, groups_of: GroupsOf, *, bom: bool = True) -> Iterator[str]:
+    """The CSV text in UTF-8, ``PAGE`` rows per chunk; the first page of a set starts with a BOM so that
+    Excel shows Chinese correctly (later pages go without, so pages can be concatenated into one file). One
+    row per joint notification. Beside the notice: its Chinese title (simplified), level, product lines (the
+    assessment's ids as the search index has them, the primary first: no assessment record is read) and the
+    other symbols of its text."""
     buffer = io.StringIO()
     writer = NoticeCsvWriter(buffer, EXPORT_FIELDS)
 
@@ -92,14 +91,11 @@ def csv_rows(hits: Iterator[Hit], base_url: str, store: NoticeStore, groups_of: 
     writer.writeheader()
     yield ("\ufeff" if bom else "") + flush()
     for page in one_per_text(hits, groups_of):
-        assessments = store.get_assessments(hit.notice.symbol for hit, _ in page)
         for hit, also in page:
             row = notice_csv_row(hit.notice)
-            lines = sorted(assessments.get(hit.notice.symbol, {}).get("product_lines", []),
-                           key=lambda p: -float(p.get("score", 0)))
             chinese = hit.notice.text("zh") if "zh" in (hit.notice.language, *hit.notice.translations) else None
             row.update(title_zh=to_simplified(chinese.title) if chinese else "", level=hit.level or "",
-                       product_lines="; ".join(str(p["id"]) for p in lines),
+                       product_lines="; ".join(hit.product_lines),
                        also_notified_as="; ".join(also),
                        url=notice_url(base_url, hit.notice.symbol))
             writer.writerow(row)

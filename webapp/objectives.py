@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from archive.base import Facet
+from tbtwatch.configfile import file_version
 
 
 @dataclass(frozen=True)
@@ -62,14 +63,14 @@ class Objectives:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str, _version: float) -> Objectives:
+def _load(path: str, _version: int) -> Objectives:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     return Objectives([Objective(str(e["en"]), str(e["zh"]), tuple(map(str, e.get("also") or [])))
                        for e in data.get("objectives") or []])
 
 
 def load_objectives(path: Path) -> Objectives:
-    """The vocabulary in ``path`` (empty when the file is missing), re-read when the file changes."""
-    if not path.is_file():
-        return Objectives([])
-    return _load(str(path), path.stat().st_mtime)
+    """The vocabulary in ``path`` (empty when the file is missing), re-read when the file changes (within a
+    second: ``file_version``)."""
+    version = file_version(path)
+    return Objectives([]) if version is None else _load(str(path), version)

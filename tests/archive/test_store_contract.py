@@ -162,7 +162,8 @@ def test_facets_count_the_filtered_set(filled):
 def test_assessments_are_stored_and_filter_search(filled):
     assessment = {"symbol": BATTERY.symbol, "hs_given": ["850760"], "hs_inferred": [],
                   "product_lines": [{"id": "batteries", "score": 0.9,
-                                     "evidence": [{"field": "title", "text": "batteries"}]}],
+                                     "evidence": [{"field": "title", "text": "batteries"}]},
+                                    {"id": "chargers", "score": 0.5, "evidence": []}],
                   "relevant": True, "level": "high", "reasons": ["matches batteries"],
                   "notice_hash": BATTERY.content_hash()}
     assert filled.put_assessments([assessment]) == 1
@@ -171,6 +172,8 @@ def test_assessments_are_stored_and_filter_search(filled):
     many = filled.get_assessments([BATTERY.symbol, TOY_ZH.symbol, BATTERY.symbol.lower()])
     assert list(many) == [BATTERY.symbol] and many[BATTERY.symbol]["level"] == "high"
     assert symbols(filled.search(build_query(levels=["high"]))) == [BATTERY.symbol]
+    hit = filled.search(build_query(levels=["high"])).hits[0]
+    assert (hit.level, hit.product_lines) == ("high", ["batteries", "chargers"])  # the primary line first
     assert symbols(filled.search(build_query(product_lines=["batteries"]))) == [BATTERY.symbol]
     assert BATTERY.symbol not in filled.stale_assessments()
     assert TOY_ZH.symbol in filled.stale_assessments()

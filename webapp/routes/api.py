@@ -68,7 +68,7 @@ def api_search(request: Request, params: Annotated[SearchParams, Depends()],
     page = result_page(request, res, params, paging, facets=facets and format == "json")
     base_url = res.settings.alerts.base_url
     if format == "csv":
-        text = "".join(csv_rows(iter(page.hits), base_url, res.store, res.groups_of, bom=page.offset == 0))
+        text = "".join(csv_rows(iter(page.hits), base_url, res.groups_of, bom=page.offset == 0))
         return Response(text, media_type="text/csv; charset=utf-8", headers={
             **page.headers, "content-disposition": f'attachment; filename="{export_filename("csv", res.settings.today())}"'})
     hits, groups = one_per_joint_notification(page.hits, res.groups_of([h.notice.symbol for h in page.hits]))

@@ -76,7 +76,7 @@ def export_response(request: Request, res: Resources, params: SearchParams, fmt:
         headers["link"] = f'<{next_url(request, base_url, offset=offset + EXPORT_MAX)}>; rel="next"'
     hits = iter_hits(res.store, query, EXPORT_MAX)
     if fmt == "csv":
-        body = csv_rows(hits, base_url, res.store, res.groups_of, bom=offset == 0)
+        body = csv_rows(hits, base_url, res.groups_of, bom=offset == 0)
         media = "text/csv; charset=utf-8"
     else:
         body, media = json_lines(hits, base_url, res.groups_of), "application/json"
