@@ -57,5 +57,6 @@ class Resources(Vocabulary):
         return self.nomenclature.description(code) if self.nomenclature else ""
 
 
-def resources(request: Request) -> Resources:
+async def resources(request: Request) -> Resources:
+    """The app's resources (async: a plain dependency would cost a thread-pool hop per request)."""
     return request.app.state.resources

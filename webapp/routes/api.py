@@ -20,7 +20,7 @@ from webapp import stats
 from webapp.deadlines import Deadlines
 from webapp.deps import Resources, resources
 from webapp.exports import csv_rows, export_filename, hit_json
-from webapp.params import Paging, SearchParams
+from webapp.params import Paging, SearchParams, paging_params, search_params
 from webapp.ratelimit import rate_limited
 from webapp.results import one_per_joint_notification, result_page
 from webapp.routes.subscriptions import sign_up
@@ -61,8 +61,8 @@ is only on the first page, so pages can be concatenated."""
                                                   "schema": {"type": "integer"}},
                                 "Link": {"description": '`<next page URL>; rel="next"`, absent on the last page',
                                          "schema": {"type": "string"}}}}})
-def api_search(request: Request, params: Annotated[SearchParams, Depends()],
-               paging: Annotated[Paging, Depends()], res: Annotated[Resources, Depends(resources)],
+def api_search(request: Request, params: Annotated[SearchParams, Depends(search_params)],
+               paging: Annotated[Paging, Depends(paging_params)], res: Annotated[Resources, Depends(resources)],
                format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv")] = "json",
                facets: Annotated[bool, Query(description="include facet counts")] = False):
     page = result_page(request, res, params, paging, facets=facets and format == "json")
@@ -85,7 +85,8 @@ def api_search(request: Request, params: Annotated[SearchParams, Depends()],
 
 
 @router.get("/facets", responses=ERRORS)
-def api_facets(params: Annotated[SearchParams, Depends()], res: Annotated[Resources, Depends(resources)]):
+def api_facets(params: Annotated[SearchParams, Depends(search_params)],
+               res: Annotated[Resources, Depends(resources)]):
     """Facet counts (member, area, HS chapter, objective, year, level, product line) of the matching set."""
     result = res.store.search(params.query(today=res.settings.today(), facets=True).counting())
     return {"total": result.total, "facets": {name: [{"value": f.value, "count": f.count} for f in values]

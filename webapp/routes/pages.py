@@ -19,7 +19,7 @@ from webapp import stats
 from webapp.deadlines import Deadlines
 from webapp.deps import Resources, resources
 from webapp.exports import EXPORT_MAX, csv_rows, export_filename, iter_hits, json_lines
-from webapp.params import Paging, SearchParams, parse_int
+from webapp.params import Paging, SearchParams, paging_params, parse_int, search_params
 from webapp.results import next_url, one_per_joint_notification
 from webapp.security import csrf_protect, current_user
 from webapp.templating import render
@@ -40,7 +40,8 @@ def home(request: Request, res: Annotated[Resources, Depends(resources)]):
 
 
 @router.get("/search")
-def search_page(request: Request, params: Annotated[SearchParams, Depends()], paging: Annotated[Paging, Depends()],
+def search_page(request: Request, params: Annotated[SearchParams, Depends(search_params)],
+                paging: Annotated[Paging, Depends(paging_params)],
                 res: Annotated[Resources, Depends(resources)]):
     error, result, limit, offset, also = None, SearchResult(0, []), PAGE_SIZE, 0, []
     try:
@@ -84,7 +85,7 @@ def export_response(request: Request, res: Resources, params: SearchParams, fmt:
 
 
 @router.get("/export.{fmt}")
-def export(request: Request, fmt: str, params: Annotated[SearchParams, Depends()],
+def export(request: Request, fmt: str, params: Annotated[SearchParams, Depends(search_params)],
            res: Annotated[Resources, Depends(resources)],
            offset: Annotated[str, Query(description="rows to skip (the next link of a cut export)")] = ""):
     if fmt not in {"csv", "json"}:
