@@ -131,9 +131,14 @@ class NoticeCsvWriter(csv.DictWriter):
 
     def __init__(self, fh: IO[str], fieldnames: Sequence[str]):
         super().__init__(fh, fieldnames=fieldnames, lineterminator="\r\n")
+        self._known = frozenset(fieldnames)
 
     def writerow(self, rowdict: Mapping[str, Any]) -> Any:
-        return super().writerow({k: spreadsheet_cell(str(v)) for k, v in rowdict.items()})
+        """The row's cells in the header's order, as ``DictWriter`` writes them (a missing field is empty, an
+        unknown one a ``ValueError``), made as one list: an export writes thousands of rows per request."""
+        if not self._known.issuperset(rowdict):
+            raise ValueError(f"dict contains fields not in fieldnames: {sorted(set(rowdict) - self._known)}")
+        return self.writer.writerow([spreadsheet_cell(str(rowdict.get(name, ""))) for name in self.fieldnames])
 
     def writerows(self, rowdicts: Iterable[Mapping[str, Any]]) -> None:
         for row in rowdicts:
