@@ -80,6 +80,13 @@ def test_web_app_and_airflow_share_the_data_volume():
     assert COMPOSE["services"]["web"]["environment"]["TBTWATCH_HOME"] == "/data/tbtwatch"
 
 
+def test_the_daily_run_yields_the_cpu_to_the_web_app():
+    """The scheduler runs the tasks (LocalExecutor): a lower CPU weight than the web's default 1024."""
+    services = COMPOSE["services"]
+    assert COMPOSE["x-airflow-common"]["environment"]["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    assert services["airflow-scheduler"]["cpu_shares"] < services["web"].get("cpu_shares", 1024)
+
+
 def test_dockerfile_installs_the_lock_then_the_project():
     assert re.search(r"^FROM apache/airflow:3\.3\.2-python3\.11$", DOCKERFILE, re.M)
     lock = DOCKERFILE.index("pip install --no-cache-dir -r requirements.lock")
