@@ -97,6 +97,9 @@ class Crawl:
 @dataclass
 class Web:
     max_body_bytes: int = 1_048_576  # larger request bodies are refused with 413 before they are read
+    # Requests one worker works on at once, the others waiting in arrival order (webapp/gate.py): 1 for the
+    # SQLite archive, whose requests are all CPU; with Elasticsearch, the searches to run at once per worker.
+    concurrency: int = 1
 
 
 @dataclass

@@ -18,6 +18,7 @@ from tbtwatch.settings import Settings, get_settings
 from webapp import apidocs
 from webapp.bodylimit import BodyLimit
 from webapp.deps import Resources
+from webapp.gate import ConcurrencyGate
 from webapp.routes import api, auth, pages, review, subscriptions
 from webapp.ratelimit import RateLimited, default_limiters
 from webapp.security import CsrfError, HeadAsGet, LoginRequired, SecurityHeaders, login_url, session_secret
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, store: NoticeStore | None = Non
     app.add_middleware(BodyLimit, limit=settings.web.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(ConcurrencyGate, limit=settings.web.concurrency)  # outermost: a waiting request costs nothing
     apidocs.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (pages, auth, review, subscriptions, api):
