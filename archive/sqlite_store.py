@@ -320,8 +320,7 @@ class SqliteStore(NoticeStore):
 
     def _hits(self, page: list[tuple[int, float]], terms: list[Term]) -> list[Hit]:
         rows = {r["key"]: r for r in self._conn.execute(
-            f"""SELECT d.key, n.data, d.lines,
-                       (SELECT a.level FROM assessments a WHERE a.symbol = n.symbol) AS level
+            f"""SELECT d.key, n.data, d.lines, d.level  -- the assessment's, as set_assessment copies it
                 FROM search_docs d JOIN notices n ON n.id = d.id
                 WHERE d.key IN ({', '.join('?' * len(page))})""", [key for key, _ in page])}
         pattern = highlighter(terms)
