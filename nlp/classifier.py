@@ -154,6 +154,7 @@ class Classifier:
         self._reach: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}  # see _code_lines
         self._field_strength = {name: self.rules.matching.get(name, self.rules.matching["description"])
                                 for name in TEXT_FIELDS}
+        self._exposure = {line.id: self.rules.exposure(line.id, self.catalogue) for line in self.catalogue.lines}
 
     # -- public API ----------------------------------------------------------------------
     def assess(self, notice: Notice, today: dt.date | None = None) -> Assessment:
@@ -287,12 +288,13 @@ class Classifier:
                         (add if full else add_weak)(line_id, ("hs_inferred", code), strength)
         for line_id, (where, strength) in weak.items():
             add(line_id, where, strength)
-        lines = sorted((LineMatch(line_id, round(_combine(pieces.values()), 3),
-                                  tuple(map(Evidence._make, islice(pieces, MAX_EVIDENCE))))
-                        for line_id, pieces in found.items()),
-                       key=lambda m: (-self.rules.strength(m, self.catalogue), m.id))  # as the level ranks them
         # One primary line and at most MAX_LINES - 1 others, all that count: the digest's counts mean something.
-        lines = [m for m in lines if m.score >= self.rules.relevance_threshold][:MAX_LINES]
+        threshold, exposure = self.rules.relevance_threshold, self._exposure
+        scored = [(line_id, score, pieces) for line_id, pieces in found.items()
+                  if (score := round(_combine(pieces.values()), 3)) >= threshold]
+        scored.sort(key=lambda s: (-s[1] * exposure[s[0]], s[0]))  # as the level ranks them (LevelRules.strength)
+        lines = [LineMatch(line_id, score, tuple(map(Evidence._make, islice(pieces, MAX_EVIDENCE))))
+                 for line_id, score, pieces in scored[:MAX_LINES]]
         member, member_weight = self._market(notice)
         level, reasons, measure = self.rules.decide(notice, lines, self.catalogue, member, member_weight, today)
         matched = {m.id for m in lines if m.score >= self.rules.relevance_threshold}

@@ -111,9 +111,13 @@ class LevelRules:
 
     def strength(self, match: LineMatch, catalogue: Catalogue) -> float:
         """How much a matched line weighs: its match score scaled by Shenzhen's export exposure to it."""
-        line = catalogue.get(match.id)
+        return match.score * self.exposure(match.id, catalogue)
+
+    def exposure(self, line_id: str, catalogue: Catalogue) -> float:
+        """The factor a line's match score is scaled by, from Shenzhen's export exposure to the line."""
+        line = catalogue.get(line_id)
         weight = line.weight if line else 0.5
-        return match.score * (self.exposure_floor + (1 - self.exposure_floor) * weight)
+        return self.exposure_floor + (1 - self.exposure_floor) * weight
 
     def decide(self, notice: Notice, lines: list[LineMatch], catalogue: Catalogue, member: Named,
                member_weight: float | None, today: dt.date) -> tuple[str, list[Reason], str]:
