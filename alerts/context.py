@@ -8,7 +8,7 @@ the build. Crawled text arrives here raw; the HTML templates escape it.
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -465,10 +465,12 @@ def compliance_date(notice: Notice, assessment: dict[str, Any]) -> str:
 def for_reader(
     item: NoticeItem, evidence: list[Evidence], names: Names, filters: list[str] | None = None
 ) -> NoticeItem:
-    """A copy of a notice's item with one reader's evidence and filters (the rest is shared, not copied)."""
-    return dataclasses.replace(
-        item, matches=_match_lines(evidence, names, item.level), filters=_shown_filters(filters)
-    )
+    """A copy of a notice's item with one reader's evidence and filters (the rest is shared, not copied; a
+    shallow copy and two fields set, not ``dataclasses.replace``, which runs ``__init__`` with every field)."""
+    reader = copy.copy(item)
+    reader.matches = _match_lines(evidence, names, item.level)
+    reader.filters = _shown_filters(filters)
+    return reader
 
 
 def member_code(symbol: str) -> str:

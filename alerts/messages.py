@@ -104,7 +104,7 @@ def in_languages(languages: list[str], key: str, count: int | None = None) -> st
 def notice_block(eval_ctx: jinja2.nodes.EvalContext, item: NoticeItem, lang: str) -> str:
     """One notice as a message shows it: the cached shared parts around this reader's lines."""
     html = bool(eval_ctx.autoescape)
-    macros = environment().get_template("_notice.html" if html else "_notice.txt").module
+    macros = _notice_macros(html)
     facts, status = BLOCKS.get(
         ("html" if html else "txt", lang, shared_key(item)),
         lambda: (str(macros.notice_facts(item, lang)), str(macros.notice_status(item, lang))),
@@ -117,6 +117,12 @@ def notice_block(eval_ctx: jinja2.nodes.EvalContext, item: NoticeItem, lang: str
         )
     block = facts + reader + status
     return Markup(block) if html else block
+
+
+@lru_cache(maxsize=2)
+def _notice_macros(html: bool) -> Any:
+    """The macros of ``_notice.html`` or ``_notice.txt`` (looked up once: a message has up to ten blocks)."""
+    return environment().get_template("_notice.html" if html else "_notice.txt").module
 
 
 @lru_cache(maxsize=1)

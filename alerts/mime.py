@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import secrets
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
@@ -26,6 +27,7 @@ from functools import lru_cache
 CRLF = "\r\n"
 LINE_MAX = 78  # RFC 5322's recommended line length (7bit parts and unencoded headers)
 QP_MAX_SHARE = 0.17  # quoted-printable grows each non-ASCII byte to 3: smaller than base64 below ~17 %
+BARE_ADDRESS = re.compile(r"[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")  # no name, nothing to quote
 
 
 @lru_cache(maxsize=4096)
@@ -41,7 +43,11 @@ def encode_header(name: str, value: str) -> str:
 
 @lru_cache(maxsize=64)
 def address_header(name: str, address: str) -> str:
-    """``From``/``To`` with a display name encoded when needed (cached: the sender is the same all run)."""
+    """``From``/``To`` with a display name encoded when needed (cached: the sender is the same all run). A
+    bare ``local@domain`` address, as a recipient usually is, is the header as it stands (what parsing and
+    formatting it would give, without them: every message has a recipient of its own)."""
+    if BARE_ADDRESS.fullmatch(address):
+        return encode_header(name, address)
     display, mailbox = parseaddr(address)
     if not mailbox:
         return encode_header(name, address)
