@@ -154,7 +154,8 @@ class Classifier:
         self._reach: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}  # see _code_lines
         self._field_strength = {name: self.rules.matching.get(name, self.rules.matching["description"])
                                 for name in TEXT_FIELDS}
-        self._exposure = {line.id: self.rules.exposure(line.id, self.catalogue) for line in self.catalogue.lines}
+        self._exposure = {line.id: self.rules.exposure(line.id, self.catalogue)  # see LevelRules.strength
+                          for line in self.catalogue.lines}
 
     # -- public API ----------------------------------------------------------------------
     def assess(self, notice: Notice, today: dt.date | None = None) -> Assessment:

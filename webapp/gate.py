@@ -7,8 +7,9 @@ nine searches takes ten times its own time, and the slowest requests set the p95
 arrival order each waits only for the requests ahead of it. Measured with 20 clients on the
 100,000-notice archive (the request mix of ``bench/bench_web_load.py``, two workers, no
 writer): the p95 fell from 290-420 ms to 135 ms, the p99 from 1.8-2.2 s to 0.19 s, and
-the requests answered rose (no switching between threads). With Elasticsearch a request mostly waits for the index, which takes no CPU
-here: give ``web.concurrency`` the number of searches the index should run at once per worker.
+the requests answered rose (no switching between threads). With Elasticsearch a request
+mostly waits for the index, which takes no CPU here: give ``web.concurrency`` the number
+of searches the index should run at once per worker.
 
 A slot is given back when the response's last byte is sent, before any background task
 (the outbox is delivered after a sign-up's answer, and an SMTP server's wait must not hold

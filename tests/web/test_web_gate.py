@@ -86,7 +86,8 @@ def test_background_work_after_the_answer_does_not_hold_the_slot():
             return PlainTextResponse("results")
 
         app = ConcurrencyGate(Starlette(routes=[Route("/sign-up", sign_up), Route("/search", search)]), limit=1)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             first = asyncio.create_task(client.get("/sign-up"))
             await asyncio.wait_for(started.wait(), 5)
             second = await asyncio.wait_for(client.get("/search"), 5)  # would wait forever were the slot held
