@@ -11,11 +11,13 @@ the requests answered rose (no switching between threads). With Elasticsearch a 
 mostly waits for the index, which takes no CPU here: give ``web.concurrency`` the number
 of searches the index should run at once per worker.
 
-A slot is given back when the response's last byte is sent, before any background task
-(the outbox is delivered after a sign-up's answer, and an SMTP server's wait must not hold
-the worker). A streamed export holds its slot until its last row is out: the largest
-(``EXPORT_MAX`` rows) takes about half a second, which the requests behind it wait; under
-the thread pool they would have shared the core with it for as long.
+The slot is held while the app computes, not while the answer waits for a slow client: a
+part that the client has not taken within ``SLOW_CLIENT_S`` (the server's buffer is full:
+a large export over a slow line, or a reader stalling on purpose) is waited for without
+the slot, which a streamed response takes again, in its turn, before it makes its next
+part. The last part, and background tasks after it (the outbox delivered after a
+sign-up's answer), go outside the gate. A client that reads at once keeps the slot for
+its whole answer, so a streamed export is not sent to the back of the queue between parts.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from __future__ import annotations
 import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+SLOW_CLIENT_S = 0.05  # a part not taken by then waits for its client without the worker
 
 
 class ConcurrencyGate:
@@ -48,9 +52,19 @@ class ConcurrencyGate:
                 self.slots.release()
 
         async def sending(message: Message) -> None:
-            await send(message)
+            nonlocal held
             if message["type"] == "http.response.body" and not message.get("more_body", False):
-                give_back()  # the answer is out: what follows (background tasks) runs outside the gate
+                give_back()  # the answer is made: its last part goes out, and background tasks run, outside
+                await send(message)
+                return
+            sent = asyncio.ensure_future(send(message))
+            try:
+                await asyncio.wait_for(asyncio.shield(sent), SLOW_CLIENT_S)
+            except asyncio.TimeoutError:
+                give_back()  # the client's pace is not the worker's
+                await sent
+                await self.slots.acquire()  # the next part is made in its turn
+                held = True
 
         try:
             await self.app(scope, receive, sending)

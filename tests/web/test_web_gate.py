@@ -1,5 +1,6 @@
 """The concurrency gate: at most ``web.concurrency`` requests in a worker at once, the rest in arrival order;
-a slot is free again once the answer is sent (background work runs outside it) or the app fails."""
+a slot is held while the app computes, not while the answer travels to the client, nor for background work,
+and a failing request gives it back."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
-from starlette.responses import PlainTextResponse
+from starlette.responses import PlainTextResponse, StreamingResponse
 from starlette.routing import Route
 
 from webapp.gate import ConcurrencyGate
@@ -97,6 +98,76 @@ def test_background_work_after_the_answer_does_not_hold_the_slot():
         return second.text, still_delivering
 
     assert asyncio.run(scenario()) == ("results", True)
+
+
+def _scope(path: str) -> dict:
+    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+            "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": [],
+            "server": ("test", 80), "client": ("203.0.113.9", 5000)}
+
+
+def test_a_client_reading_slowly_holds_no_slot():
+    async def scenario() -> tuple[str, list[bytes]]:
+        async def rows():
+            for part in (b"header\n", b"row 1\n", b"row 2\n"):
+                yield part
+
+        async def export(request):
+            return StreamingResponse(rows(), media_type="text/csv")
+
+        async def search(request):
+            return PlainTextResponse("results")
+
+        app = ConcurrencyGate(Starlette(routes=[Route("/export", export), Route("/search", search)]), limit=1)
+        line_free, waiting, parts = asyncio.Event(), asyncio.Event(), []
+
+        async def receive():
+            await asyncio.Event().wait()  # the client sends nothing more (and never disconnects here)
+
+        async def slow_client(message):  # takes the first part, then stalls until the line is free again
+            if message["type"] == "http.response.body" and message.get("body"):
+                parts.append(message["body"])
+                waiting.set()
+                await line_free.wait()
+
+        first = asyncio.create_task(app(_scope("/export"), receive, slow_client))
+        await asyncio.wait_for(waiting.wait(), 5)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            second = await asyncio.wait_for(client.get("/search"), 5)  # would wait for the slow client
+        line_free.set()
+        await asyncio.wait_for(first, 5)
+        return second.text, parts
+
+    assert asyncio.run(scenario()) == ("results", [b"header\n", b"row 1\n", b"row 2\n"])
+
+
+def test_a_streamed_answer_read_at_once_keeps_its_slot_between_parts():
+    async def scenario() -> list[str]:
+        log: list[str] = []
+        first_part_out = asyncio.Event()
+
+        async def rows():
+            for i in range(3):
+                log.append(f"export part {i}")
+                yield f"row {i}\n".encode()
+                first_part_out.set()
+                await asyncio.sleep(0.01)  # the next page is being read
+
+        async def export(request):
+            return StreamingResponse(rows(), media_type="text/csv")
+
+        async def search(request):
+            log.append("search")
+            return PlainTextResponse("results")
+
+        app = ConcurrencyGate(Starlette(routes=[Route("/export", export), Route("/search", search)]), limit=1)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            exporting = asyncio.create_task(client.get("/export"))
+            await asyncio.wait_for(first_part_out.wait(), 5)
+            await asyncio.wait_for(asyncio.gather(exporting, client.get("/search")), 5)
+        return log
+
+    assert asyncio.run(scenario()) == ["export part 0", "export part 1", "export part 2", "search"]
 
 
 def test_a_limit_below_one_is_refused_by_its_setting_name():
