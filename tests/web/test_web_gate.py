@@ -34,6 +34,16 @@ def _recording_app(log: list[str], running: list[int]) -> Starlette:
     return Starlette(routes=[Route("/work", work), Route("/fail", fail)])
 
 
+def _gated(limit: int, **endpoints) -> ConcurrencyGate:
+    """An app of one route per endpoint (``sign_up`` at ``/sign-up``) behind a gate of ``limit``."""
+    routes = [Route("/" + name.replace("_", "-"), endpoint) for name, endpoint in endpoints.items()]
+    return ConcurrencyGate(Starlette(routes=routes), limit=limit)
+
+
+def _client(app) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+
 async def _get_all(app, paths: list[str]) -> list[httpx.Response]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -86,9 +96,8 @@ def test_background_work_after_the_answer_does_not_hold_the_slot():
         async def search(request):
             return PlainTextResponse("results")
 
-        app = ConcurrencyGate(Starlette(routes=[Route("/sign-up", sign_up), Route("/search", search)]), limit=1)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        app = _gated(1, sign_up=sign_up, search=search)
+        async with _client(app) as client:
             first = asyncio.create_task(client.get("/sign-up"))
             await asyncio.wait_for(started.wait(), 5)
             second = await asyncio.wait_for(client.get("/search"), 5)  # would wait forever were the slot held
@@ -101,9 +110,9 @@ def test_background_work_after_the_answer_does_not_hold_the_slot():
 
 
 def _scope(path: str) -> dict:
-    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-            "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": [],
-            "server": ("test", 80), "client": ("203.0.113.9", 5000)}
+    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+            "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+            "headers": [], "server": ("test", 80), "client": ("203.0.113.9", 5000)}
 
 
 def test_a_client_reading_slowly_holds_no_slot():
@@ -118,7 +127,7 @@ def test_a_client_reading_slowly_holds_no_slot():
         async def search(request):
             return PlainTextResponse("results")
 
-        app = ConcurrencyGate(Starlette(routes=[Route("/export", export), Route("/search", search)]), limit=1)
+        app = _gated(1, export=export, search=search)
         line_free, waiting, parts = asyncio.Event(), asyncio.Event(), []
 
         async def receive():
@@ -132,7 +141,7 @@ def test_a_client_reading_slowly_holds_no_slot():
 
         first = asyncio.create_task(app(_scope("/export"), receive, slow_client))
         await asyncio.wait_for(waiting.wait(), 5)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        async with _client(app) as client:
             second = await asyncio.wait_for(client.get("/search"), 5)  # would wait for the slow client
         line_free.set()
         await asyncio.wait_for(first, 5)
@@ -160,8 +169,8 @@ def test_a_streamed_answer_read_at_once_keeps_its_slot_between_parts():
             log.append("search")
             return PlainTextResponse("results")
 
-        app = ConcurrencyGate(Starlette(routes=[Route("/export", export), Route("/search", search)]), limit=1)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        app = _gated(1, export=export, search=search)
+        async with _client(app) as client:
             exporting = asyncio.create_task(client.get("/export"))
             await asyncio.wait_for(first_part_out.wait(), 5)
             await asyncio.wait_for(asyncio.gather(exporting, client.get("/search")), 5)
