@@ -465,8 +465,9 @@ def compliance_date(notice: Notice, assessment: dict[str, Any]) -> str:
 def for_reader(
     item: NoticeItem, evidence: list[Evidence], names: Names, filters: list[str] | None = None
 ) -> NoticeItem:
-    """A copy of a notice's item with one reader's evidence and filters (the rest is shared, not copied; a
-    shallow copy and two fields set, not ``dataclasses.replace``, which runs ``__init__`` with every field)."""
+    """A copy of a notice's item with one reader's evidence and filters (the rest is shared, not copied:
+    a shallow copy and two fields set, not ``dataclasses.replace``, which runs ``__init__`` with every
+    field)."""
     reader = copy.copy(item)
     reader.matches = _match_lines(evidence, names, item.level)
     reader.filters = _shown_filters(filters)

@@ -1,8 +1,9 @@
 """Run every benchmark (``make bench``): each listed module's ``run()``, in this order.
 
 ``python -m bench archive classify`` runs only the named ones, each in a process of its own. The list
-is explicit (no module discovery), so the import graph shows what ``make bench`` runs. ``bench/bench_pdf_text.py`` is a one-off comparison
-(pypdf against pdfminer.six, which is not a dependency) run on its own.
+is explicit (no module discovery), so the import graph shows what ``make bench`` runs.
+``bench/bench_pdf_text.py`` is a one-off comparison (pypdf against pdfminer.six, which is not a
+dependency) run on its own.
 """
 
 from __future__ import annotations

@@ -166,10 +166,13 @@ def run(n_notices: int = 5000, runs: int = 3) -> dict[str, float]:
     hashes = [n.content_hash() for n in notices]
     baseline = RegexBaseline(classifier.catalogue)
     times = cpu_rounds(runs, {
-        "tokenizer": tokenize_only(stock), "assess": lambda: classifier.assess_many(notices, TODAY),
-        "own_tokenizer": tokenize_only(own), "given": lambda: classifier.assess_many(notices, TODAY, hashes=hashes),
+        "tokenizer": tokenize_only(stock),
+        "assess": lambda: classifier.assess_many(notices, TODAY),
+        "own_tokenizer": tokenize_only(own),
+        "given": lambda: classifier.assess_many(notices, TODAY, hashes=hashes),
         "regex": lambda: [baseline.lines(x) for x in notices]})
-    tokenizer_s, assess_s, own_tokenizer_s, given_s, regex_s = (min(times[k]) for k in times)
+    tokenizer_s, assess_s, own_tokenizer_s, given_s, regex_s = (
+        min(times[k]) for k in ("tokenizer", "assess", "own_tokenizer", "given", "regex"))
     vs_tokenizer = paired_ratio(times["tokenizer"], times["assess"])
     vs_own_tokenizer = paired_ratio(times["own_tokenizer"], times["assess"])
     given_vs_tokenizer = paired_ratio(times["tokenizer"], times["given"])
@@ -188,8 +191,8 @@ def run(n_notices: int = 5000, runs: int = 3) -> dict[str, float]:
         "classify_regex_baseline_per_s": round(n / regex_s, 1),
         "classify_load_s": round(load_s, 2),
     }
-    show(f"classify: {n} notices resampled from {DEV.name} (CPU time, best of {runs} rounds; ratios: median of "
-         "the rounds' ratios)", [
+    show(f"classify: {n} notices resampled from {DEV.name} (CPU time, best of {runs} rounds; "
+         "ratios: median of the rounds' ratios)", [
         ("classifier load (trains the heading model)", load_s, "seconds"),
         ("assess, all stages, notices/s", n / assess_s, "target >= 1,000"),
         ("spaCy tokenizer only, notices/s", n / tokenizer_s, "same texts; spacy.blank en + zh char"),
