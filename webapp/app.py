@@ -15,7 +15,7 @@ from alerts.tokens import load_secret
 from archive.backends import open_store
 from archive.base import NoticeStore, QueryError
 from tbtwatch.settings import Settings, get_settings
-from webapp import apidocs
+from webapp import apidocs, feeds, filters
 from webapp.bodylimit import BodyLimit
 from webapp.deps import Resources
 from webapp.gate import ConcurrencyGate
@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, store: NoticeStore | None = Non
     for module in (pages, auth, review, subscriptions, api):
         app.include_router(module.router)
     app.include_router(subscriptions.one_click)
-    from webapp.feeds import router as feeds_router; app.include_router(feeds_router)  # noqa: E402,E702 - issue 9
-    from webapp.filters import router as filters_router; app.include_router(filters_router)  # noqa: E402,E702
+    app.include_router(feeds.router)
+    app.include_router(filters.router)
     _install_error_handlers(app)
     return app
