@@ -298,7 +298,7 @@ class Classifier:
                  for line_id, score, pieces in scored[:MAX_LINES]]
         member, member_weight = self._market(notice)
         level, reasons, measure = self.rules.decide(notice, lines, self.catalogue, member, member_weight, today)
-        matched = {m.id for m in lines if m.score >= self.rules.relevance_threshold}
+        matched = {m.id for m in lines}  # every line kept is at the threshold or above
         domestic = self._domestic(notice)
         if domestic:  # its product lines stay known (for the digest's domestic section); no level, no alert
             level = "none"

@@ -102,13 +102,12 @@ def create_app(settings: Settings | None = None, store: NoticeStore | None = Non
     app.add_middleware(BodyLimit, limit=settings.web.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)
-    app.add_middleware(ConcurrencyGate, limit=settings.web.concurrency)  # outermost: a waiting request costs nothing
+    # outermost: a request waiting for its turn has cost nothing yet
+    app.add_middleware(ConcurrencyGate, limit=settings.web.concurrency)
     apidocs.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (pages, auth, review, subscriptions, api):
+    for module in (pages, auth, review, subscriptions, api, feeds, filters):
         app.include_router(module.router)
     app.include_router(subscriptions.one_click)
-    app.include_router(feeds.router)
-    app.include_router(filters.router)
     _install_error_handlers(app)
     return app
