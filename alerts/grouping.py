@@ -181,12 +181,13 @@ class Group:
         return [s for s in self.symbols if s != symbol]
 
 
-def text_group(notice: Notice, groups: dict[str, Group]) -> Group | None:
-    """The group of a notice's text: its near-duplicate group (``groups``: symbol -> group), or, for one
-    notice stored under several members' symbols, those symbols; None for a text notified once."""
-    group = groups.get(notice.symbol)
-    if group is None and len(notice.symbols) > 1:
-        group = Group(notice.symbols[0], list(notice.symbols))
+def text_group(symbol: str, symbols: list[str], groups: dict[str, Group]) -> Group | None:
+    """The group of a notice's text (``symbol`` and ``symbols`` are the notice's): its near-duplicate group
+    (``groups``: symbol -> group), or, for one notice stored under several members' symbols, those symbols;
+    None for a text notified once."""
+    group = groups.get(symbol)
+    if group is None and len(symbols) > 1:
+        group = Group(symbols[0], list(symbols))
     return group
 
 

@@ -276,7 +276,7 @@ class ElasticStore(NoticeStore):
             marks: dict[str, str] = {}
             for field, fragments in sorted((h.get("highlight") or {}).items()):  # "x" sorts before "x.cjk"
                 marks.setdefault(_highlight_key(field), fragments[0])
-            hits.append(Hit(notice=Notice.model_validate(h["_source"]["record"]), score=float(h.get("_score") or 0),
+            hits.append(Hit(stored=h["_source"]["record"], score=float(h.get("_score") or 0),
                             highlights=marks, level=h["_source"].get("level"),
                             product_lines=list(h["_source"].get("product_lines") or [])))
         facets = {}

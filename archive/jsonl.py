@@ -145,13 +145,18 @@ class NoticeCsvWriter(csv.DictWriter):
             self.writerow(row)
 
 
-def notice_csv_row(notice: Notice) -> dict[str, str]:
-    """One notice as CSV cells; the member by its one English and Chinese name (members.yaml), not as each
-    source spelt it ("UNITED STATES OF AMERICA")."""
-    data = notice.model_dump(mode="json")
-    row = {f: "; ".join(data[f]) if isinstance(data[f], list) else ("" if data[f] is None else str(data[f]))
-           for f in CSV_FIELDS if f != "member_zh"}
-    member = default_members().get(notice.member_code) if notice.member_code else None
+_RECORD_CSV_FIELDS = [name for name in CSV_FIELDS if name != "member_zh"]  # member_zh: from members.yaml
+
+
+def notice_csv_row(record: Mapping[str, Any]) -> dict[str, str]:
+    """One notice as CSV cells, from its fields as JSON values (``Notice.model_dump(mode="json")``, or a search
+    hit's ``record``: an export need not validate each row into the model); the member by its one English and
+    Chinese name (members.yaml), not as each source spelt it ("UNITED STATES OF AMERICA")."""
+    row = {}
+    for name in _RECORD_CSV_FIELDS:
+        value = record.get(name)
+        row[name] = "; ".join(value) if isinstance(value, list) else ("" if value is None else str(value))
+    member = default_members().get(row["member_code"]) if row["member_code"] else None
     row["member"], row["member_zh"] = (member.name_en, member.name_zh) if member else (row["member"], "")
     return row
 

@@ -84,7 +84,7 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _highlights(notice: Notice, pattern: re.Pattern[str] | None) -> dict[str, str]:
+def _highlights(notice: Notice, pattern: re.Pattern[str]) -> dict[str, str]:
     """Marked snippets of the fields (and translations) the query's terms occur in."""
     marks = {}
     for field in ("title", "products", "description"):
@@ -327,13 +327,14 @@ class SqliteStore(NoticeStore):
         documents = NotifiedDocuments(self.db_path)
         hits = []
         for key, score in page:
-            notice = Notice.from_stored(rows[key]["data"])
-            marks = _highlights(notice, pattern)
-            passage = documents.passage(notice.symbol, pattern) if pattern is not None and not marks else None
-            if passage:  # found only inside a notified document: show where
-                marks["documents"] = passage[1]
-            hits.append(Hit(notice=notice, score=score, highlights=marks, level=rows[key]["level"],
-                            product_lines=rows[key]["lines"].split()))
+            hit = Hit(stored=rows[key]["data"], score=score, level=rows[key]["level"],
+                      product_lines=rows[key]["lines"].split())
+            if pattern is not None:  # a search page reads the notice anyway; an export of a date range never
+                hit.highlights = _highlights(hit.notice, pattern)
+                passage = None if hit.highlights else documents.passage(hit.notice.symbol, pattern)
+                if passage:  # found only inside a notified document: show where
+                    hit.highlights["documents"] = passage[1]
+            hits.append(hit)
         return hits
 
     def search(self, query: SearchQuery) -> SearchResult:

@@ -161,7 +161,7 @@ def export_notices(
             writer = NoticeCsvWriter(fh, CSV_FIELDS)
             writer.writeheader()
             for n in notices:
-                writer.writerow(notice_csv_row(n))
+                writer.writerow(notice_csv_row(n.model_dump(mode="json")))
     finally:
         if output:
             fh.close()

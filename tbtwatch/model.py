@@ -257,9 +257,12 @@ class Notice(BaseModel):
         return self
 
     @classmethod
-    def from_stored(cls, data: str | bytes) -> "Notice":
-        """The notice whose JSON a store wrote (``model_dump_json`` of a validated notice): types are checked,
-        the cleaning and derivations that made it are not run again. Other JSON goes through ``model_validate_json``."""
+    def from_stored(cls, data: str | bytes | dict[str, Any]) -> "Notice":
+        """The notice whose JSON a store wrote (``model_dump_json`` of a validated notice, as text or parsed):
+        types are checked, the cleaning and derivations that made it are not run again. Other JSON goes
+        through ``model_validate_json``."""
+        if isinstance(data, dict):
+            return cls.model_validate(data, context=_STORED)
         return cls.model_validate_json(data, context=_STORED)
 
     # -- derived views -------------------------------------------------

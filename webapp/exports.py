@@ -54,14 +54,15 @@ def one_per_text(hits: Iterator[Hit], groups_of: GroupsOf) -> Iterator[list[tupl
     other symbols it was also notified as: one item per text, as the search page shows it."""
     seen: set[str] = set()
     for page in _chunks(hits):
-        groups = groups_of([hit.notice.symbol for hit in page])
+        groups = groups_of([hit.record["symbol"] for hit in page])
         kept = []
         for hit in page:
-            group = text_group(hit.notice, groups)
-            key = group.id if group else hit.notice.symbol
+            symbol = hit.record["symbol"]
+            group = text_group(symbol, hit.record.get("symbols", []), groups)
+            key = group.id if group else symbol
             if key not in seen:
                 seen.add(key)
-                kept.append((hit, group.others(hit.notice.symbol) if group else []))
+                kept.append((hit, group.others(symbol) if group else []))
         yield kept
 
 
@@ -92,14 +93,22 @@ def csv_rows(hits: Iterator[Hit], base_url: str, groups_of: GroupsOf, *, bom: bo
     yield ("\ufeff" if bom else "") + flush()
     for page in one_per_text(hits, groups_of):
         for hit, also in page:
-            row = notice_csv_row(hit.notice)
-            chinese = hit.notice.text("zh") if "zh" in (hit.notice.language, *hit.notice.translations) else None
-            row.update(title_zh=to_simplified(chinese.title) if chinese else "", level=hit.level or "",
+            record = hit.record
+            row = notice_csv_row(record)
+            row.update(title_zh=to_simplified(_chinese_title(record)), level=hit.level or "",
                        product_lines="; ".join(hit.product_lines),
                        also_notified_as="; ".join(also),
-                       url=notice_url(base_url, hit.notice.symbol))
+                       url=notice_url(base_url, record["symbol"]))
             writer.writerow(row)
         yield flush()
+
+
+def _chinese_title(record: dict) -> str:
+    """The title in Chinese of a notice's stored fields: its own if notified in Chinese, else its translation's
+    (as ``Notice.text("zh")`` picks it); empty if it has none."""
+    if record.get("language") == "zh":
+        return record.get("title", "")
+    return record.get("translations", {}).get("zh", {}).get("title", "")
 
 
 def hit_json(hit: Hit, base_url: str, also: list[str]) -> dict:

@@ -84,7 +84,7 @@ def one_per_joint_notification(hits: list[Hit], groups: dict[str, Group]) -> tup
     shown: dict[str, Group] = dict(groups)
     for hit in hits:
         notice = hit.notice
-        group = text_group(notice, groups)
+        group = text_group(notice.symbol, notice.symbols, groups)
         if group is not None:
             shown[notice.symbol] = group
         key = group.id if group else notice.symbol

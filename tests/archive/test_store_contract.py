@@ -63,6 +63,17 @@ def test_get_round_trips_every_field(filled):
     assert got == BATTERY
 
 
+def test_a_hit_gives_its_notice_and_the_same_fields_as_json(filled):
+    """An export reads ``Hit.record`` (the stored fields, not validated into the model), the pages ``Hit.notice``:
+    both must say the same, with and without search words (highlights read the notice)."""
+    for text in ("", "batteries"):
+        hits = filled.search(build_query(text=text, limit=10)).hits
+        assert hits
+        for hit in hits:
+            assert hit.record == hit.notice.model_dump(mode="json")
+            assert hit.notice == filled.get(hit.notice.symbol)
+
+
 def test_chinese_version_becomes_translation(filled):
     zh = make(BATTERY.symbol, title="电池和废电池法规草案", description="锂离子电池应附带电池护照。", language="zh")
     assert filled.upsert([zh]).updated == [BATTERY.symbol]
