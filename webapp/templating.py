@@ -3,9 +3,10 @@ one that shows Chinese text in simplified script in the Chinese interface."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import jinja2
 from fastapi import Request
@@ -42,19 +43,38 @@ def plain(text: str | None) -> str:
 _ENCODED = "tbtwatch.encoded_query"  # the request scope's key for its encoded parameters (query_with)
 
 
+class _EncodedQuery:
+    """A request's own parameters, each encoded once, and what is left of them without some keys (kept per
+    set of keys): a search page links every facet value, a hundred links that differ in one parameter."""
+
+    def __init__(self, request: Request):
+        self._pairs = [(k, urlencode([(k, v)])) for k, v in request.query_params.multi_items()]
+        self._without: dict[frozenset[str], list[str]] = {}
+
+    def without(self, keys: frozenset[str]) -> list[str]:
+        kept = self._without.get(keys)
+        if kept is None:
+            kept = self._without[keys] = [pair for key, pair in self._pairs if key not in keys]
+        return kept
+
+
 def query_with(request: Request, drop: tuple[str, ...] = (), **changes: Any) -> str:
-    """The current query string with some parameters replaced, added to (lists) or dropped. What
-    ``urlencode`` gives, with the request's own parameters encoded once per request: a search page links
-    every facet value (dozens of calls), and encoding them again each time was a tenth of its rendering."""
+    """The current query string with some parameters replaced, added to (lists) or dropped: what
+    ``urlencode`` gives, the request's own parameters encoded once per request."""
     encoded = request.scope.get(_ENCODED)
     if encoded is None:
-        encoded = request.scope[_ENCODED] = [(k, urlencode([(k, v)])) for k, v in request.query_params.multi_items()]
-    parts = [pair for key, pair in encoded if key not in drop and key not in changes]
-    for key, value in changes.items():
-        if value is None:
-            continue
-        parts += (urlencode([(key, str(v))]) for v in (value if isinstance(value, list) else [value]))
-    return "?" + "&".join(parts)
+        encoded = request.scope[_ENCODED] = _EncodedQuery(request)
+    parts = encoded.without(frozenset((*drop, *changes)))
+    added = [_pair(key, str(v)) for key, value in changes.items() if value is not None
+             for v in (value if isinstance(value, list) else [value])]
+    return "?" + "&".join([*parts, *added] if added else parts)
+
+
+@lru_cache(maxsize=4096)
+def _pair(key: str, value: str) -> str:
+    """``key=value`` as ``urlencode`` writes it; the links' values are a small set (facet values, page numbers,
+    languages), encoded once per process."""
+    return f"{quote_plus(key)}={quote_plus(value)}"
 
 
 def _environment() -> jinja2.Environment:

@@ -120,10 +120,10 @@ def test_group_partial_names_the_other_copies_and_the_lead(settings, store):
     group = refresh_groups(settings, store, [store.get("G/TBT/N/KEN/1901").distribution_date]).group_of(
         "G/TBT/N/KEN/1901"
     )
-    partial = templates.env.get_template("_group.html")
-    html = partial.render(group=group, notice=store.get("G/TBT/N/KEN/1901"), lang="en")
+    notice_group = templates.env.get_template("_macros.html").module.notice_group
+    html = notice_group(group, store.get("G/TBT/N/KEN/1901"), "en")
     assert html.count('href="/notices/G/TBT/N/') == 5  # four other copies, and the lead holding the review
     assert "Also notified as" in html and 'reviewed under <a href="/notices/G/TBT/N/BDI/1900">' in html
-    assert partial.render(group=None, notice=store.get("G/TBT/N/EU/2001"), lang="zh").strip() == ""
-    lead_page = partial.render(group=group, notice=store.get("G/TBT/N/BDI/1900"), lang="zh")
+    assert notice_group(None, store.get("G/TBT/N/EU/2001"), "zh").strip() == ""
+    lead_page = notice_group(group, store.get("G/TBT/N/BDI/1900"), "zh")
     assert "同文通报" in lead_page and "评议记录见" not in lead_page

@@ -68,6 +68,25 @@ def test_search_paging_and_facet_links(client):
     assert 'href="?limit=2&amp;sort=date&amp;member=EU"' in page  # facet link narrows to that member
 
 
+def test_links_change_the_page_query_as_urlencode_writes_it():
+    """query_with keeps the request's other parameters (encoded once per request, and what is left of them
+    per set of changed keys) and writes the changed ones as ``urlencode`` does, whatever the text."""
+    from urllib.parse import urlencode
+
+    from starlette.requests import Request
+
+    from webapp.templating import query_with
+
+    own = [("q", '电池 & "x"=1+2'), ("member", "EU"), ("member", "USA"), ("page", "3")]
+    request = Request({"type": "http", "query_string": urlencode(own).encode(), "headers": []})
+    for _ in range(2):  # the second time from what the first one kept
+        assert query_with(request, member=["KOR", "a&b"], page=None) == "?" + urlencode(
+            [own[0], ("member", "KOR"), ("member", "a&b")])
+        assert query_with(request, drop=("page",)) == "?" + urlencode(own[:3])
+        assert query_with(request, page=4, lang="zh") == "?" + urlencode([*own[:3], ("page", 4), ("lang", "zh")])
+    assert query_with(request, drop=("q", "member", "page")) == "?"
+
+
 def test_interface_in_chinese(client):
     page = client.get("/search", params={"lang": "zh", "q": "电池"}).text
     assert "检索" in page and "共 4 条结果" in page and "同时检索: battery" in page

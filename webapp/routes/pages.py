@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -19,10 +20,12 @@ from webapp import stats
 from webapp.deadlines import Deadlines
 from webapp.deps import Resources, resources
 from webapp.exports import EXPORT_MAX, csv_rows, export_filename, iter_hits, json_lines
+from webapp.facet_links import facet_sections
+from webapp.i18n import Translator, request_lang
 from webapp.params import Paging, SearchParams, paging_params, parse_int, search_params
 from webapp.results import next_url, one_per_joint_notification
 from webapp.security import csrf_protect, current_user
-from webapp.templating import render
+from webapp.templating import query_with, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 PAGE_SIZE = 20
@@ -55,8 +58,10 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
     symbols = [h.notice.symbol for h in result.hits]
     groups = res.groups_of(symbols)  # one look-up for the page
     hits, groups = one_per_joint_notification(result.hits, groups)
+    lang = request_lang(request)
+    facets = facet_sections(result.facets, partial(query_with, request), res, lang, Translator(lang))
     return render(request, "search.html", {
-        "params": params, "result": result, "hits": hits, "folded": len(result.hits) - len(hits), "error": error, "page": page, "pages": pages, "limit": limit,
+        "params": params, "result": result, "facets": facets, "hits": hits, "folded": len(result.hits) - len(hits), "error": error, "page": page, "pages": pages, "limit": limit,
         "groups": groups, "res": res, "levels": ("high", "medium", "low", "none"), "also_searched": also},
         status_code=400 if error else 200)
 
