@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import quote_plus
 
 import jinja2
 from fastapi import Request
@@ -48,7 +48,7 @@ class _EncodedQuery:
     set of keys): a search page links every facet value, a hundred links that differ in one parameter."""
 
     def __init__(self, request: Request):
-        self._pairs = [(k, urlencode([(k, v)])) for k, v in request.query_params.multi_items()]
+        self._pairs = [(k, _encoded_pair(k, v)) for k, v in request.query_params.multi_items()]
         self._without: dict[frozenset[str], list[str]] = {}
 
     def without(self, keys: frozenset[str]) -> list[str]:
@@ -65,16 +65,19 @@ def query_with(request: Request, drop: tuple[str, ...] = (), **changes: Any) -> 
     if encoded is None:
         encoded = request.scope[_ENCODED] = _EncodedQuery(request)
     parts = encoded.without(frozenset((*drop, *changes)))
-    added = [_pair(key, str(v)) for key, value in changes.items() if value is not None
+    added = [_link_pair(key, str(v)) for key, value in changes.items() if value is not None
              for v in (value if isinstance(value, list) else [value])]
     return "?" + "&".join([*parts, *added] if added else parts)
 
 
-@lru_cache(maxsize=4096)
-def _pair(key: str, value: str) -> str:
-    """``key=value`` as ``urlencode`` writes it; the links' values are a small set (facet values, page numbers,
-    languages), encoded once per process."""
+def _encoded_pair(key: str, value: str) -> str:
+    """``key=value`` as ``urlencode`` writes it."""
     return f"{quote_plus(key)}={quote_plus(value)}"
+
+
+# The values links set are a small set (facet values, page numbers, languages): each encoded once per
+# process. A request's own values (typed words) are not kept.
+_link_pair = lru_cache(maxsize=4096)(_encoded_pair)
 
 
 def _environment() -> jinja2.Environment:

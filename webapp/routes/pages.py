@@ -61,8 +61,9 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
     lang = request_lang(request)
     facets = facet_sections(result.facets, partial(query_with, request), res, lang, Translator(lang))
     return render(request, "search.html", {
-        "params": params, "result": result, "facets": facets, "hits": hits, "folded": len(result.hits) - len(hits), "error": error, "page": page, "pages": pages, "limit": limit,
-        "groups": groups, "res": res, "levels": ("high", "medium", "low", "none"), "also_searched": also},
+        "params": params, "result": result, "facets": facets, "hits": hits, "folded": len(result.hits) - len(hits),
+        "error": error, "page": page, "pages": pages, "limit": limit, "groups": groups, "res": res,
+        "levels": ("high", "medium", "low", "none"), "also_searched": also},
         status_code=400 if error else 200)
 
 
