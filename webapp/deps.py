@@ -53,8 +53,12 @@ class Resources(Vocabulary):
         """The objective facet merged across languages and wordings, named in ``lang``."""
         return load_objectives(self.settings.paths.objectives).merge(facets, lang)
 
-    def hs_label(self, code: str) -> str:
-        return self.nomenclature.description(code) if self.nomenclature else ""
+    def hs_label(self, code: str, lang: str = "en") -> str:
+        """An HS code's name in the interface's language: China Customs' or Taiwan's in Chinese (the English
+        one where neither names it), the HS description in English."""
+        if not self.nomenclature:
+            return ""
+        return (lang == "zh" and self.nomenclature.name_zh(code)) or self.nomenclature.description(code)
 
 
 async def resources(request: Request) -> Resources:

@@ -62,7 +62,7 @@ def _labeller(name: str, res: Resources, lang: str, translate: Callable[[str], s
     if name == "product_line":
         return lambda value: res.line_name(value, lang)
     if name == "hs_chapter":
-        return lambda value: f"{value} {do_truncate(templates.env, res.hs_label(value), HS_LABEL_WIDTH)}"
+        return lambda value: f"{value} {do_truncate(templates.env, res.hs_label(value, lang), HS_LABEL_WIDTH)}"
     if name == "level":
         return lambda value: translate(f"level_{value}")
     return lambda value: value

@@ -87,6 +87,16 @@ def test_links_change_the_page_query_as_urlencode_writes_it():
     assert query_with(request, drop=("q", "member", "page")) == "?"
 
 
+def test_hs_chapters_are_named_in_the_interface_language(app, client):
+    nomenclature = app.state.resources.nomenclature
+    if nomenclature is None or not nomenclature.name_zh("85"):
+        pytest.skip("the HS nomenclature with Chinese names (../shared/data/hs) is not here")
+    facet = lambda lang: client.get("/search", params={"lang": lang}).text.split(  # noqa: E731
+        'data-facet="hs_chapter"')[1].split("</section>")[0]
+    assert nomenclature.name_zh("85")[:10] in facet("zh") and nomenclature.description("85")[:10] not in facet("zh")
+    assert nomenclature.description("85")[:10] in facet("en")
+
+
 def test_interface_in_chinese(client):
     page = client.get("/search", params={"lang": "zh", "q": "电池"}).text
     assert "检索" in page and "共 4 条结果" in page and "同时检索: battery" in page
